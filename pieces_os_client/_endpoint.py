@@ -1,0 +1,261 @@
+"""How an endpoint is declared, and the transport-free half of calling it.
+
+Both clients (sync ``ApiClient`` and ``aio.AsyncApiClient``) share this: argument checks,
+path encoding, headers and body happen in :func:`prepare`; status mapping and parsing in
+:func:`interpret`. Only sending bytes differs between them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Dict,
+    Generic,
+    Mapping,
+    Optional,
+    Tuple,
+    Type,
+    TypeVar,
+)
+from urllib.parse import quote
+
+from pydantic import ValidationError
+from typing_extensions import TypedDict
+
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.exceptions import (
+    ApiException,
+    ApiResponseValidationError,
+    ApiTypeError,
+    ApiValueError,
+)
+from pieces_os_client.models._base import WireModel
+
+if TYPE_CHECKING:
+    from pieces_os_client.configuration import Configuration, TimeoutSpec
+
+T = TypeVar("T")
+
+logger = logging.getLogger("pieces_os_client")
+
+
+class RequestOptions(TypedDict, total=False):
+    """The per-call keyword options every endpoint method takes.
+
+    - ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``.
+    - ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``)
+      used instead of the configured ones for this call.
+    - ``_content_type``: the ``Content-Type`` sent with a body.
+    - ``_headers``: extra headers for this call.
+    - ``_host_index``: the server to use (only ``0`` exists).
+    """
+
+    _request_timeout: Optional[TimeoutSpec]
+    _request_auth: Optional[Dict[str, Any]]
+    _content_type: Optional[str]
+    _headers: Optional[Mapping[str, str]]
+    _host_index: Optional[int]
+
+
+_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[T]):
+    """One endpoint, declared once and served to both clients.
+
+    ``returns`` is the model a 2xx body is parsed into (None for 204 endpoints).
+    """
+
+    name: str
+    method: str
+    path: str
+    returns: Optional[Type[Any]] = None
+    path_param: Optional[str] = None
+    body_param: Optional[str] = None
+    body_type: Optional[Type[WireModel]] = None
+    success_status: int = 200
+    _path_template: Tuple[str, str] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.path_param:
+            head, _, tail = self.path.partition("{" + self.path_param + "}")
+            object.__setattr__(self, "_path_template", (head, tail))
+        else:
+            object.__setattr__(self, "_path_template", (self.path, ""))
+
+    @property
+    def response_types_map(self) -> Dict[str, Optional[str]]:
+        """The published SDK's ``{"200": "Model", "500": "str"}`` form."""
+        returns = self.returns.__name__ if self.returns is not None else None
+        return {str(self.success_status): returns, "500": "str"}
+
+
+@dataclass
+class PreparedRequest:
+    """A request ready to send: checked, encoded, nothing left to fail before the socket."""
+
+    method: str
+    url: str
+    headers: Dict[str, str]
+    body: Optional[bytes]
+    timeout: Optional[TimeoutSpec]
+
+
+def encode_path_segment(value: Any, name: str) -> str:
+    """Percent-encode one path segment with no safe characters (``/``, ``?``, ``.`` ...)."""
+    if value is None:
+        raise ApiValueError(f"{name} is required: pass the model's id, e.g. {name}='<uuid>'")
+    if not isinstance(value, str):
+        raise ApiTypeError(f"{name} must be a str (the model's id), not {type(value).__name__}")
+    if not value.strip():
+        raise ApiValueError(f"{name} must be a non-empty model id, got {value!r}")
+    encoded = quote(value, safe="")
+    # "." and ".." would be collapsed by URL normalisation; encode them so they stay ids.
+    if encoded in (".", ".."):
+        encoded = encoded.replace(".", "%2E")
+    return encoded
+
+
+def check_header(name: Any, value: Any) -> None:
+    """Header names and values must be strings without CR or LF (no header injection)."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise ApiTypeError(f"header {name!r} must map a str to a str, not {type(value).__name__}")
+    if any(c in name for c in "\r\n:") or not name.strip():
+        raise ApiValueError(f"header name {name!r} is not a valid HTTP header name")
+    if "\r" in value or "\n" in value:
+        raise ApiValueError(f"header {name!r} contains CR or LF; remove line breaks from its value")
+
+
+def encode_body(endpoint: Endpoint[Any], value: Any) -> Optional[bytes]:
+    """The JSON body for ``endpoint``'s body parameter, or None when it was not given."""
+    if value is None:
+        return None
+    body_type = endpoint.body_type
+    assert body_type is not None and endpoint.body_param is not None
+    if isinstance(value, dict):
+        try:
+            value = body_type.model_validate(value)
+        except ValidationError as error:
+            raise ApiValueError(
+                f"{endpoint.body_param} is not a valid {body_type.__name__}: {error}"
+            ) from error
+    if not isinstance(value, body_type):
+        raise ApiTypeError(
+            f"{endpoint.body_param} must be a {body_type.__name__} (or a dict of its fields), "
+            f"not {type(value).__name__}"
+        )
+    return value.to_json().encode()
+
+
+def prepare(
+    configuration: Configuration,
+    default_headers: Mapping[str, str],
+    endpoint: Endpoint[Any],
+    path_value: Any,
+    body_value: Any,
+    options: Mapping[str, Any],
+) -> PreparedRequest:
+    """Check every argument and build the request; raises before anything is sent."""
+    unknown = set(options) - _OPTION_NAMES
+    if unknown:
+        raise ApiTypeError(
+            f"{endpoint.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
+            f"accepted: {sorted(_OPTION_NAMES)}"
+        )
+    host_index = options.get("_host_index")
+    host = (
+        configuration.host if not host_index else configuration.get_host_from_settings(host_index)
+    )
+    head, tail = endpoint._path_template
+    if endpoint.path_param is not None:
+        url = host + head + encode_path_segment(path_value, endpoint.path_param) + tail
+    else:
+        url = host + head
+
+    headers = dict(default_headers)
+    extra = options.get("_headers")
+    if extra:
+        if not isinstance(extra, Mapping):
+            raise ApiTypeError(f"_headers must be a dict of str to str, not {type(extra).__name__}")
+        for name, value in extra.items():
+            check_header(name, value)
+        headers.update(extra)
+    auth = options.get("_request_auth")
+    if auth is not None:
+        _apply_auth_setting(headers, auth)
+    else:
+        for setting in configuration.auth_settings().values():
+            _apply_auth_setting(headers, setting)
+
+    body = encode_body(endpoint, body_value) if endpoint.body_param else None
+    if body is not None:
+        content_type = options.get("_content_type") or "application/json"
+        check_header("Content-Type", content_type)
+        headers["Content-Type"] = content_type
+    return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
+
+
+def _apply_auth_setting(headers: Dict[str, str], setting: Mapping[str, Any]) -> None:
+    if not isinstance(setting, Mapping) or "key" not in setting or "value" not in setting:
+        raise ApiValueError(
+            "_request_auth must look like {'in': 'header', 'key': 'X-Application-ID', 'value': '...'}"
+        )
+    if setting.get("in", "header") != "header":
+        raise ApiValueError("only header authentication is supported by the Models API")
+    check_header(setting["key"], setting["value"])
+    headers[setting["key"]] = setting["value"]
+
+
+def interpret(
+    endpoint: Endpoint[T],
+    status: int,
+    reason: Optional[str],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> ApiResponse[T]:
+    """Map the answer to data, or to the exception its status calls for."""
+    if 200 <= status <= 299:
+        data: Any = None
+        if endpoint.returns is not None and status != 204:
+            try:
+                data = endpoint.returns.model_validate_json(body)
+            except ValidationError as error:
+                raise ApiResponseValidationError(
+                    status,
+                    reason,
+                    body=body,
+                    headers=headers,
+                    expected=endpoint.returns.__name__,
+                    problem=_first_problem(error),
+                ) from error
+        return ApiResponse(status_code=status, headers=headers, data=data, raw_data=body)
+    raise ApiException.from_response(
+        http_resp=_Answer(status, reason, headers, body), body=body, data=None
+    )
+
+
+def _first_problem(error: ValidationError) -> str:
+    problems = error.errors(include_url=False)
+    if not problems:
+        return str(error)
+    first = problems[0]
+    where = ".".join(str(p) for p in first.get("loc", ())) or "body"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{where}: {first.get('msg')}{more}"
+
+
+@dataclass
+class _Answer:
+    """The parts of a response ``ApiException.from_response`` reads, whatever the transport."""
+
+    status: int
+    reason: Optional[str]
+    headers: Mapping[str, str]
+    data: bytes
+
+    def getheaders(self) -> Mapping[str, str]:
+        return self.headers

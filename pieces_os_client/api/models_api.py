@@ -1,0 +1,177 @@
+"""``ModelsApi``: the five Models API endpoints, each in three variants.
+
+The endpoints are declared once below (``SNAPSHOT``, ``CREATE``, ...) and served to both the
+sync client and ``pieces_os_client.aio``. Each method is a one-line call into the shared
+request path; adding an endpoint means one ``Endpoint(...)`` and its three methods.
+
+- ``name(...)`` returns the parsed data (or None for 204 endpoints);
+- ``name_with_http_info(...)`` returns an :class:`~pieces_os_client.api_response.ApiResponse`
+  with ``status_code``, ``headers``, ``data`` and ``raw_data``;
+- ``name_without_preload_content(...)`` returns urllib3's response unread and raises nothing
+  for error statuses: read it (``.data``) or ``release_conn()`` it yourself.
+
+Every method takes the keyword options of
+:class:`~pieces_os_client._endpoint.RequestOptions` (``_request_timeout``, ``_headers``, ...).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import urllib3
+from typing_extensions import Unpack
+
+from pieces_os_client._endpoint import Endpoint, RequestOptions
+from pieces_os_client.api_client import ApiClient
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.models.model import Model
+from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
+from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
+from pieces_os_client.models.models import Models
+from pieces_os_client.models.seeded_model import SeededModel
+
+__all__ = ["ModelsApi"]
+
+SNAPSHOT: Endpoint[Models] = Endpoint("models_snapshot", "GET", "/models", returns=Models)
+CREATE: Endpoint[Model] = Endpoint(
+    "models_create_new_model",
+    "POST",
+    "/models/create",
+    returns=Model,
+    body_param="seeded_model",
+    body_type=SeededModel,
+)
+DELETE: Endpoint[None] = Endpoint(
+    "models_delete_specific_model",
+    "POST",
+    "/models/{model}/delete",
+    path_param="model",
+    success_status=204,
+)
+DELETE_CACHE: Endpoint[ModelDeleteCacheOutput] = Endpoint(
+    "models_delete_specific_model_cache",
+    "POST",
+    "/models/{model}/delete/cache",
+    returns=ModelDeleteCacheOutput,
+    path_param="model",
+    body_param="model_delete_cache_input",
+    body_type=ModelDeleteCacheInput,
+)
+UNLOAD: Endpoint[None] = Endpoint("unload_models", "POST", "/models/unload", success_status=204)
+
+#: Every endpoint of this API, in the order of the docs.
+ENDPOINTS = (SNAPSHOT, CREATE, DELETE, DELETE_CACHE, UNLOAD)
+
+
+class ModelsApi:
+    """The Models API of Pieces OS.
+
+    Example::
+
+        >>> import pieces_os_client
+        >>> from pieces_os_client.testing import LocalPiecesOS
+        >>> with LocalPiecesOS() as server, server.client() as api_client:
+        ...     api = pieces_os_client.ModelsApi(api_client)
+        ...     len(api.models_snapshot().iterable) > 0
+        True
+    """
+
+    def __init__(self, api_client: Optional[ApiClient] = None) -> None:
+        self.api_client = api_client if api_client is not None else ApiClient.get_default()
+
+    # GET /models ----------------------------------------------------------------------------
+    def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
+        """Every model Pieces OS knows (``GET /models``)."""
+        return self.api_client._invoke(SNAPSHOT, None, None, options).data
+
+    def models_snapshot_with_http_info(
+        self, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[Models]:
+        """:meth:`models_snapshot` with status, headers and raw body."""
+        return self.api_client._invoke(SNAPSHOT, None, None, options)
+
+    def models_snapshot_without_preload_content(
+        self, **options: Unpack[RequestOptions]
+    ) -> urllib3.BaseHTTPResponse:
+        """:meth:`models_snapshot`, returning the unread urllib3 response."""
+        return self.api_client._invoke_raw(SNAPSHOT, None, None, options)
+
+    # POST /models/create --------------------------------------------------------------------
+    def models_create_new_model(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> Model:
+        """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
+        and returns the existing model instead of creating a duplicate."""
+        return self.api_client._invoke(CREATE, None, seeded_model, options).data
+
+    def models_create_new_model_with_http_info(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[Model]:
+        """:meth:`models_create_new_model` with status, headers and raw body."""
+        return self.api_client._invoke(CREATE, None, seeded_model, options)
+
+    def models_create_new_model_without_preload_content(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> urllib3.BaseHTTPResponse:
+        """:meth:`models_create_new_model`, returning the unread urllib3 response."""
+        return self.api_client._invoke_raw(CREATE, None, seeded_model, options)
+
+    # POST /models/{model}/delete ------------------------------------------------------------
+    def models_delete_specific_model(self, model: str, **options: Unpack[RequestOptions]) -> None:
+        """Delete a custom model (``POST /models/{model}/delete``); built-in models refuse."""
+        return self.api_client._invoke(DELETE, model, None, options).data
+
+    def models_delete_specific_model_with_http_info(
+        self, model: str, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[None]:
+        """:meth:`models_delete_specific_model` with status, headers and raw body."""
+        return self.api_client._invoke(DELETE, model, None, options)
+
+    def models_delete_specific_model_without_preload_content(
+        self, model: str, **options: Unpack[RequestOptions]
+    ) -> urllib3.BaseHTTPResponse:
+        """:meth:`models_delete_specific_model`, returning the unread urllib3 response."""
+        return self.api_client._invoke_raw(DELETE, model, None, options)
+
+    # POST /models/{model}/delete/cache ------------------------------------------------------
+    def models_delete_specific_model_cache(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> ModelDeleteCacheOutput:
+        """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
+        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options).data
+
+    def models_delete_specific_model_cache_with_http_info(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> ApiResponse[ModelDeleteCacheOutput]:
+        """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
+        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options)
+
+    def models_delete_specific_model_cache_without_preload_content(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> urllib3.BaseHTTPResponse:
+        """:meth:`models_delete_specific_model_cache`, returning the unread urllib3 response."""
+        return self.api_client._invoke_raw(DELETE_CACHE, model, model_delete_cache_input, options)
+
+    # POST /models/unload --------------------------------------------------------------------
+    def unload_models(self, **options: Unpack[RequestOptions]) -> None:
+        """Unload every loaded model from memory (``POST /models/unload``)."""
+        return self.api_client._invoke(UNLOAD, None, None, options).data
+
+    def unload_models_with_http_info(self, **options: Unpack[RequestOptions]) -> ApiResponse[None]:
+        """:meth:`unload_models` with status, headers and raw body."""
+        return self.api_client._invoke(UNLOAD, None, None, options)
+
+    def unload_models_without_preload_content(
+        self, **options: Unpack[RequestOptions]
+    ) -> urllib3.BaseHTTPResponse:
+        """:meth:`unload_models`, returning the unread urllib3 response."""
+        return self.api_client._invoke_raw(UNLOAD, None, None, options)

@@ -1,0 +1,307 @@
+"""``ApiClient``: owns the connection pool, default headers and (de)serialization.
+
+One ``ApiClient`` is safe to share between threads. Use it as a context manager so its
+connections are closed when you are done.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import threading
+import time
+from enum import Enum
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
+
+import urllib3
+from urllib3.exceptions import HTTPError
+
+from pieces_os_client import rest
+from pieces_os_client._endpoint import (
+    Endpoint,
+    PreparedRequest,
+    check_header,
+    encode_path_segment,
+    interpret,
+    prepare,
+)
+from pieces_os_client._version import __version__
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import Configuration, TimeoutSpec
+from pieces_os_client.exceptions import ApiTypeError, ApiValueError
+from pieces_os_client.models._base import WireModel
+
+T = TypeVar("T")
+logger = logging.getLogger("pieces_os_client")
+
+#: The ``User-Agent`` sent unless you set another.
+DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
+
+__all__ = ["DEFAULT_USER_AGENT", "ApiClient"]
+
+
+class ApiClient:
+    """The HTTP client every ``*Api`` class sends through.
+
+    Example::
+
+        >>> from pieces_os_client import ApiClient, Configuration
+        >>> with ApiClient(Configuration(host="http://127.0.0.1:1000")) as client:
+        ...     client.user_agent
+        'pieces-os-client-python/0.1.0'
+    """
+
+    _default: ClassVar[Optional[ApiClient]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        configuration: Optional[Configuration] = None,
+        header_name: Optional[str] = None,
+        header_value: Optional[str] = None,
+        cookie: Optional[str] = None,
+    ) -> None:
+        self.configuration = (
+            configuration if configuration is not None else Configuration.get_default()
+        )
+        _check_host(self.configuration.host)
+        self.rest_client = rest.RESTClientObject(self.configuration)
+        self.default_headers: Dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": DEFAULT_USER_AGENT,
+        }
+        if header_name is not None:
+            self.set_default_header(header_name, header_value or "")
+        if cookie is not None:
+            self.set_default_header("Cookie", cookie)
+        self.cookie = cookie
+        self.client_side_validation = self.configuration.client_side_validation
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the pooled connections. The client stays usable (it reconnects on demand)."""
+        self.rest_client.close()
+
+    @classmethod
+    def get_default(cls) -> ApiClient:
+        """The process-wide client used by ``ModelsApi()`` when none is given (made on first use)."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = ApiClient()
+            return cls._default
+
+    @classmethod
+    def set_default(cls, default: Optional[ApiClient]) -> None:
+        """Replace the process-wide client used by ``ModelsApi()``."""
+        with cls._default_lock:
+            cls._default = default
+
+    # --- headers -------------------------------------------------------------------------------
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header value."""
+        return self.default_headers["User-Agent"]
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self.set_default_header("User-Agent", value)
+
+    def set_default_header(self, header_name: str, header_value: str) -> None:
+        """Send this header with every request from this client."""
+        check_header(header_name, header_value)
+        self.default_headers[header_name] = header_value
+
+    # --- the published SDK's three-step API --------------------------------------------------
+    def param_serialize(
+        self,
+        method: str,
+        resource_path: str,
+        path_params: Optional[Mapping[str, Any]] = None,
+        query_params: Optional[List[Tuple[str, Any]]] = None,
+        header_params: Optional[Mapping[str, str]] = None,
+        body: Any = None,
+        post_params: Any = None,
+        files: Any = None,
+        auth_settings: Optional[List[str]] = None,
+        collection_formats: Any = None,
+        _host: Optional[str] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+    ) -> Tuple[str, str, Dict[str, str], Any, Any]:
+        """Build ``(method, url, headers, body, post_params)`` for :meth:`call_api`."""
+        if files:
+            raise ApiValueError("file uploads are not used by the Models API")
+        path = resource_path
+        for name, value in (path_params or {}).items():
+            path = path.replace("{" + name + "}", encode_path_segment(value, name))
+        url = (_host or self.configuration.host) + path
+        if query_params:
+            from urllib.parse import urlencode
+
+            url += "?" + urlencode(
+                [(k, self.sanitize_for_serialization(v)) for k, v in query_params]
+            )
+        headers = dict(self.default_headers)
+        for name, value in (header_params or {}).items():
+            check_header(name, value)
+            headers[name] = value
+        settings = (
+            [_request_auth] if _request_auth else list(self.configuration.auth_settings().values())
+        )
+        for setting in settings:
+            check_header(setting["key"], setting["value"])
+            headers[setting["key"]] = setting["value"]
+        if body is not None:
+            body = self.sanitize_for_serialization(body)
+            headers.setdefault("Content-Type", "application/json")
+        return method, url, headers, body, post_params
+
+    def call_api(
+        self,
+        method: str,
+        url: str,
+        header_params: Optional[Dict[str, str]] = None,
+        body: Any = None,
+        post_params: Any = None,
+        _request_timeout: Union[TimeoutSpec, urllib3.Timeout, None] = None,
+    ) -> rest.RESTResponse:
+        """Send a request; the body is not read yet. Connection problems raise
+        :class:`~pieces_os_client.exceptions.ApiConnectionError`."""
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body).encode()
+        return self._send(method, url, header_params or {}, body, _request_timeout)
+
+    def response_deserialize(
+        self,
+        response_data: rest.RESTResponse,
+        response_types_map: Optional[Mapping[str, Optional[str]]] = None,
+    ) -> ApiResponse[Any]:
+        """Parse a read response into an :class:`ApiResponse`, or raise its ``ApiException``."""
+        if response_data.data is None:
+            raise ApiValueError("call read() on the response before response_deserialize()")
+        type_name = (response_types_map or {}).get(str(response_data.status))
+        returns = _model_class(type_name) if type_name and type_name != "str" else None
+        endpoint: Endpoint[Any] = Endpoint("call_api", "", "", returns=returns)
+        return interpret(
+            endpoint,
+            response_data.status,
+            response_data.reason,
+            response_data.getheaders(),
+            response_data.data,
+        )
+
+    def sanitize_for_serialization(self, obj: Any) -> Any:
+        """Turn models, enums, datetimes and containers into JSON-ready Python values."""
+        if obj is None or isinstance(obj, (str, int, float, bool)):
+            return obj.value if isinstance(obj, Enum) else obj
+        if isinstance(obj, WireModel):
+            return json.loads(obj.to_json())
+        if isinstance(obj, Enum):
+            return obj.value
+        if isinstance(obj, (list, tuple)):
+            return [self.sanitize_for_serialization(item) for item in obj]
+        if isinstance(obj, (_dt.datetime, _dt.date)):
+            return obj.isoformat()
+        if isinstance(obj, dict):
+            return {str(k): self.sanitize_for_serialization(v) for k, v in obj.items()}
+        raise ApiTypeError(f"cannot send a {type(obj).__name__} as JSON")
+
+    def select_header_accept(self, accepts: List[str]) -> Optional[str]:
+        """``application/json`` when offered, else the first of ``accepts``."""
+        if not accepts:
+            return None
+        return next((a for a in accepts if "json" in a.lower()), accepts[0])
+
+    def select_header_content_type(self, content_types: List[str]) -> Optional[str]:
+        """``application/json`` when offered, else the first of ``content_types``."""
+        return self.select_header_accept(content_types)
+
+    # --- the one request path every endpoint method goes through ------------------------------
+    def _invoke(
+        self,
+        endpoint: Endpoint[T],
+        path_value: Any,
+        body_value: Any,
+        options: Mapping[str, Any],
+    ) -> ApiResponse[T]:
+        request = prepare(
+            self.configuration, self.default_headers, endpoint, path_value, body_value, options
+        )
+        response = self._send_prepared(request)
+        try:
+            body = response.read()
+        except HTTPError as error:
+            raise rest.translate_error(error, request.method, request.url) from error
+        return interpret(endpoint, response.status, response.reason, response.getheaders(), body)
+
+    def _invoke_raw(
+        self,
+        endpoint: Endpoint[Any],
+        path_value: Any,
+        body_value: Any,
+        options: Mapping[str, Any],
+    ) -> urllib3.BaseHTTPResponse:
+        request = prepare(
+            self.configuration, self.default_headers, endpoint, path_value, body_value, options
+        )
+        return self._send_prepared(request).response
+
+    def _send_prepared(self, request: PreparedRequest) -> rest.RESTResponse:
+        return self._send(
+            request.method, request.url, request.headers, request.body, request.timeout
+        )
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        headers: Dict[str, str],
+        body: Optional[Union[bytes, str]],
+        timeout: Union[TimeoutSpec, urllib3.Timeout, None],
+    ) -> rest.RESTResponse:
+        debug_logger = self.configuration._get_debug_logger()
+        if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
+            return self.rest_client.request(method, url, headers, body, _request_timeout=timeout)
+        started = time.perf_counter()
+        try:
+            response = self.rest_client.request(
+                method, url, headers, body, _request_timeout=timeout
+            )
+        except Exception as error:
+            _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+            raise
+        _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
+        return response
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> None:
+    # Only method, URL, status and timing: header values (credentials) are never logged.
+    logger.debug(message, *args)
+    if debug_logger is not None:
+        debug_logger.debug(message, *args)
+
+
+def _check_host(host: str) -> None:
+    if not isinstance(host, str) or not host.startswith(("http://", "https://")):
+        raise ApiValueError(
+            f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
+        )
+
+
+def _model_class(type_name: str) -> Any:
+    from pieces_os_client import models
+
+    model_class = getattr(models, type_name, None)
+    if model_class is None:
+        raise ApiValueError(f"unknown response type {type_name!r}")
+    return model_class

@@ -1,0 +1,220 @@
+"""``Configuration``: where Pieces OS is, how to authenticate, and how patient to be.
+
+Defaults are named constants so they are documented in one place.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import threading
+from typing import Any, ClassVar, Dict, Optional, Tuple, Union
+
+from pieces_os_client._version import __version__
+
+#: Where Pieces OS listens when neither ``host=`` nor ``PIECES_OS_URL`` says otherwise.
+DEFAULT_HOST = "http://localhost:1000"
+#: The environment variable that overrides :data:`DEFAULT_HOST`.
+HOST_ENV_VAR = "PIECES_OS_URL"
+#: Seconds to wait for a TCP connection / for the answer. Finite, so no call hangs forever.
+DEFAULT_CONNECT_TIMEOUT = 5.0
+DEFAULT_READ_TIMEOUT = 120.0
+#: Retries after the first attempt, for connection failures and 429/502/503/504.
+DEFAULT_RETRIES = 2
+#: Connections kept open per host; enough for a few busy threads.
+DEFAULT_POOL_MAXSIZE = 16
+
+#: A timeout: seconds for the whole attempt, or a ``(connect, read)`` pair.
+TimeoutSpec = Union[float, Tuple[float, float]]
+
+
+class Configuration:
+    """Settings for an :class:`~pieces_os_client.api_client.ApiClient`.
+
+    Every argument is optional; the host comes from ``PIECES_OS_URL`` or defaults to
+    ``http://localhost:1000``.
+
+    Example::
+
+        >>> from pieces_os_client import Configuration
+        >>> config = Configuration(host="http://127.0.0.1:1000", timeout=(2, 30), retries=0)
+        >>> config.host
+        'http://127.0.0.1:1000'
+    """
+
+    _default: ClassVar[Optional[Configuration]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        host: Optional[str] = None,
+        api_key: Optional[Dict[str, str]] = None,
+        api_key_prefix: Optional[Dict[str, str]] = None,
+        access_token: Optional[str] = None,
+        username: Optional[str] = None,
+        password: Optional[str] = None,
+        server_index: Optional[int] = None,
+        server_variables: Optional[Dict[str, str]] = None,
+        server_operation_index: Optional[Dict[int, int]] = None,
+        server_operation_variables: Optional[Dict[int, Dict[str, str]]] = None,
+        ssl_ca_cert: Optional[str] = None,
+        *,
+        timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
+        retries: Any = DEFAULT_RETRIES,
+        debug: bool = False,
+    ) -> None:
+        env_host = os.environ.get(HOST_ENV_VAR, "").strip()
+        self.host: str = (host or env_host or DEFAULT_HOST).rstrip("/")
+        #: ``{"application": "<id>"}`` is sent as the ``X-Application-ID`` header.
+        self.api_key: Dict[str, str] = dict(api_key or {})
+        self.api_key_prefix: Dict[str, str] = dict(api_key_prefix or {})
+        #: Sent as ``Authorization: Bearer <token>`` when set.
+        self.access_token: Optional[str] = access_token
+        self.username = username
+        self.password = password
+        self.server_index = server_index
+        self.server_variables = dict(server_variables or {})
+        self.server_operation_index = dict(server_operation_index or {})
+        self.server_operation_variables = dict(server_operation_variables or {})
+        self.verify_ssl: bool = True
+        self.ssl_ca_cert: Optional[str] = ssl_ca_cert
+        self.cert_file: Optional[str] = None
+        self.key_file: Optional[str] = None
+        self.assert_hostname: Optional[bool] = None
+        self.tls_server_name: Optional[str] = None
+        self.proxy: Optional[str] = None
+        self.proxy_headers: Optional[Dict[str, str]] = None
+        self.connection_pool_maxsize: int = DEFAULT_POOL_MAXSIZE
+        #: Retries after the first attempt (an int), or a ``urllib3.Retry`` for full control.
+        self.retries: Any = retries
+        #: Seconds for a whole attempt, or ``(connect, read)``; never infinite by default.
+        self.timeout: TimeoutSpec = timeout
+        self.client_side_validation = True
+        self.safe_chars_for_path_param = ""
+        self.socket_options: Optional[Any] = None
+        self.logger_format = "%(asctime)s %(levelname)s %(name)s %(message)s"
+        self.logger_file: Optional[str] = None
+        self.debug = debug
+
+    # --- defaults shared across the process, handed out as copies ----------------------------
+    @classmethod
+    def set_default(cls, default: Optional[Configuration]) -> None:
+        """Make a copy of ``default`` the template for ``Configuration.get_default()``."""
+        with cls._default_lock:
+            cls._default = copy.deepcopy(default) if default is not None else None
+
+    @classmethod
+    def get_default_copy(cls) -> Configuration:
+        """Same as :meth:`get_default` (the published SDK's older name)."""
+        return cls.get_default()
+
+    @classmethod
+    def get_default(cls) -> Configuration:
+        """A fresh copy of the default: changing it never changes anyone else's settings."""
+        with cls._default_lock:
+            template = cls._default
+        return copy.deepcopy(template) if template is not None else cls()
+
+    # --- auth ----------------------------------------------------------------------------------
+    def get_api_key_with_prefix(
+        self, identifier: str, alias: Optional[str] = None
+    ) -> Optional[str]:
+        """The API key for ``identifier`` with its prefix (``"Bearer abc"``), or None."""
+        key = self.api_key.get(identifier, self.api_key.get(alias) if alias else None)
+        if key is None:
+            return None
+        prefix = self.api_key_prefix.get(identifier)
+        return f"{prefix} {key}" if prefix else key
+
+    def auth_settings(self) -> Dict[str, Dict[str, str]]:
+        """The auth headers this configuration sends, keyed by scheme name."""
+        settings: Dict[str, Dict[str, str]] = {}
+        application = self.get_api_key_with_prefix("application")
+        if application is not None:
+            settings["application"] = {
+                "type": "api_key",
+                "in": "header",
+                "key": "X-Application-ID",
+                "value": application,
+            }
+        if self.access_token is not None:
+            settings["bearerAuth"] = {
+                "type": "bearer",
+                "in": "header",
+                "key": "Authorization",
+                "value": f"Bearer {self.access_token}",
+            }
+        return settings
+
+    # --- hosts ---------------------------------------------------------------------------------
+    def get_host_settings(self) -> list[Dict[str, Any]]:
+        """The one server this API has: the configured host."""
+        return [{"url": self.host, "description": "Pieces OS", "variables": {}}]
+
+    def get_host_from_settings(
+        self,
+        index: Optional[int],
+        variables: Optional[Dict[str, str]] = None,
+        servers: Optional[list[Dict[str, Any]]] = None,
+    ) -> str:
+        """The host URL for server ``index`` (only index 0 / None exists)."""
+        if index not in (None, 0):
+            from pieces_os_client.exceptions import ApiValueError
+
+            raise ApiValueError(f"invalid host index {index}: only index 0 ({self.host}) exists")
+        return self.host
+
+    # --- logging -------------------------------------------------------------------------------
+    @property
+    def debug(self) -> bool:
+        """When True, this configuration's clients log every request (method, URL, status,
+        time) to stderr, or to ``logger_file``. It changes no process-wide logging state."""
+        return self._debug
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self._debug = bool(value)
+        self._debug_logger: Optional[logging.Logger] = None
+
+    def _get_debug_logger(self) -> Optional[logging.Logger]:
+        """A logger owned by this configuration alone (not registered with ``logging``)."""
+        if not self._debug:
+            return None
+        if self._debug_logger is None:
+            own = logging.Logger(f"pieces_os_client.debug.{id(self):x}", logging.DEBUG)
+            handler: logging.Handler = (
+                logging.FileHandler(self.logger_file)
+                if self.logger_file
+                else logging.StreamHandler()
+            )
+            handler.setFormatter(logging.Formatter(self.logger_format))
+            own.addHandler(handler)
+            self._debug_logger = own
+        return self._debug_logger
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> Configuration:
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for key, value in self.__dict__.items():
+            if key == "_debug_logger":
+                clone.__dict__[key] = None
+            else:
+                clone.__dict__[key] = copy.deepcopy(value, memo)
+        return clone
+
+    def to_debug_report(self) -> str:
+        """Versions and settings worth pasting into a bug report (no secrets)."""
+        import platform
+        import sys
+
+        return (
+            f"Python SDK Debug Report:\nOS: {sys.platform}\nPython Version: {platform.python_version()}\n"
+            f"SDK Package Version: {__version__}\nHost: {self.host}\n"
+            f"Timeout: {self.timeout}\nRetries: {self.retries}"
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Configuration(host={self.host!r}, timeout={self.timeout!r}, retries={self.retries!r})"
+        )

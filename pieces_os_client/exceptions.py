@@ -1,0 +1,276 @@
+"""Every error the SDK raises, all under :class:`OpenApiException`.
+
+::
+
+    OpenApiException
+    ├── ApiTypeError            (also TypeError)      an argument of the wrong type; nothing was sent
+    ├── ApiValueError           (also ValueError)     an argument with a bad value; nothing was sent
+    ├── ApiKeyError             (also KeyError)
+    ├── ApiAttributeError       (also AttributeError)
+    ├── ApiConnectionError      (also ConnectionError) Pieces OS could not be reached, or hung up
+    │   └── ApiTimeoutError     (also TimeoutError)   no answer within the timeout
+    └── ApiException                                  Pieces OS answered with an error status
+        ├── BadRequestException            400
+        ├── UnauthorizedException          401
+        ├── ForbiddenException             403
+        ├── NotFoundException              404
+        ├── ConflictException              409
+        ├── UnprocessableEntityException   422
+        ├── ServiceException               5xx
+        └── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
+
+Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
+``data`` (the body parsed as JSON when it is JSON).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping, Optional, Sequence, Union
+
+#: What to try when Pieces OS cannot be reached.
+CONNECTION_HINT = (
+    "is Pieces OS running? set PIECES_OS_URL or Configuration(host=...) to where it listens"
+)
+
+
+class OpenApiException(Exception):
+    """Root of every exception this SDK raises."""
+
+
+def _render_path(path_to_item: Optional[Sequence[Union[str, int]]]) -> str:
+    return "".join(f"[{p}]" if isinstance(p, int) else f"['{p}']" for p in path_to_item or ())
+
+
+class ApiTypeError(OpenApiException, TypeError):
+    """An argument has the wrong type. Raised before anything is sent.
+
+    Example::
+
+        >>> from pieces_os_client.exceptions import ApiTypeError
+        >>> str(ApiTypeError("model must be a str, not int"))
+        'model must be a str, not int'
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        path_to_item: Optional[Sequence[Union[str, int]]] = None,
+        valid_classes: Optional[Sequence[type]] = None,
+        key_type: Optional[bool] = None,
+    ) -> None:
+        self.path_to_item = path_to_item
+        self.valid_classes = valid_classes
+        self.key_type = key_type
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiValueError(OpenApiException, ValueError):
+    """An argument has a bad value (empty id, CR/LF in a header, ...). Raised before sending."""
+
+    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
+        self.path_to_item = path_to_item
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiAttributeError(OpenApiException, AttributeError):
+    """An attribute that does not exist was asked for."""
+
+    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
+        self.path_to_item = path_to_item
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiKeyError(OpenApiException, KeyError):
+    """A key that does not exist was asked for."""
+
+    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
+        self.path_to_item = path_to_item
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiConnectionError(OpenApiException, ConnectionError):
+    """Pieces OS could not be reached, or dropped the connection before answering in full.
+
+    ``method`` and ``url`` say which request failed; ``__cause__`` is urllib3's (or aiohttp's)
+    original error.
+    """
+
+    def __init__(self, message: str, *, method: str = "", url: str = "") -> None:
+        self.method = method
+        self.url = url
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class ApiTimeoutError(ApiConnectionError, TimeoutError):
+    """No answer within the timeout (``Configuration.timeout`` or ``_request_timeout``)."""
+
+
+class ApiException(OpenApiException):
+    """Pieces OS answered with an error status (or a 2xx the SDK could not read).
+
+    Example::
+
+        >>> from pieces_os_client.exceptions import ApiException
+        >>> e = ApiException(status=500, reason="Internal Server Error", body='{"error": "boom"}')
+        >>> e.status, e.data
+        (500, {'error': 'boom'})
+    """
+
+    def __init__(
+        self,
+        status: Optional[int] = None,
+        reason: Optional[str] = None,
+        http_resp: Any = None,
+        *,
+        body: Optional[Union[str, bytes]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+    ) -> None:
+        if http_resp is not None:
+            status = http_resp.status if status is None else status
+            reason = http_resp.reason if reason is None else reason
+            if body is None:
+                body = getattr(http_resp, "data", None)
+            if headers is None:
+                headers = http_resp.getheaders()
+        if isinstance(body, (bytes, bytearray)):
+            body = bytes(body).decode("utf-8", errors="replace")
+        if data is None and body:
+            data = _parse_json_or_none(body)
+        self.status = status
+        self.reason = reason
+        self.body = body
+        self.data = data
+        self.headers = headers
+        super().__init__(self._summary())
+
+    def _summary(self) -> str:
+        return f"({self.status}) Reason: {self.reason}"
+
+    def __str__(self) -> str:
+        text = f"({self.status})\nReason: {self.reason}\n"
+        if self.headers:
+            text += f"HTTP response headers: {dict(self.headers)}\n"
+        if self.body:
+            text += f"HTTP response body: {self.body}\n"
+        return text
+
+    @classmethod
+    def from_response(
+        cls,
+        *,
+        http_resp: Any,
+        body: Optional[Union[str, bytes]],
+        data: Any,
+    ) -> ApiException:
+        """Build the subclass that matches ``http_resp.status`` (404 -> NotFoundException...)."""
+        status = http_resp.status
+        exc_class = _STATUS_EXCEPTIONS.get(status)
+        if exc_class is None:
+            exc_class = ServiceException if 500 <= status <= 599 else ApiException
+        return exc_class(http_resp=http_resp, body=body, data=data)
+
+
+def _parse_json_or_none(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+class BadRequestException(ApiException):
+    """400: the request was malformed."""
+
+
+class UnauthorizedException(ApiException):
+    """401: missing or wrong credentials (``api_key['application']`` / ``access_token``)."""
+
+
+class ForbiddenException(ApiException):
+    """403: the credentials are not allowed to do this."""
+
+
+class NotFoundException(ApiException):
+    """404: no such model or endpoint (is ``host`` pointing at Pieces OS?)."""
+
+
+class ConflictException(ApiException):
+    """409: the request conflicts with the current state."""
+
+
+class UnprocessableEntityException(ApiException):
+    """422: the body was understood but refused."""
+
+
+class ServiceException(ApiException):
+    """5xx: Pieces OS failed; ``body`` usually says why (a built-in model cannot be deleted...)."""
+
+
+class ApiResponseValidationError(ApiException):
+    """A 2xx answer whose body is not JSON or not the documented shape.
+
+    ``status``, ``headers`` and the raw ``body`` are kept; ``__cause__`` is the parsing error.
+    """
+
+    def __init__(
+        self,
+        status: Optional[int] = None,
+        reason: Optional[str] = None,
+        http_resp: Any = None,
+        *,
+        body: Optional[Union[str, bytes]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        expected: str = "",
+        problem: str = "",
+    ) -> None:
+        self.expected = expected
+        self.problem = problem
+        super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
+
+    def __str__(self) -> str:
+        return (
+            f"({self.status}) the response body is not a valid {self.expected}: {self.problem}\n"
+            + super().__str__()
+        )
+
+
+_STATUS_EXCEPTIONS = {
+    400: BadRequestException,
+    401: UnauthorizedException,
+    403: ForbiddenException,
+    404: NotFoundException,
+    409: ConflictException,
+    422: UnprocessableEntityException,
+}
+
+__all__ = [
+    "ApiAttributeError",
+    "ApiConnectionError",
+    "ApiException",
+    "ApiKeyError",
+    "ApiResponseValidationError",
+    "ApiTimeoutError",
+    "ApiTypeError",
+    "ApiValueError",
+    "BadRequestException",
+    "ConflictException",
+    "ForbiddenException",
+    "NotFoundException",
+    "OpenApiException",
+    "ServiceException",
+    "UnauthorizedException",
+    "UnprocessableEntityException",
+]

@@ -1,0 +1,205 @@
+"""The two building blocks every wire type is made of: ``WireModel`` and ``WireEnum``.
+
+Parsing and serialization stay inside pydantic-core (``model_validate_json`` /
+``model_dump_json``); the only Python-level work is restoring explicit nulls in the few
+fields the server treats as nullable, and that walk is skipped when there are none.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import pprint
+import typing
+from enum import Enum
+from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Type, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic_core import to_json
+from typing_extensions import Annotated
+
+_ModelT = TypeVar("_ModelT", bound="WireModel")
+_EnumT = TypeVar("_EnumT", bound="WireEnum")
+
+
+class WireEnum(str, Enum):
+    """A string enum that accepts values a newer Pieces OS adds.
+
+    An unknown value becomes a member-like object that compares equal to its string,
+    is sent back unchanged, and reports ``is_known == False``::
+
+        >>> from pieces_os_client.models import ModelTypeEnum
+        >>> ModelTypeEnum("SPEED").is_known
+        True
+        >>> future = ModelTypeEnum("TURBO")
+        >>> future == "TURBO", future.is_known
+        (True, False)
+    """
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        member = str.__new__(cls, value)
+        member._name_ = value
+        member._value_ = value
+        return member
+
+    @property
+    def is_known(self) -> bool:
+        """True when this SDK release knows the value; False for one a newer server sent."""
+        return self._value_ in type(self)._value2member_map_
+
+    @classmethod
+    def known_values(cls) -> List[str]:
+        """Every value this SDK release knows, in declaration order."""
+        return [member.value for member in cls]
+
+    @classmethod
+    def from_json(cls: Type[_EnumT], json_str: str) -> _EnumT:
+        """Parse a JSON string literal such as ``'"SPEED"'``."""
+        return cls(json.loads(json_str))
+
+    def __repr__(self) -> str:
+        if self.is_known:
+            return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
+        return f"<{type(self).__name__} (unknown to this SDK): {self._value_!r}>"
+
+
+def _assume_utc(value: _dt.datetime) -> _dt.datetime:
+    """Timestamps without a zone are UTC on the wire; make them aware so output has an offset."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+
+
+#: The wire's date-time: parses ``Z``, offsets, no zone (taken as UTC) and 0-9 fraction digits.
+Timestamp = Annotated[_dt.datetime, AfterValidator(_assume_utc)]
+
+
+class WireModel(BaseModel):
+    """Base of every wire type: aliases on the wire, snake_case in Python, unknown fields kept.
+
+    Example::
+
+        >>> from pieces_os_client.models import ByteDescriptor
+        >>> b = ByteDescriptor.from_json('{"value": 1024, "readable": "1 KB", "new": 1}')
+        >>> b.value, b.to_json()
+        (1024, '{"readable":"1 KB","value":1024,"new":1}')
+    """
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="allow",
+        protected_namespaces=(),
+        ser_json_inf_nan="constants",
+    )
+
+    #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
+    _x_nullable: ClassVar[FrozenSet[str]] = frozenset()
+
+    # --- the published SDK's surface -------------------------------------------------------
+    def to_dict(self) -> Dict[str, Any]:
+        """The wire-shaped dict: aliases as keys, unset/None fields left out, explicit nulls
+        kept where the server distinguishes them. Timestamps stay ``datetime`` objects."""
+        data = self.model_dump(by_alias=True, exclude_none=True)
+        if self._has_explicit_null():
+            self._restore_explicit_nulls(data)
+        return data
+
+    def to_json(self) -> str:
+        """The wire JSON text (compact, ISO 8601 timestamps with offset)."""
+        if not self._has_explicit_null():
+            return self.model_dump_json(by_alias=True, exclude_none=True)
+        data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        self._restore_explicit_nulls(data)
+        return to_json(data).decode()
+
+    def to_str(self) -> str:
+        """A pretty-printed form of :meth:`to_dict`."""
+        return pprint.pformat(self.to_dict())
+
+    @classmethod
+    def from_dict(cls: Type[_ModelT], obj: Optional[Dict[str, Any]]) -> Optional[_ModelT]:
+        """Build from a dict with wire (or Python) keys; ``None`` gives ``None``."""
+        if obj is None:
+            return None
+        return cls.model_validate(obj)
+
+    @classmethod
+    def from_json(cls: Type[_ModelT], json_str: str | bytes | bytearray) -> _ModelT:
+        """Parse wire JSON (``str`` or ``bytes``) straight through pydantic-core."""
+        return cls.model_validate_json(json_str)
+
+    # --- explicit nulls ----------------------------------------------------------------------
+    @classmethod
+    def _null_plan(cls) -> Tuple[Tuple[Tuple[str, str], ...], Tuple[Tuple[str, str, bool], ...]]:
+        """Which fields can hold an explicit null: (nullable leaves, nested carriers).
+
+        Computed once per class; nested carriers are fields whose model type can contain a
+        nullable leaf somewhere below, so the walk never visits anything else.
+        """
+        plan = cls.__dict__.get("_cached_null_plan")
+        if plan is None:
+            leaves = tuple(
+                (name, cls.model_fields[name].alias or name) for name in sorted(cls._x_nullable)
+            )
+            carriers = []
+            for name, field in cls.model_fields.items():
+                nested, is_list = _nested_wire_model(field.annotation)
+                if nested is not None and nested._can_hold_explicit_null():
+                    carriers.append((name, field.alias or name, is_list))
+            plan = (leaves, tuple(carriers))
+            type.__setattr__(cls, "_cached_null_plan", plan)
+        return plan
+
+    @classmethod
+    def _can_hold_explicit_null(cls) -> bool:
+        leaves, carriers = cls._null_plan()
+        return bool(leaves or carriers)
+
+    def _has_explicit_null(self) -> bool:
+        leaves, carriers = self._null_plan()
+        fields_set = self.__pydantic_fields_set__
+        for name, _ in leaves:
+            if name in fields_set and getattr(self, name) is None:
+                return True
+        for name, _, is_list in carriers:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if is_list:
+                if any(item._has_explicit_null() for item in value):
+                    return True
+            elif value._has_explicit_null():
+                return True
+        return False
+
+    def _restore_explicit_nulls(self, data: Dict[str, Any]) -> None:
+        leaves, carriers = self._null_plan()
+        fields_set = self.__pydantic_fields_set__
+        for name, alias in leaves:
+            if name in fields_set and getattr(self, name) is None:
+                data[alias] = None
+        for name, alias, is_list in carriers:
+            value = getattr(self, name)
+            if value is None or alias not in data:
+                continue
+            if is_list:
+                for item, item_data in zip(value, data[alias]):
+                    item._restore_explicit_nulls(item_data)
+            else:
+                value._restore_explicit_nulls(data[alias])
+
+
+def _nested_wire_model(annotation: Any) -> Tuple[Optional[Type[WireModel]], bool]:
+    """Find the WireModel inside ``Optional[X]`` / ``List[X]`` annotations."""
+    is_list = False
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, type) and issubclass(current, WireModel):
+            return current, is_list
+        origin = typing.get_origin(current)
+        if origin in (list, List):
+            is_list = True
+        stack.extend(typing.get_args(current))
+    return None, False

@@ -1,0 +1,62 @@
+"""``Model``.
+
+One machine-learning model: what it is, where it runs, and its state on this machine.
+"""
+
+from typing import ClassVar, FrozenSet, Optional, Union
+
+from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from pieces_os_client.models._base import WireModel
+from pieces_os_client.models.byte_descriptor import ByteDescriptor
+from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
+from pieces_os_client.models.external_ml_provider_enum import ExternalMLProviderEnum
+from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
+from pieces_os_client.models.model_capabilities import ModelCapabilities
+from pieces_os_client.models.model_foundation_enum import ModelFoundationEnum
+from pieces_os_client.models.model_max_tokens import ModelMaxTokens
+from pieces_os_client.models.model_type_enum import ModelTypeEnum
+from pieces_os_client.models.model_usage_enum import ModelUsageEnum
+from pieces_os_client.models.referenced_entity import ReferencedEntity
+from pieces_os_client.models.score import Score
+
+
+class Model(WireModel):
+    """One machine-learning model: what it is, where it runs, and its state on this machine.
+
+    Example::
+
+        >>> from pieces_os_client.models import Model
+        >>> m = Model.from_json('{"id": "m1", "name": "Phi-3", "version": "3", "cloud": false,'
+        ...     ' "type": "SPEED", "usage": "CODE_CONVERSATION", "created": {"value": "2024-05-01T12:00:00Z"}}')
+        >>> m.name, m.usage.is_known
+        ('Phi-3', True)
+    """
+
+    cloud: StrictBool
+    created: GroupedTimestamp
+    id: StrictStr
+    name: StrictStr
+    type: ModelTypeEnum
+    usage: ModelUsageEnum
+    version: StrictStr
+    bytes: Optional[ByteDescriptor] = None
+    capabilities: Optional[ModelCapabilities] = None
+    cpu: Optional[StrictBool] = None
+    custom: Optional[StrictBool] = None
+    denied: Optional[StrictBool] = None
+    downloaded: Optional[StrictBool] = None
+    downloading: Optional[StrictBool] = None
+    foundation: Optional[ModelFoundationEnum] = None
+    loaded: Optional[StrictBool] = None
+    max_tokens: Optional[ModelMaxTokens] = Field(default=None, alias="maxTokens")
+    organization: Optional[ReferencedEntity] = None
+    parameters: Optional[Union[StrictInt, StrictFloat]] = None
+    provider: Optional[ExternalMLProviderEnum] = None
+    quantization: Optional[StrictStr] = None
+    ram: Optional[ByteDescriptor] = None
+    var_schema: Optional[EmbeddedModelSchema] = Field(default=None, alias="schema")
+    score: Optional[Score] = None
+    unique: Optional[StrictStr] = None
+
+    _x_nullable: ClassVar[FrozenSet[str]] = frozenset({"parameters"})
