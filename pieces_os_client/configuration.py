@@ -51,18 +51,19 @@ class Configuration:
         host: Optional[str] = None,
         api_key: Optional[Dict[str, str]] = None,
         api_key_prefix: Optional[Dict[str, str]] = None,
-        access_token: Optional[str] = None,
         username: Optional[str] = None,
         password: Optional[str] = None,
+        access_token: Optional[str] = None,
         server_index: Optional[int] = None,
         server_variables: Optional[Dict[str, str]] = None,
         server_operation_index: Optional[Dict[int, int]] = None,
         server_operation_variables: Optional[Dict[int, Dict[str, str]]] = None,
+        ignore_operation_servers: bool = False,
         ssl_ca_cert: Optional[str] = None,
-        *,
-        timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
         retries: Any = DEFAULT_RETRIES,
+        *,
         debug: bool = False,
+        timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
     ) -> None:
         env_host = os.environ.get(HOST_ENV_VAR, "").strip()
         self.host: str = (host or env_host or DEFAULT_HOST).rstrip("/")
@@ -77,6 +78,7 @@ class Configuration:
         self.server_variables = dict(server_variables or {})
         self.server_operation_index = dict(server_operation_index or {})
         self.server_operation_variables = dict(server_operation_variables or {})
+        self.ignore_operation_servers = ignore_operation_servers
         self.verify_ssl: bool = True
         self.ssl_ca_cert: Optional[str] = ssl_ca_cert
         self.cert_file: Optional[str] = None
