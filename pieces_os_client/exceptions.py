@@ -67,34 +67,26 @@ class ApiTypeError(OpenApiException, TypeError):
         super().__init__(msg)
 
 
-class ApiValueError(OpenApiException, ValueError):
+class _ItemError(OpenApiException):
+    """An error about one argument, optionally located by ``path_to_item``."""
+
+    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
+        self.path_to_item = path_to_item
+        if path_to_item:
+            msg = f"{msg} at {_render_path(path_to_item)}"
+        super().__init__(msg)
+
+
+class ApiValueError(_ItemError, ValueError):
     """An argument has a bad value (empty id, CR/LF in a header, ...). Raised before sending."""
 
-    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
-
-class ApiAttributeError(OpenApiException, AttributeError):
+class ApiAttributeError(_ItemError, AttributeError):
     """An attribute that does not exist was asked for."""
 
-    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
-
-class ApiKeyError(OpenApiException, KeyError):
+class ApiKeyError(_ItemError, KeyError):
     """A key that does not exist was asked for."""
-
-    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
-        super().__init__(msg)
 
 
 class ApiConnectionError(OpenApiException, ConnectionError):
