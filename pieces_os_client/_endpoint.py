@@ -192,9 +192,10 @@ def prepare(
             _apply_auth_setting(headers, setting)
 
     body = encode_body(endpoint, body_value) if endpoint.body_param else None
+    content_type = options.get("_content_type") or "application/json"
+    # Checked even without a body: a bad argument is refused, not silently ignored.
+    check_header("Content-Type", content_type)
     if body is not None:
-        content_type = options.get("_content_type") or "application/json"
-        check_header("Content-Type", content_type)
         headers["Content-Type"] = content_type
     return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
 
