@@ -233,7 +233,8 @@ class ApiClient:
         request = prepare(
             self.configuration, self.default_headers, endpoint, path_value, body_value, options
         )
-        response = self._send_prepared(request)
+        # Preloaded: the body is read inside urllib3's retry loop (a GET cut short is retried).
+        response = self._send_prepared(request, preload_content=True)
         try:
             body = response.read()
         except HTTPError as error:
@@ -252,9 +253,16 @@ class ApiClient:
         )
         return self._send_prepared(request).response
 
-    def _send_prepared(self, request: PreparedRequest) -> rest.RESTResponse:
+    def _send_prepared(
+        self, request: PreparedRequest, preload_content: bool = False
+    ) -> rest.RESTResponse:
         return self._send(
-            request.method, request.url, request.headers, request.body, request.timeout
+            request.method,
+            request.url,
+            request.headers,
+            request.body,
+            request.timeout,
+            preload_content,
         )
 
     def _send(
@@ -264,14 +272,27 @@ class ApiClient:
         headers: Dict[str, str],
         body: Optional[Union[bytes, str]],
         timeout: Union[TimeoutSpec, urllib3.Timeout, None],
+        preload_content: bool = False,
     ) -> rest.RESTResponse:
         debug_logger = self.configuration._get_debug_logger()
         if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
-            return self.rest_client.request(method, url, headers, body, _request_timeout=timeout)
+            return self.rest_client.request(
+                method,
+                url,
+                headers,
+                body,
+                _request_timeout=timeout,
+                preload_content=preload_content,
+            )
         started = time.perf_counter()
         try:
             response = self.rest_client.request(
-                method, url, headers, body, _request_timeout=timeout
+                method,
+                url,
+                headers,
+                body,
+                _request_timeout=timeout,
+                preload_content=preload_content,
             )
         except Exception as error:
             _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)

@@ -95,25 +95,53 @@ class RetryPolicy(Retry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Retry:
-        if error is not None and not self._is_connection_error(error):
-            not_repeatable = isinstance(error, ReadTimeoutError) or (
-                (method or "").upper() not in self.IDEMPOTENT_METHODS
-            )
-            if not_repeatable:
-                raise error.with_traceback(_stacktrace)
+        if error is not None and not self.is_repeatable(
+            method,
+            connection_error=self._is_connection_error(error),
+            read_timeout=isinstance(error, ReadTimeoutError),
+        ):
+            raise error.with_traceback(_stacktrace)
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         cause = f"status {response.status}" if response is not None else type(error).__name__
-        logger.info("retrying %s %s after %s (%s retries left)", method, url, cause, new.total)
+        self.log_retry(method, url, cause, new.total)
         return new
 
     def get_backoff_time(self) -> float:
-        # Unlike plain urllib3, the first retry waits too: a 502/504 rarely clears instantly.
         errors = sum(1 for entry in self.history if entry.redirect_location is None)
         if errors == 0:
             return 0.0
-        backoff = self.backoff_factor * (2 ** (errors - 1))
-        backoff += random.random() * self.backoff_jitter
-        return float(min(self.backoff_max, backoff))
+        return self.backoff_delay(
+            errors, self.backoff_factor, self.backoff_jitter, self.backoff_max
+        )
+
+    # The rules as plain functions, so the aiohttp transport (pieces_os_client.aio) follows them too.
+    @classmethod
+    def is_repeatable(
+        cls, method: Optional[str], *, connection_error: bool, read_timeout: bool
+    ) -> bool:
+        """Whether a failed attempt may be sent again: always when the connection was never
+        made; never after a read timeout; after a broken answer only for idempotent methods."""
+        if connection_error:
+            return True
+        return not read_timeout and (method or "").upper() in cls.IDEMPOTENT_METHODS
+
+    @staticmethod
+    def backoff_delay(
+        retry_number: int,
+        factor: float = BACKOFF_FACTOR,
+        jitter: float = BACKOFF_JITTER,
+        maximum: float = BACKOFF_MAX,
+    ) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
+        # Unlike plain urllib3, the first retry waits too: a 502/504 rarely clears instantly.
+        backoff = factor * (2 ** (retry_number - 1))
+        backoff += random.random() * jitter
+        return float(min(maximum, backoff))
+
+    @staticmethod
+    def log_retry(method: Optional[str], url: Optional[str], cause: str, retries_left: Any) -> None:
+        """Log one retry on the ``pieces_os_client`` logger (never any header value)."""
+        logger.info("retrying %s %s after %s (%s retries left)", method, url, cause, retries_left)
 
     def get_retry_after(self, response: Any) -> Optional[float]:
         seconds = super().get_retry_after(response)
@@ -222,8 +250,10 @@ class RESTClientObject:
         body: Optional[Union[bytes, str]] = None,
         post_params: Any = None,
         _request_timeout: Union[TimeoutSpec, urllib3.Timeout, None] = None,
+        preload_content: bool = False,
     ) -> RESTResponse:
-        """Send one request; the body is not read yet (call ``read()``)."""
+        """Send one request. The body is read later by ``read()``, unless ``preload_content``:
+        then urllib3 reads it inside its retry loop, so a GET cut off mid-body is retried."""
         if post_params:
             raise ApiValueError("form parameters are not used by the Models API; send a body")
         timeout = self.timeout if _request_timeout is None else make_timeout(_request_timeout)
@@ -234,7 +264,7 @@ class RESTClientObject:
                 body=body,
                 headers=headers,
                 timeout=timeout,
-                preload_content=False,
+                preload_content=preload_content,
             )
         except HTTPError as error:
             raise translate_error(error, method, url) from error
@@ -251,16 +281,33 @@ def translate_error(error: Exception, method: str, url: str) -> ApiConnectionErr
     if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) and not isinstance(
         reason, NewConnectionError
     ):
-        phase = "connect to" if isinstance(reason, ConnectTimeoutError) else "get an answer from"
+        kind = "connect_timeout" if isinstance(reason, ConnectTimeoutError) else "read_timeout"
+    elif isinstance(reason, SSLError):
+        kind = "tls"
+    elif isinstance(reason, ProtocolError):
+        kind = "broken"
+    else:
+        kind = "connect"
+    return describe_failure(kind, method, url, reason)
+
+
+def describe_failure(kind: str, method: str, url: str, reason: object) -> ApiConnectionError:
+    """The SDK's exception for a transport failure of ``kind``, naming the URL and what to try.
+
+    ``kind`` is ``"connect_timeout"``, ``"read_timeout"``, ``"tls"``, ``"broken"`` (the answer
+    was cut off) or ``"connect"``; shared by the urllib3 and aiohttp transports.
+    """
+    if kind in ("connect_timeout", "read_timeout"):
+        phase = "connect to" if kind == "connect_timeout" else "get an answer from"
         return ApiTimeoutError(
             f"{method} {url}: timed out trying to {phase} Pieces OS; raise the timeout "
             f"(Configuration(timeout=...) or _request_timeout=...) or check that it is healthy",
             method=method,
             url=url,
         )
-    if isinstance(reason, SSLError):
+    if kind == "tls":
         detail = f"TLS failed ({reason}); check verify_ssl / ssl_ca_cert"
-    elif isinstance(reason, ProtocolError):
+    elif kind == "broken":
         detail = (
             f"the connection broke before the answer was complete ({reason}); {CONNECTION_HINT}"
         )
