@@ -24,6 +24,7 @@ from typing import (
     Deque,
     Dict,
     Iterable,
+    Iterator,
     List,
     Mapping,
     Optional,
@@ -41,7 +42,7 @@ from pydantic import ValidationError
 from pieces_os_client._version import __version__
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import Configuration
-from pieces_os_client.models._base import WireModel
+from pieces_os_client.models._base import WireEnum, WireModel
 from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
@@ -581,11 +582,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IDLE_CONNECTION_TIMEOUT
     server: _HTTPServer
 
-    # Every method goes through one dispatcher; unknown ones get 405 or 404 there.
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = do_GET
+    def __getattr__(self, name: str) -> Any:
+        # Every method (TRACE and made-up ones included) goes through one dispatcher, which
+        # answers 405 or 404 in JSON instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
 
     def _dispatch(self) -> None:
         state = self.server.state
@@ -771,7 +773,8 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
             )
         )
     try:
-        return model_class.model_validate(data)
+        # Strict: a server takes "2024-05-01T12:00:00Z" for a timestamp, not the number 0.
+        parsed = model_class.model_validate_json(body, strict=True)
     except ValidationError as error:
         problems = [
             {"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
@@ -780,3 +783,29 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
         raise _Rejected(
             _error(422, f"the body is not a valid {model_class.__name__}", problems=problems)
         ) from None
+    # The SDK keeps enum values it does not know (a newer server may send them); a server
+    # knows all of its own, so an unknown one in a request is an error.
+    unknown = list(_unknown_enum_values(parsed, ""))
+    if unknown:
+        problems = [
+            {"field": where, "problem": f"unknown value {value!r}"} for where, value in unknown
+        ]
+        raise _Rejected(
+            _error(422, f"the body is not a valid {model_class.__name__}", problems=problems)
+        )
+    return parsed
+
+
+def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:
+    if isinstance(value, WireEnum):
+        if not value.is_known:
+            yield where, value.value
+    elif isinstance(value, WireModel):
+        for name, field_info in type(value).model_fields.items():
+            alias = field_info.alias or name
+            yield from _unknown_enum_values(
+                getattr(value, name), f"{where}.{alias}" if where else alias
+            )
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unknown_enum_values(item, f"{where}[{index}]")
