@@ -25,8 +25,8 @@ class SeededModel(WireModel):
         >>> from pieces_os_client.models import SeededModel, GroupedTimestamp
         >>> seed = SeededModel(name="my-llm", version="1.0", cloud=False, type="BALANCED",
         ...     usage="CODE_CONVERSATION", created=GroupedTimestamp(value="2024-05-01T12:00:00Z"))
-        >>> seed.to_dict()["usage"]
-        'CODE_CONVERSATION'
+        >>> seed.to_dict()["usage"] == "CODE_CONVERSATION"
+        True
     """
 
     cloud: StrictBool
