@@ -64,6 +64,7 @@ _LAZY: Dict[str, str] = {
     "ApiClient": "pieces_os_client.api_client",
     "ApiResponse": "pieces_os_client.api_response",
     "ModelsApi": "pieces_os_client.api.models_api",
+    "discover": "pieces_os_client.discovery",
     **{name: "pieces_os_client.exceptions" for name in _EXCEPTIONS},
     **{name: "pieces_os_client.models" for name in _MODELS},
 }
@@ -110,6 +111,7 @@ __all__ = [
     "WireEnum",
     "WireModel",
     "__version__",
+    "discover",
 ]
 
 
@@ -131,6 +133,7 @@ if TYPE_CHECKING:
     from pieces_os_client.api_client import ApiClient
     from pieces_os_client.api_response import ApiResponse
     from pieces_os_client.configuration import Configuration
+    from pieces_os_client.discovery import discover
     from pieces_os_client.exceptions import (
         ApiAttributeError,
         ApiConnectionError,

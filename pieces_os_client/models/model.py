@@ -8,6 +8,7 @@ from typing import ClassVar, FrozenSet, Optional, Union
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from pieces_os_client.models._base import WireModel
+from pieces_os_client.models._display import html_table
 from pieces_os_client.models.byte_descriptor import ByteDescriptor
 from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
 from pieces_os_client.models.external_ml_provider_enum import ExternalMLProviderEnum
@@ -60,3 +61,17 @@ class Model(WireModel):
     unique: Optional[StrictStr] = None
 
     _x_nullable: ClassVar[FrozenSet[str]] = frozenset({"parameters"})
+
+    # --- display (methods only: the fields above are the wire contract) ----------------------
+    def __repr__(self) -> str:
+        """Short on purpose: ``Model(id='...', name='...', usage='...')``. Every field is in
+        ``str(model)``, ``to_dict()`` and ``to_json()``."""
+        # Read from __dict__ so a half-built model (model_construct) still prints.
+        fields = self.__dict__
+        usage = fields.get("usage")
+        usage = getattr(usage, "value", usage)
+        return f"Model(id={fields.get('id')!r}, name={fields.get('name')!r}, usage={usage!r})"
+
+    def _repr_html_(self) -> str:
+        """The one-row HTML table Jupyter shows for a model (values escaped)."""
+        return html_table([self])

@@ -1,10 +1,11 @@
 """``Models``: A snapshot of every machine-learning model Pieces OS knows (``GET /models``)"""
 
-from typing import List, Optional
+from typing import Iterator, List, Optional, SupportsIndex, Union, overload
 
 from pydantic import Field
 
 from pieces_os_client.models._base import WireModel
+from pieces_os_client.models._display import html_table
 from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.score import Score
@@ -24,3 +25,85 @@ class Models(WireModel):
     iterable: List[Model]
     var_schema: Optional[EmbeddedModelSchema] = Field(default=None, alias="schema")
     score: Optional[Score] = None
+
+    # --- a read-only, list-like view of ``iterable`` (methods only; fields unchanged) --------
+    def __len__(self) -> int:
+        """How many models the snapshot holds. Like a list, an empty snapshot is falsy."""
+        return len(self.iterable)
+
+    def __iter__(self) -> Iterator[Model]:  # type: ignore[override]
+        """Iterate over the models (not over ``(field, value)`` pairs as a plain pydantic
+        model does: use ``to_dict()`` or ``model_dump()`` for the fields)."""
+        return iter(self.iterable)
+
+    @overload
+    def __getitem__(self, index: SupportsIndex) -> Model: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> "Models": ...
+
+    def __getitem__(self, index: Union[SupportsIndex, slice]) -> Union[Model, "Models"]:
+        """``snapshot[0]`` is a :class:`Model`; ``snapshot[:5]`` a new ``Models`` (which a
+        notebook still shows as a table). Look models up by id with :meth:`get_by_id`."""
+        if isinstance(index, slice):
+            return self.model_copy(update={"iterable": self.iterable[index]})
+        if isinstance(index, str):
+            raise TypeError(
+                "Models indices are positions or slices; use get_by_id(id) or find_by_name(name)"
+            )
+        return self.iterable[index]
+
+    def find(self, id: str) -> Optional[Model]:
+        """The model whose ``id`` is exactly ``id`` (ids are case-sensitive), or None.
+
+        Example::
+
+            >>> from pieces_os_client.models import Models
+            >>> snapshot = Models.from_dict({"iterable": [{"id": "m1", "name": "Phi-3",
+            ...     "version": "3", "cloud": False, "type": "SPEED", "usage": "CODE_CONVERSATION",
+            ...     "created": {"value": "2024-05-01T12:00:00Z"}}]})
+            >>> snapshot.find("m1").name, snapshot.find("nope")
+            ('Phi-3', None)
+        """
+        for model in self.iterable:
+            if model.id == id:
+                return model
+        return None
+
+    def get_by_id(self, id: str) -> Model:
+        """Like :meth:`find`, but a missing id raises ``KeyError`` (an ``ApiKeyError``)."""
+        model = self.find(id)
+        if model is None:
+            from pieces_os_client.exceptions import ApiKeyError
+
+            raise ApiKeyError(f"no model with id {id!r} in this snapshot of {len(self)} models")
+        return model
+
+    def find_by_name(self, name: str) -> List[Model]:
+        """Every model whose name equals ``name`` ignoring case, in snapshot order.
+
+        A list, because names are not unique (one name can come in several versions or
+        quantizations); an empty list when nothing matches.
+
+        Example::
+
+            >>> from pieces_os_client.models import Models
+            >>> snapshot = Models.from_dict({"iterable": [{"id": "m1", "name": "Phi-3",
+            ...     "version": "3", "cloud": False, "type": "SPEED", "usage": "CODE_CONVERSATION",
+            ...     "created": {"value": "2024-05-01T12:00:00Z"}}]})
+            >>> [m.id for m in snapshot.find_by_name("phi-3")]
+            ['m1']
+        """
+        wanted = name.casefold()
+        return [model for model in self.iterable if model.name.casefold() == wanted]
+
+    # --- display -----------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        """Short on purpose: ``Models(15 models)``."""
+        count = len(self.__dict__.get("iterable") or ())
+        return f"Models({count} model{'' if count == 1 else 's'})"
+
+    def _repr_html_(self) -> str:
+        """The HTML table Jupyter shows for a snapshot (values escaped)."""
+        count = len(self)
+        return html_table(self.iterable, caption=f"{count} model{'' if count == 1 else 's'}")

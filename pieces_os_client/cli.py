@@ -1,0 +1,429 @@
+"""``pieces-os-models``: the Models API from a terminal (also ``python -m pieces_os_client``).
+
+::
+
+    pieces-os-models models list [--json]
+    pieces-os-models models create --file seeded.json      # or --file - for stdin
+    pieces-os-models models delete ID
+    pieces-os-models models delete-cache ID
+    pieces-os-models models unload
+    pieces-os-models serve [--host 127.0.0.1] [--port 1000]
+
+Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
+2 on bad usage (unknown option, unreadable or invalid JSON file). Errors are one line on
+stderr; ``--debug`` adds the traceback and logs every request.
+
+Only the standard library is imported up front: the SDK is loaded by the command that
+needs it, so ``--help`` and usage errors stay instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
+
+from pieces_os_client._version import __version__
+
+if TYPE_CHECKING:
+    from pieces_os_client.api.models_api import ModelsApi
+    from pieces_os_client.models.seeded_model import SeededModel
+
+__all__ = ["EXIT_API_ERROR", "EXIT_OK", "EXIT_USAGE", "main"]
+
+#: The command finished.
+EXIT_OK = 0
+#: Pieces OS answered with an error status, or could not be reached.
+EXIT_API_ERROR = 1
+#: The command line or an input file was wrong; nothing was sent.
+EXIT_USAGE = 2
+
+_CLI_CONNECTION_HINT = "is Pieces OS running? set PIECES_OS_URL or pass --host URL"
+#: Longest server message quoted in an error line.
+_MESSAGE_LIMIT = 300
+
+
+class _UsageError(Exception):
+    """Bad input found after parsing (an unreadable or invalid file): exit status 2."""
+
+
+class _CommandError(Exception):
+    """A command failed for a reason that is not the API's (a port already taken): status 1."""
+
+
+# --- argument parsing ------------------------------------------------------------------------
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535: {text!r}")
+    return value
+
+
+def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
+    """``--host/--timeout/--retries/--debug``. Accepted before the command (real defaults) and
+    after it (``suppress``: a value given there overrides, an absent one changes nothing)."""
+    parent = argparse.ArgumentParser(add_help=False)
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parent.add_argument_group("connection")
+    group.add_argument(
+        "--host",
+        metavar="URL",
+        default=default(None),
+        help="where Pieces OS listens (default: $PIECES_OS_URL or http://localhost:1000)",
+    )
+    group.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_float,
+        default=default(None),
+        help="give up on a request after this long (default: connect 5 s, answer 120 s)",
+    )
+    group.add_argument(
+        "--retries",
+        metavar="N",
+        type=_count,
+        default=default(None),
+        help="retries after a failed connection or a 429/502/503/504 (default: 2)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="log every request to stderr and show tracebacks",
+    )
+    return parent
+
+
+def _build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Manage the machine-learning models of a running Pieces OS.",
+        epilog="exit status: 0 success, 1 API or connection error, 2 bad usage",
+        parents=[_connection_options(suppress=False)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    models = commands.add_parser("models", help="list, create, delete and unload models")
+    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    after = [_connection_options(suppress=True)]
+
+    listing = actions.add_parser("list", parents=after, help="show every model")
+    listing.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+    listing.set_defaults(handler=_list)
+
+    create = actions.add_parser("create", parents=after, help="register a custom model")
+    create.add_argument(
+        "--file",
+        "-f",
+        required=True,
+        metavar="PATH",
+        help="a SeededModel as JSON; - reads standard input",
+    )
+    create.add_argument("--json", action="store_true", help="print the new model as JSON")
+    create.set_defaults(handler=_create)
+
+    delete = actions.add_parser("delete", parents=after, help="delete a custom model")
+    delete.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    delete.set_defaults(handler=_delete)
+
+    delete_cache = actions.add_parser(
+        "delete-cache", parents=after, help="delete what an LLM model downloaded"
+    )
+    delete_cache.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    delete_cache.set_defaults(handler=_delete_cache)
+
+    unload = actions.add_parser("unload", parents=after, help="unload every model from memory")
+    unload.set_defaults(handler=_unload)
+
+    serve = commands.add_parser(
+        "serve", help="run a local stand-in for Pieces OS (for tests and demos)"
+    )
+    serve.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=_port, default=1000, help="port to listen on")
+    serve.set_defaults(handler=_serve)
+    return parser
+
+
+# --- commands ----------------------------------------------------------------------------------
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _pretty_json(wire_json: str) -> str:
+    return json.dumps(json.loads(wire_json), indent=2)
+
+
+def _with_api(args: argparse.Namespace, command: Callable[[ModelsApi], int]) -> int:
+    from pieces_os_client.api.models_api import ModelsApi
+    from pieces_os_client.api_client import ApiClient
+    from pieces_os_client.configuration import Configuration
+
+    settings: dict[str, Any] = {"debug": args.debug}
+    if args.timeout is not None:
+        settings["timeout"] = args.timeout
+    if args.retries is not None:
+        settings["retries"] = args.retries
+    configuration = Configuration(host=args.host, **settings)
+    args.resolved_host = configuration.host
+    with ApiClient(configuration) as api_client:
+        return command(ModelsApi(api_client))
+
+
+def _list(args: argparse.Namespace) -> int:
+    def run(api: ModelsApi) -> int:
+        snapshot = api.models_snapshot()
+        if args.json:
+            _out(_pretty_json(snapshot.to_json()))
+        else:
+            from pieces_os_client.models._display import model_row, text_table
+
+            _out(text_table([model_row(model) for model in snapshot.iterable]))
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _read_seed(path: str) -> SeededModel:
+    from pydantic import ValidationError
+
+    from pieces_os_client.models.seeded_model import SeededModel
+
+    name = "standard input" if path == "-" else path
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise _UsageError(f"cannot read {name}: {reason}") from error
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise _UsageError(f"{name} is not valid JSON: {error}") from error
+    if not isinstance(data, dict):
+        raise _UsageError(f"{name} must hold a JSON object (a SeededModel)")
+    try:
+        return SeededModel.model_validate(data)
+    except ValidationError as error:
+        problems = [
+            f"{'.'.join(str(part) for part in problem['loc']) or '(top)'}: {problem['msg']}"
+            for problem in error.errors()
+        ]
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise _UsageError(
+            f"{name} is not a valid SeededModel: {'; '.join(problems[:3])}{more}"
+        ) from error
+
+
+def _create(args: argparse.Namespace) -> int:
+    seed = _read_seed(args.file)  # before connecting: a bad file is a usage error
+
+    def run(api: ModelsApi) -> int:
+        model = api.models_create_new_model(seed)
+        if args.json:
+            _out(_pretty_json(model.to_json()))
+        else:
+            from pieces_os_client.models._display import model_row, text_table
+
+            _out(text_table([model_row(model)]))
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    def run(api: ModelsApi) -> int:
+        api.models_delete_specific_model(args.id)
+        _out(f"deleted model {args.id}")
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _delete_cache(args: argparse.Namespace) -> int:
+    def run(api: ModelsApi) -> int:
+        output = api.models_delete_specific_model_cache(args.id)
+        _out(f"deleted the cache of model {output.model.id}")
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _unload(args: argparse.Namespace) -> int:
+    def run(api: ModelsApi) -> int:
+        api.unload_models()
+        _out("unloaded every model")
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pieces_os_client.testing import serve
+
+    try:
+        serve(args.bind_host, args.port)
+    except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
+        return EXIT_OK
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise _CommandError(f"cannot listen on {args.bind_host}:{args.port}: {reason}") from error
+    return EXIT_OK
+
+
+# --- errors ------------------------------------------------------------------------------------
+def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def _server_message(error: Any) -> str:
+    """What the server said, from a JSON body's usual keys or the plain body."""
+    data = error.data
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "description", "reason"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    if isinstance(data, str) and data.strip():
+        return _one_line(data)
+    return _one_line(error.body or "")
+
+
+def _connection_cause(error: BaseException) -> str:
+    """The root cause of a connection failure in a few words ("Connection refused")."""
+    from urllib3.exceptions import ProtocolError
+
+    seen: List[BaseException] = []
+    current: Optional[BaseException] = error
+    while current is not None and current not in seen:
+        seen.append(current)
+        if isinstance(current, ProtocolError):
+            return "the connection broke before the answer was complete"
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        nested = getattr(current, "reason", None)
+        current = nested if isinstance(nested, BaseException) else current.__cause__
+    return _one_line(str(seen[-1]) or type(seen[-1]).__name__, 120)
+
+
+def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
+    """The exit status and the one-line message for an error a command raised."""
+    if isinstance(error, _UsageError):
+        return EXIT_USAGE, _one_line(str(error))
+    if isinstance(error, _CommandError):
+        return EXIT_API_ERROR, _one_line(str(error))
+    from pieces_os_client.exceptions import (
+        ApiConnectionError,
+        ApiException,
+        ApiResponseValidationError,
+        ApiTimeoutError,
+        ApiTypeError,
+        ApiValueError,
+    )
+
+    host = getattr(args, "resolved_host", None) or args.host or "Pieces OS"
+    if isinstance(error, ApiTimeoutError):
+        return EXIT_API_ERROR, (
+            f"timed out waiting for {host}: raise --timeout or check that Pieces OS is healthy"
+        )
+    if isinstance(error, ApiConnectionError):
+        return EXIT_API_ERROR, (
+            f"cannot reach {host} ({_connection_cause(error)}): {_CLI_CONNECTION_HINT}"
+        )
+    if isinstance(error, ApiResponseValidationError):
+        return EXIT_API_ERROR, (
+            f"{error.status} {error.reason}: the answer is not a valid {error.expected}: "
+            f"{_one_line(error.problem)}"
+        )
+    if isinstance(error, ApiException):
+        from http import HTTPStatus
+
+        reason = error.reason
+        status = error.status
+        if not reason and status is not None and status in HTTPStatus._value2member_map_:
+            reason = HTTPStatus(status).phrase
+        message = _server_message(error)
+        head = f"{error.status} {reason}".strip()
+        return EXIT_API_ERROR, f"{head}: {message}" if message else head
+    if isinstance(error, (ApiValueError, ApiTypeError)):
+        return EXIT_USAGE, _one_line(str(error))
+    return EXIT_API_ERROR, _one_line(f"{type(error).__name__}: {error}")
+
+
+def _detach_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (tests)
+        pass
+
+
+def main(argv: Optional[Sequence[str]] = None, *, prog: str = "pieces-os-models") -> int:
+    """Run the command line and return its exit status (it never calls ``sys.exit``).
+
+    Example::
+
+        >>> from pieces_os_client.cli import main
+        >>> main(["models", "list", "--timeout", "soon"])  # usage goes to stderr
+        2
+    """
+    parser = _build_parser(prog)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_request:  # --help, --version, or a usage error (already printed)
+        code = exit_request.code
+        return code if isinstance(code, int) else EXIT_USAGE
+    try:
+        status: int = args.handler(args)
+        sys.stdout.flush()
+        return status
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        # The reader went away (``| head``): say nothing more, and keep the interpreter from
+        # complaining when it flushes the dead pipe at exit.
+        _detach_stdout()
+        return EXIT_API_ERROR
+    except Exception as error:
+        code, message = _describe(error, args)
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"error: {message}\n")
+        return code

@@ -1,0 +1,424 @@
+"""The ``pieces-os-models`` command line against a LocalPiecesOS on 127.0.0.1: output, exit
+status (0 ok, 1 API/connection error, 2 bad usage) and one-line error messages."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pieces_os_client.cli import main
+from pieces_os_client.models._display import TEXT_COLUMNS, text_table
+from pieces_os_client.testing import LocalPiecesOS
+
+SEED: Dict[str, Any] = {
+    "name": "my-llm",
+    "version": "1.0",
+    "cloud": False,
+    "type": "BALANCED",
+    "usage": "CODE_CONVERSATION",
+    "created": {"value": "2024-05-01T12:00:00Z"},
+    "provider": "META",
+    "bytes": {"value": 123, "readable": "123 B"},
+}
+
+
+@pytest.fixture(autouse=True)
+def no_env_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIECES_OS_URL", raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> Tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def assert_one_error_line(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def custom_model_id(server: LocalPiecesOS) -> str:
+    with server.client() as api_client:
+        from pieces_os_client import ModelsApi, SeededModel
+
+        return ModelsApi(api_client).models_create_new_model(SeededModel.from_dict(SEED)).id
+
+
+# --- models list -------------------------------------------------------------------------------
+def test_list_prints_an_aligned_table_with_one_line_per_model(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "list")
+    assert (code, err) == (0, "")
+    header, *rows = out.splitlines()
+    models = local_pieces_os.models()
+
+    assert header.split() == [c.upper() for c in TEXT_COLUMNS]
+    assert len(rows) == len(models)
+    name_column = header.index("NAME")
+    for row, model in zip(rows, models):
+        assert row.startswith(model.id + " ")
+        assert row[name_column:].startswith(model.name)  # every row lines up under its header
+        assert ("cloud" if model.cloud else "local") in row.split()
+
+
+def test_list_json_is_the_snapshot_as_json(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "list", "--json")
+    assert (code, err) == (0, "")
+    data = json.loads(out)
+    assert [m["id"] for m in data["iterable"]] == [m.id for m in local_pieces_os.models()]
+
+
+def test_connection_options_work_after_the_command_and_from_the_environment(
+    capsys: pytest.CaptureFixture[str],
+    local_pieces_os: LocalPiecesOS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    code, out, _ = run(capsys, "models", "list", "--json", "--host", local_pieces_os.url)
+    assert code == 0 and json.loads(out)["iterable"]
+
+    monkeypatch.setenv("PIECES_OS_URL", local_pieces_os.url)
+    code, out, _ = run(capsys, "models", "list", "--json")
+    assert code == 0 and json.loads(out)["iterable"]
+    assert len(local_pieces_os.requests) == 2
+
+
+# --- models create ------------------------------------------------------------------------------
+def test_create_from_a_file_registers_the_model_and_prints_it(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS, tmp_path: Path
+) -> None:
+    seed_file = tmp_path / "seeded.json"
+    seed_file.write_text(json.dumps(SEED), encoding="utf-8")
+    code, out, err = run(
+        capsys, "--host", local_pieces_os.url, "models", "create", "--file", str(seed_file)
+    )
+    assert (code, err) == (0, "")
+    created = [m for m in local_pieces_os.models() if m.name == "my-llm"]
+    assert len(created) == 1 and created[0].custom is True
+    header, row = out.splitlines()
+    assert header.startswith("ID ") and row.startswith(created[0].id + " ")
+    assert "my-llm" in row and "META" in row
+
+
+def test_create_reads_standard_input_and_can_print_json(
+    capsys: pytest.CaptureFixture[str],
+    local_pieces_os: LocalPiecesOS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(json.dumps(SEED)))
+    code, out, err = run(
+        capsys, "--host", local_pieces_os.url, "models", "create", "-f", "-", "--json"
+    )
+    assert (code, err) == (0, "")
+    created = json.loads(out)
+    assert created["name"] == "my-llm" and created["custom"] is True
+    assert local_pieces_os.requests[-1].path == "/models/create"
+    assert json.loads(local_pieces_os.requests[-1].body)["name"] == "my-llm"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        (json.dumps({"name": "x"}), "not a valid SeededModel"),
+        (json.dumps({**SEED, "cloud": "maybe"}), "cloud"),
+    ],
+)
+def test_create_with_an_invalid_file_is_a_usage_error_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str],
+    local_pieces_os: LocalPiecesOS,
+    tmp_path: Path,
+    content: str,
+    expected: str,
+) -> None:
+    seed_file = tmp_path / "bad.json"
+    seed_file.write_text(content, encoding="utf-8")
+    code, out, err = run(
+        capsys, "--host", local_pieces_os.url, "models", "create", "--file", str(seed_file)
+    )
+    assert code == 2 and out == ""
+    line = assert_one_error_line(err)
+    assert str(seed_file) in line and expected in line
+    assert local_pieces_os.requests == []
+
+
+def test_create_with_a_missing_file_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope.json"
+    code, _, err = run(capsys, "models", "create", "--file", str(missing))
+    assert code == 2
+    assert "cannot read" in assert_one_error_line(err)
+
+
+# --- models delete / delete-cache / unload --------------------------------------------------------
+def test_delete_removes_a_custom_model(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    model_id = custom_model_id(local_pieces_os)
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "delete", model_id)
+    assert (code, err) == (0, "")
+    assert out == f"deleted model {model_id}\n"
+    assert model_id not in [m.id for m in local_pieces_os.models()]
+
+
+def test_deleting_a_built_in_model_prints_the_servers_reason_on_one_line(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    built_in = next(m for m in local_pieces_os.models() if not m.custom)
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "delete", built_in.id)
+    assert code == 1 and out == ""
+    line = assert_one_error_line(err)
+    assert line.startswith("error: 500 Internal Server Error: ")
+    assert built_in.id in line and "built in" in line  # the server's own message
+    assert built_in.id in [m.id for m in local_pieces_os.models()]
+
+
+def test_delete_cache_clears_a_local_llm(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    llm = next(
+        m
+        for m in local_pieces_os.models()
+        if not m.cloud and m.downloaded and m.usage.value == "CODE_CONVERSATION"
+    )
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "delete-cache", llm.id)
+    assert (code, err) == (0, "")
+    assert out == f"deleted the cache of model {llm.id}\n"
+    assert next(m for m in local_pieces_os.models() if m.id == llm.id).downloaded is False
+
+
+def test_delete_cache_of_an_unknown_model_is_an_api_error(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    code, _, err = run(capsys, "--host", local_pieces_os.url, "models", "delete-cache", "nope")
+    assert code == 1
+    assert "nope" in assert_one_error_line(err)
+
+
+def test_unload_unloads_every_model(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    assert any(m.loaded for m in local_pieces_os.models())
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "unload")
+    assert (code, out, err) == (0, "unloaded every model\n", "")
+    assert not any(m.loaded for m in local_pieces_os.models())
+
+
+# --- errors -------------------------------------------------------------------------------------
+def test_a_server_error_shows_status_reason_and_message(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    local_pieces_os.fail_next(1, status=500, body=b'{"error": "disk on fire"}')
+    code, out, err = run(capsys, "--host", local_pieces_os.url, "models", "list")
+    assert code == 1 and out == ""
+    assert assert_one_error_line(err) == "error: 500 Internal Server Error: disk on fire"
+
+
+def test_a_multi_line_plain_text_error_body_still_gives_one_line(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    local_pieces_os.fail_next(1, status=418, body=b"line one\nline two\n" + b"x" * 2000)
+    code, _, err = run(capsys, "--host", local_pieces_os.url, "models", "unload")
+    assert code == 1
+    line = assert_one_error_line(err)
+    assert line.startswith("error: 418 ") and "line one line two" in line
+    assert len(line) < 400
+
+
+def test_nothing_listening_is_a_connection_error_with_the_hint(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = f"http://127.0.0.1:{closed_port()}"
+    code, out, err = run(capsys, "--host", url, "--retries", "0", "models", "list")
+    assert code == 1 and out == ""
+    line = assert_one_error_line(err)
+    assert line.startswith(f"error: cannot reach {url} ")
+    assert "is Pieces OS running? set PIECES_OS_URL" in line
+
+
+def test_a_slow_server_is_a_timeout_error(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    local_pieces_os.delay_next(1, 2.0)
+    code, _, err = run(
+        capsys,
+        "--host",
+        local_pieces_os.url,
+        "--timeout",
+        "0.3",
+        "--retries",
+        "0",
+        "models",
+        "list",
+    )
+    assert code == 1
+    assert "timed out" in assert_one_error_line(err)
+
+
+def test_debug_adds_the_traceback_and_keeps_the_error_line(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    code, _, err = run(capsys, "--host", local_pieces_os.url, "--debug", "models", "delete", "nope")
+    assert code == 1
+    assert "Traceback (most recent call last)" in err
+    assert "ServiceException" in err
+    assert err.splitlines()[-1].startswith("error: 500 ")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["frobnicate"],
+        ["models"],
+        ["models", "delete"],
+        ["models", "list", "--timeout", "soon"],
+        ["models", "list", "--timeout", "0"],
+        ["models", "list", "--retries", "-1"],
+        ["models", "create"],
+        ["serve", "--port", "70000"],
+    ],
+)
+def test_bad_usage_exits_2_with_argparse_usage(
+    capsys: pytest.CaptureFixture[str], argv: List[str]
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert "usage:" in err
+
+
+def test_an_empty_id_or_a_bad_host_is_a_usage_error_and_sends_nothing(
+    capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
+) -> None:
+    code, _, err = run(capsys, "--host", local_pieces_os.url, "models", "delete", "")
+    assert code == 2
+    assert_one_error_line(err)
+    code, _, err = run(capsys, "--host", "localhost:1000", "models", "list")
+    assert code == 2
+    assert "http://" in assert_one_error_line(err)
+    assert local_pieces_os.requests == []
+
+
+def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0 and "models" in out and "serve" in out
+    code, out, _ = run(capsys, "--version")
+    from pieces_os_client import __version__
+
+    assert code == 0 and __version__ in out
+
+
+# --- serve --------------------------------------------------------------------------------------
+def test_serve_on_a_taken_port_is_one_error_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        code, _, err = run(capsys, "serve", "--host", "127.0.0.1", "--port", port)
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in assert_one_error_line(err)
+
+
+def _child_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PIECES_OS_URL", None)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
+def test_python_m_serve_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
+    port = closed_port()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pieces_os_client", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_child_env(),
+    )
+    try:
+        assert child.stdout is not None
+        first_line = child.stdout.readline()  # printed once it accepts connections
+        assert f"http://127.0.0.1:{port}" in first_line
+        code, out, _ = run(capsys, "--host", f"http://127.0.0.1:{port}", "models", "list", "--json")
+        assert code == 0 and json.loads(out)["iterable"]
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        for stream in (child.stdout, child.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def test_python_m_returns_the_exit_status() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pieces_os_client", "models", "delete"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_child_env(),
+    )
+    assert result.returncode == 2
+    assert "usage: python -m pieces_os_client" in result.stderr
+
+
+def test_importing_the_cli_loads_neither_pydantic_nor_urllib3() -> None:
+    probe = (
+        "import sys, pieces_os_client.cli; "
+        "print([m for m in ('pydantic', 'urllib3', 'pieces_os_client.models') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+# --- the text table ------------------------------------------------------------------------------
+_cells = st.text(max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.tuples(*[_cells] * len(TEXT_COLUMNS)), max_size=6))
+def test_the_table_has_one_line_per_row_and_columns_line_up(rows: List[Tuple[str, ...]]) -> None:
+    table = text_table(rows)
+    lines = table.split("\n")
+    assert len(lines) == len(rows) + 1  # a newline or escape in a value cannot add lines
+    assert all(line.isprintable() for line in lines)
+    header = lines[0]
+    starts: List[int] = []
+    searched_to = 0  # search left to right: "LOADED" is also inside "DOWNLOADED"
+    for column in TEXT_COLUMNS:
+        starts.append(header.index(column.upper(), searched_to))
+        searched_to = starts[-1] + len(column)
+    for line, row in zip(lines[1:], rows):
+        for start, cell in zip(starts, row):
+            shown = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in cell)
+            assert line[start : start + len(shown)] == shown

@@ -1,0 +1,275 @@
+"""How ``Models`` and ``Model`` look and behave in a notebook: HTML tables, short reprs, and
+a list-like ``Models`` (len, iteration, indexing, lookups). HTML is parsed, never compared as a
+string, so the tests pin what a reader sees rather than the markup's spelling."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from html.parser import HTMLParser
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pieces_os_client import ApiKeyError, Model, Models, ModelsApi
+from pieces_os_client.models._display import HTML_COLUMNS
+
+COLUMNS = ["name", "provider", "foundation", "usage", "cloud/local", "downloaded", "loaded", "size"]
+
+
+def make_model(**fields: Any) -> Dict[str, Any]:
+    data: Dict[str, Any] = {
+        "id": "m1",
+        "name": "Phi-3",
+        "version": "3",
+        "cloud": False,
+        "type": "SPEED",
+        "usage": "CODE_CONVERSATION",
+        "created": {"value": "2024-05-01T12:00:00Z"},
+    }
+    data.update(fields)
+    return data
+
+
+def snapshot_of(*models: Dict[str, Any], **extra: Any) -> Models:
+    return Models.from_dict({"iterable": list(models), **extra})
+
+
+class _Table(HTMLParser):
+    """Collects a rendered table: caption, header cells, rows (title + cells), every tag."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: List[str] = []
+        self.caption: Optional[str] = None
+        self.headers: List[str] = []
+        self.rows: List[Tuple[Optional[str], List[str]]] = []
+        self._cell: Optional[List[str]] = None
+        self._in_caption = False
+        self._in_body = False
+
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+        self.tags.append(tag)
+        if tag == "caption":
+            self._in_caption = True
+            self.caption = ""
+        elif tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append((dict(attrs).get("title"), []))
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "caption":
+            self._in_caption = False
+        elif tag in ("td", "th") and self._cell is not None:
+            text = "".join(self._cell)
+            if tag == "th":
+                self.headers.append(text)
+            else:
+                self.rows[-1][1].append(text)
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+        elif self._in_caption:
+            self.caption = (self.caption or "") + data
+
+
+def parse(markup: str) -> _Table:
+    table = _Table()
+    table.feed(markup)
+    table.close()
+    return table
+
+
+# --- HTML ------------------------------------------------------------------------------------
+def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> None:
+    snapshot = snapshot_of(
+        make_model(
+            id="a",
+            name="Llama 3",
+            provider="META",
+            foundation="LLAMA_3_8B",
+            downloaded=True,
+            loaded=False,
+            bytes={"value": 4_900_000_000, "readable": "4.9 GB"},
+        ),
+        make_model(id="b", name="GPT-4o", cloud=True, provider="OPENAI"),
+    )
+    table = parse(snapshot._repr_html_())
+
+    assert table.headers == COLUMNS == list(HTML_COLUMNS)
+    assert table.caption == "2 models"
+    assert table.rows == [
+        (
+            "a",
+            ["Llama 3", "META", "LLAMA_3_8B", "CODE_CONVERSATION", "local", "yes", "no", "4.9 GB"],
+        ),
+        ("b", ["GPT-4o", "OPENAI", "-", "CODE_CONVERSATION", "cloud", "-", "-", "-"]),
+    ]
+
+
+def test_model_html_is_a_one_row_table() -> None:
+    model = Model.from_dict(make_model(name="Solo", bytes={"value": 2048, "readable": ""}))
+    table = parse(model._repr_html_())
+    assert table.headers == COLUMNS
+    assert table.rows == [
+        ("m1", ["Solo", "-", "-", "CODE_CONVERSATION", "local", "-", "-", "2.0 kB"])
+    ]
+
+
+def test_values_a_newer_server_sends_render_as_their_text() -> None:
+    model = Model.from_dict(make_model(usage="TIME_TRAVEL", provider="NEWCO", foundation="NEXT"))
+    (_, cells) = parse(model._repr_html_()).rows[0]
+    assert cells[1:4] == ["NEWCO", "NEXT", "TIME_TRAVEL"]
+
+
+def test_an_empty_snapshot_renders_the_header_and_no_rows() -> None:
+    table = parse(Models(iterable=[])._repr_html_())
+    assert table.headers == COLUMNS
+    assert table.rows == []
+    assert table.caption == "0 models"
+
+
+_ALLOWED_TAGS = {"table", "caption", "thead", "tbody", "tr", "th", "td"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    name=st.text(max_size=40),
+    model_id=st.text(min_size=1, max_size=20),
+    readable=st.text(max_size=10),
+    provider=st.text(min_size=1, max_size=12),
+)
+def test_every_value_is_escaped_and_reads_back_unchanged(
+    name: str, model_id: str, readable: str, provider: str
+) -> None:
+    model = Model.from_dict(
+        make_model(
+            id=model_id, name=name, provider=provider, bytes={"value": 1, "readable": readable}
+        )
+    )
+    table = parse(Models(iterable=[model, model])._repr_html_())
+
+    assert set(table.tags) <= _ALLOWED_TAGS  # no markup can come from a value
+    assert len(table.rows) == 2
+    title, cells = table.rows[0]
+    assert title == model_id
+    assert cells[0] == name
+    assert cells[1] == provider
+    assert cells[7] == (readable or "1 B")
+
+
+def test_markup_in_a_name_is_shown_as_text() -> None:
+    name = '<script>alert("x")</script> & <b>bold</b>'
+    table = parse(Model.from_dict(make_model(name=name, id='"><img src=x>'))._repr_html_())
+    assert "script" not in table.tags and "img" not in table.tags
+    assert table.rows[0][0] == '"><img src=x>'
+    assert table.rows[0][1][0] == name
+
+
+def test_a_live_snapshot_renders_every_model(local_pieces_os: Any) -> None:
+    with local_pieces_os.client() as api_client:
+        snapshot = ModelsApi(api_client).models_snapshot()
+    table = parse(snapshot._repr_html_())
+    assert [title for title, _ in table.rows] == [m.id for m in local_pieces_os.models()]
+    assert [cells[0] for _, cells in table.rows] == [m.name for m in local_pieces_os.models()]
+
+
+# --- repr ----------------------------------------------------------------------------------------
+def test_model_repr_is_short_and_names_id_name_usage() -> None:
+    model = Model.from_dict(
+        make_model(id="abc", name="Phi-3", bytes={"value": 1, "readable": "1 B"})
+    )
+    assert repr(model) == "Model(id='abc', name='Phi-3', usage='CODE_CONVERSATION')"
+    # str() still shows every field, for when the short form is not enough.
+    assert "version='3'" in str(model)
+
+
+def test_models_repr_counts_models() -> None:
+    assert repr(Models(iterable=[])) == "Models(0 models)"
+    assert repr(snapshot_of(make_model())) == "Models(1 model)"
+    many = snapshot_of(*(make_model(id=str(i)) for i in range(500)))
+    assert repr(many) == "Models(500 models)"
+
+
+def test_repr_of_an_unvalidated_model_does_not_raise() -> None:
+    assert repr(Model.model_construct()) == "Model(id=None, name=None, usage=None)"
+    assert repr(Models.model_construct()) == "Models(0 models)"
+
+
+# --- Models as a sequence ----------------------------------------------------------------------
+@pytest.fixture
+def three() -> Models:
+    return snapshot_of(
+        make_model(id="a", name="Llama 3"),
+        make_model(id="b", name="GPT-4o"),
+        make_model(id="c", name="llama 3", version="3.1"),
+        score={"manual": 1, "automatic": 2},
+    )
+
+
+def test_len_iteration_and_indexing(three: Models) -> None:
+    assert len(three) == 3
+    assert [m.id for m in three] == ["a", "b", "c"]
+    assert list(three) == three.iterable
+    assert three[0].id == "a" and three[-1].id == "c"
+    assert [m.id for m in reversed(three)] == ["c", "b", "a"]
+    assert three[1] in three
+    with pytest.raises(IndexError):
+        three[3]
+
+
+def test_a_slice_is_a_models_that_keeps_the_other_fields(three: Models) -> None:
+    head = three[:2]
+    assert isinstance(head, Models)
+    assert [m.id for m in head] == ["a", "b"]
+    assert head.score == three.score
+    assert [m.id for m in three[::-1]] == ["c", "b", "a"]
+    assert len(three) == 3  # slicing copies; the original is untouched
+    assert parse(head._repr_html_()).caption == "2 models"
+
+
+def test_indexing_by_id_points_to_the_lookup_methods(three: Models) -> None:
+    with pytest.raises(TypeError, match="get_by_id"):
+        three["a"]  # type: ignore[call-overload]
+
+
+def test_an_empty_snapshot_is_falsy_like_an_empty_list() -> None:
+    empty = Models(iterable=[])
+    assert len(empty) == 0 and not empty and list(empty) == []
+
+
+def test_find_and_get_by_id_match_ids_exactly(three: Models) -> None:
+    assert three.find("b") is three.iterable[1]
+    assert three.get_by_id("b") is three.iterable[1]
+    assert three.find("B") is None  # ids are case-sensitive
+    assert three.find("zzz") is None
+    with pytest.raises(KeyError, match="zzz"):
+        three.get_by_id("zzz")
+    with pytest.raises(ApiKeyError):
+        three.get_by_id("zzz")
+
+
+def test_find_by_name_ignores_case_and_returns_every_match(three: Models) -> None:
+    assert [m.id for m in three.find_by_name("LLAMA 3")] == ["a", "c"]
+    assert [m.id for m in three.find_by_name("gpt-4o")] == ["b"]
+    assert three.find_by_name("Llama") == []  # whole names only
+
+
+# --- pydantic keeps working ------------------------------------------------------------------------
+def test_pydantic_equality_copy_pickle_and_serialization_still_work(three: Models) -> None:
+    assert copy.copy(three) == three
+    assert copy.deepcopy(three) == three
+    assert pickle.loads(pickle.dumps(three)) == three
+    assert three.model_copy() == three
+    assert Models.from_json(three.to_json()) == three
+    assert [m["id"] for m in three.model_dump()["iterable"]] == ["a", "b", "c"]
+    assert three != three[:2]
+    # Model keeps pydantic's own field iteration.
+    assert dict(three[0])["name"] == "Llama 3"
