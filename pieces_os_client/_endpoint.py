@@ -8,6 +8,7 @@ path encoding, headers and body happen in :func:`prepare`; status mapping and pa
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import (
     TYPE_CHECKING,
@@ -121,13 +122,30 @@ def encode_path_segment(value: Any, name: str) -> str:
 
 
 def check_header(name: Any, value: Any) -> None:
-    """Header names and values must be strings without CR or LF (no header injection)."""
+    """Header names must be HTTP tokens and values Latin-1 text without CR, LF or NUL.
+
+    This stops header injection, and refuses up front what ``http.client`` would otherwise
+    fail on with a bare ``UnicodeEncodeError`` or ``ValueError``.
+    """
     if not isinstance(name, str) or not isinstance(value, str):
         raise ApiTypeError(f"header {name!r} must map a str to a str, not {type(value).__name__}")
-    if any(c in name for c in "\r\n:") or not name.strip():
+    if not _HEADER_NAME.fullmatch(name):
         raise ApiValueError(f"header name {name!r} is not a valid HTTP header name")
-    if "\r" in value or "\n" in value:
-        raise ApiValueError(f"header {name!r} contains CR or LF; remove line breaks from its value")
+    if "\r" in value or "\n" in value or "\0" in value:
+        raise ApiValueError(
+            f"header {name!r} contains CR, LF or NUL; remove line breaks from its value"
+        )
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        raise ApiValueError(
+            f"header {name!r} has characters HTTP headers cannot carry; "
+            f"encode the value first (for example with urllib.parse.quote)"
+        ) from None
+
+
+#: RFC 9110 ``token``: the characters allowed in a header name.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
 def encode_body(endpoint: Endpoint[Any], value: Any) -> Optional[bytes]:
