@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any, Type
 
 import pytest
@@ -153,11 +154,16 @@ def test_connection_refused_names_url_and_hint() -> None:
     assert error.__cause__ is not None
 
 
-def test_connection_refused_is_retried_then_reported() -> None:
+def test_connection_refused_is_retried_then_reported(caplog: pytest.LogCaptureFixture) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     config = Configuration(host=url, retries=_QuickRetries.from_count(2))
-    with ApiClient(config) as client, pytest.raises(ApiConnectionError, match="PIECES_OS_URL"):
+    logs = caplog.at_level(logging.INFO, logger="pieces_os_client")
+    client = ApiClient(config)
+    with logs, client, pytest.raises(ApiConnectionError, match="PIECES_OS_URL"):
         ModelsApi(client).unload_models()
+    # Nothing was sent, so even a POST is tried again: once per allowed retry.
+    retries = [r.getMessage() for r in caplog.records if "retrying POST" in r.getMessage()]
+    assert len(retries) == 2
 
 
 # --- input safety: nothing reaches the socket ----------------------------------------------
@@ -289,3 +295,34 @@ def test_non_string_header_value_is_a_type_error(scripted_server: ScriptedServer
 def test_bad_host_is_refused_when_the_client_is_made() -> None:
     with pytest.raises(ApiValueError, match="http"):
         ApiClient(Configuration(host="localhost:1000"))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"X-Name": "模型"},
+        {"X Bad": "1"},
+        {"X-Tab\t": "1"},
+        {"Xé": "1"},
+        {"X-Colon:": "1"},
+        {"X-Nul": "a\x00b"},
+        {"": "1"},
+    ],
+    ids=["non-latin1-value", "space", "tab", "non-ascii-name", "colon", "nul", "empty"],
+)
+def test_headers_http_cannot_carry_are_api_value_errors_before_sending(
+    scripted_server: ScriptedServer, headers: dict[str, str]
+) -> None:
+    api = _api(scripted_server)
+    with pytest.raises(ApiValueError):
+        api.models_snapshot(_headers=headers)
+    assert scripted_server.accepted == 0
+    api.api_client.close()
+
+
+def test_non_latin1_api_key_is_an_api_value_error(scripted_server: ScriptedServer) -> None:
+    config = Configuration(host=scripted_server.url)
+    config.api_key["application"] = "ключ"
+    with ApiClient(config) as client, pytest.raises(ApiValueError, match="X-Application-ID"):
+        ModelsApi(client).models_snapshot()
+    assert scripted_server.accepted == 0
