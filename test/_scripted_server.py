@@ -41,7 +41,9 @@ class Reply:
 
     ``body`` may be bytes, text, or a JSON-able value (sent as JSON). ``delay`` waits before
     sending anything; ``declared_length`` announces a ``Content-Length`` other than the real
-    one; ``drop`` closes the connection without answering; ``close`` closes it after answering.
+    one; ``drop`` closes the connection without answering; ``close`` closes it after answering;
+    ``stall`` waits that long after sending (before closing), for a body that stops coming;
+    ``raw`` is sent as-is instead of a well-formed answer.
     """
 
     status: int = 200
@@ -51,6 +53,8 @@ class Reply:
     declared_length: Optional[int] = None
     drop: bool = False
     close: bool = False
+    stall: float = 0.0
+    raw: Optional[bytes] = None
 
     def encode(self) -> Tuple[bytes, bytes]:
         body = self.body
@@ -223,9 +227,14 @@ class ScriptedServer:
                     return
                 if reply.drop:
                     return
-                head, body = reply.encode()
-                sock.sendall(head + body)
-                if reply.close or reply.declared_length is not None:
+                if reply.raw is not None:
+                    sock.sendall(reply.raw)
+                else:
+                    head, body = reply.encode()
+                    sock.sendall(head + body)
+                if reply.stall and self._stop.wait(reply.stall):
+                    return
+                if reply.raw is not None or reply.close or reply.declared_length is not None:
                     return
         except OSError:
             return

@@ -169,3 +169,31 @@ def test_get_dropped_before_answering_is_retried(scripted_server: ScriptedServer
     with ApiClient(Configuration(host=scripted_server.url)) as client:
         assert len(ModelsApi(client).models_snapshot().iterable) == 1
     assert len(scripted_server.requests) == 2
+
+
+def test_body_that_stops_coming_times_out_and_is_not_retried(
+    scripted_server: ScriptedServer,
+) -> None:
+    """Headers and part of the body arrive, then nothing: a read timeout, even for a GET."""
+    scripted_server.script(Reply(200, b'{"iter', declared_length=30, stall=SLOW))
+    with ApiClient(Configuration(host=scripted_server.url, timeout=(1, TIMEOUT))) as client:
+        _, elapsed = _timed(ModelsApi(client).models_snapshot)
+    assert elapsed < TIMEOUT + 1.0
+    assert len(scripted_server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"NOT HTTP AT ALL\r\n\r\n",
+        b'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{"ite\r\n',
+    ],
+    ids=["garbage-status-line", "chunked-cut-short"],
+)
+def test_broken_answers_are_connection_errors(scripted_server: ScriptedServer, raw: bytes) -> None:
+    scripted_server.script(*(Reply(raw=raw) for _ in range(3)))
+    config = Configuration(host=scripted_server.url, retries=0)
+    with ApiClient(config) as client, pytest.raises(ApiConnectionError) as caught:
+        ModelsApi(client).models_snapshot()
+    assert not isinstance(caught.value, ApiTimeoutError)
+    assert caught.value.url == f"{scripted_server.url}/models"
