@@ -1,0 +1,384 @@
+"""``AsyncApiClient``: the aiohttp transport behind ``AsyncModelsApi``.
+
+Only sending bytes is done here. Validation, request building, status mapping and parsing come
+from :mod:`pieces_os_client._endpoint`; the retry rules, timeouts and error messages from
+:mod:`pieces_os_client.rest`; logging is the sync client's (method, URL, status and timing, never
+a header value).
+
+The aiohttp ``ClientSession`` is made on first use, one per event loop: a client can be used
+from successive ``asyncio.run()`` calls, and a session is closed when its loop shuts down its
+async generators (``asyncio.run()`` does) if ``close()`` was not called first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+import time
+from typing import (
+    Any,
+    AsyncGenerator,
+    ClassVar,
+    Dict,
+    Mapping,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+)
+
+import aiohttp
+import urllib3
+from urllib3.exceptions import HTTPError
+from yarl import URL
+
+from pieces_os_client._endpoint import Endpoint, PreparedRequest, check_header, interpret, prepare
+from pieces_os_client.api_client import DEFAULT_USER_AGENT, _check_host, _log, _ms
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import Configuration, TimeoutSpec
+from pieces_os_client.rest import RetryPolicy, describe_failure, make_retry, make_timeout
+
+T = TypeVar("T")
+logger = logging.getLogger("pieces_os_client")
+
+__all__ = ["AsyncApiClient"]
+
+#: aiohttp >= 3.10 names a connect timeout apart from a read timeout; older ones say it in text.
+_CONNECT_TIMEOUT_ERROR: Any = getattr(aiohttp, "ConnectionTimeoutError", None)
+#: Parses and caps ``Retry-After`` exactly as the sync client's policy does.
+_RETRY_RULES = RetryPolicy.from_count(0)
+#: Failures that happened before Pieces OS could have seen the request.
+_NOT_SENT = ("connect", "connect_timeout")
+
+_Sessions = Dict[
+    asyncio.AbstractEventLoop, Tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]
+]
+
+
+class AsyncApiClient:
+    """The HTTP client every ``Async*Api`` class sends through; an async context manager.
+
+    Takes the same :class:`~pieces_os_client.configuration.Configuration` as ``ApiClient``.
+    Many calls may run at once on one client (``asyncio.gather``); at most
+    ``configuration.connection_pool_maxsize`` connections are open at a time, further calls
+    wait for a free one.
+
+    Example::
+
+        import asyncio
+
+        from pieces_os_client import Configuration
+        from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+
+
+        async def main() -> None:
+            async with AsyncApiClient(Configuration()) as api_client:
+                models = await AsyncModelsApi(api_client).models_snapshot()
+                print([model.name for model in models.iterable])
+
+
+        asyncio.run(main())
+    """
+
+    _default: ClassVar[Optional[AsyncApiClient]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        configuration: Optional[Configuration] = None,
+        header_name: Optional[str] = None,
+        header_value: Optional[str] = None,
+        cookie: Optional[str] = None,
+    ) -> None:
+        self.configuration = (
+            configuration if configuration is not None else Configuration.get_default()
+        )
+        _check_host(self.configuration.host)
+        # Checked now, as the sync client does, so a bad setting fails before any call.
+        self._timeout = _client_timeout(self.configuration.timeout)
+        self._retries = _retry_count(self.configuration.retries)
+        self.default_headers: Dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": DEFAULT_USER_AGENT,
+        }
+        if header_name is not None:
+            self.set_default_header(header_name, header_value or "")
+        if cookie is not None:
+            self.set_default_header("Cookie", cookie)
+        self.cookie = cookie
+        self.client_side_validation = self.configuration.client_side_validation
+        self._sessions: _Sessions = {}
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    async def __aenter__(self) -> AsyncApiClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close this event loop's connections. The client stays usable (it reconnects on
+        demand), like ``ApiClient.close()``."""
+        loop = asyncio.get_running_loop()
+        entry = self._sessions.pop(loop, None)
+        if entry is not None:
+            await entry[1].aclose()  # its ``finally`` closes the session
+        await self._close_orphans(loop)
+
+    @classmethod
+    def get_default(cls) -> AsyncApiClient:
+        """The process-wide client used by ``AsyncModelsApi()`` when none is given."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = AsyncApiClient()
+            return cls._default
+
+    @classmethod
+    def set_default(cls, default: Optional[AsyncApiClient]) -> None:
+        """Replace the process-wide client used by ``AsyncModelsApi()``."""
+        with cls._default_lock:
+            cls._default = default
+
+    # --- headers -------------------------------------------------------------------------------
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header value."""
+        return self.default_headers["User-Agent"]
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self.set_default_header("User-Agent", value)
+
+    def set_default_header(self, header_name: str, header_value: str) -> None:
+        """Send this header with every request from this client."""
+        check_header(header_name, header_value)
+        self.default_headers[header_name] = header_value
+
+    # --- the one request path every endpoint method goes through ------------------------------
+    async def _invoke(
+        self,
+        endpoint: Endpoint[T],
+        path_value: Any,
+        body_value: Any,
+        options: Mapping[str, Any],
+    ) -> ApiResponse[T]:
+        request = prepare(
+            self.configuration, self.default_headers, endpoint, path_value, body_value, options
+        )
+        response, body = await self._send(request, preload=True)
+        return interpret(endpoint, response.status, response.reason, response.headers, body)
+
+    async def _invoke_raw(
+        self,
+        endpoint: Endpoint[Any],
+        path_value: Any,
+        body_value: Any,
+        options: Mapping[str, Any],
+    ) -> aiohttp.ClientResponse:
+        request = prepare(
+            self.configuration, self.default_headers, endpoint, path_value, body_value, options
+        )
+        response, _ = await self._send(request, preload=False)
+        return response
+
+    async def _send(
+        self, request: PreparedRequest, *, preload: bool
+    ) -> Tuple[aiohttp.ClientResponse, bytes]:
+        debug_logger = self.configuration._get_debug_logger()
+        if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
+            return await self._send_with_retries(request, preload)
+        method, url = request.method, request.url
+        started = time.perf_counter()
+        try:
+            response, body = await self._send_with_retries(request, preload)
+        except Exception as error:
+            _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+            raise
+        _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
+        return response, body
+
+    async def _send_with_retries(
+        self, request: PreparedRequest, preload: bool
+    ) -> Tuple[aiohttp.ClientResponse, bytes]:
+        """Send, retrying by the rules of :class:`~pieces_os_client.rest.RetryPolicy`."""
+        method, url = request.method, request.url
+        session = await self._session()
+        timeout = self._timeout if request.timeout is None else _client_timeout(request.timeout)
+        options = self._request_options()
+        retries_left = self._retries
+        failures = 0
+        while True:
+            response: Optional[aiohttp.ClientResponse] = None
+            try:
+                response = await session.request(
+                    method,
+                    # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
+                    URL(url, encoded=True),
+                    headers=request.headers,
+                    data=request.body,
+                    timeout=timeout,
+                    allow_redirects=False,
+                    **options,
+                )
+                body = await response.read() if preload else b""
+            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+                if response is not None:
+                    response.close()
+                kind = _failure_kind(error)
+                if (
+                    retries_left > 0
+                    and kind not in ("tls", "other")  # never retried, as in the sync client
+                    and RetryPolicy.is_repeatable(
+                        method,
+                        connection_error=kind in _NOT_SENT,
+                        read_timeout=kind == "read_timeout",
+                    )
+                ):
+                    retries_left -= 1
+                    failures += 1
+                    RetryPolicy.log_retry(method, url, type(error).__name__, retries_left)
+                    await asyncio.sleep(RetryPolicy.backoff_delay(failures))
+                    continue
+                raise describe_failure(kind, method, url, error) from error
+            except BaseException:
+                # Cancelled mid-call: free the connection so the session stays usable.
+                if response is not None:
+                    response.close()
+                raise
+            if response.status in RetryPolicy.RETRY_STATUSES and retries_left > 0:
+                retries_left -= 1
+                failures += 1
+                delay = _retry_after(response) or RetryPolicy.backoff_delay(failures)
+                response.close()
+                RetryPolicy.log_retry(method, url, f"status {response.status}", retries_left)
+                await asyncio.sleep(delay)
+                continue
+            return response, body
+
+    # --- sessions, one per event loop ---------------------------------------------------------
+    async def _session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        entry = self._sessions.get(loop)
+        if entry is not None and not entry[0].closed:
+            return entry[0]
+        session = self._new_session()
+        keeper = _keep_until_shutdown(self._sessions, loop, session)
+        # Registered before the first await, so concurrent first calls share this session.
+        self._sessions[loop] = (session, keeper)
+        # Runs to its ``yield`` at once; the loop now knows it and closes it at shutdown.
+        await keeper.asend(None)
+        await self._close_orphans(loop)
+        return session
+
+    async def _close_orphans(self, current: asyncio.AbstractEventLoop) -> None:
+        # Sessions of loops closed without shutting down their async generators.
+        for loop in [other for other in self._sessions if other is not current]:
+            if loop.is_closed():
+                session, _ = self._sessions.pop(loop)
+                await session.close()  # with its loop closed, this only marks it closed
+
+    def _new_session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.configuration.connection_pool_maxsize, ssl=_ssl_setting(self.configuration)
+        )
+        # No cookie jar: like the sync client, nothing is remembered between calls.
+        session = aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), timeout=self._timeout
+        )
+        if hasattr(session, "_retry_connection"):
+            # aiohttp would resend a dropped GET once on its own; Configuration.retries decides.
+            session._retry_connection = False
+        return session
+
+    def _request_options(self) -> Dict[str, Any]:
+        config = self.configuration
+        options: Dict[str, Any] = {}
+        if config.proxy:
+            options["proxy"] = config.proxy
+            if config.proxy_headers:
+                options["proxy_headers"] = config.proxy_headers
+        if config.tls_server_name:
+            options["server_hostname"] = config.tls_server_name
+        return options
+
+
+async def _keep_until_shutdown(
+    sessions: _Sessions, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession
+) -> AsyncGenerator[None, None]:
+    """Suspended for the session's life; closing it (``close()``, or the loop's
+    ``shutdown_asyncgens()`` at the end of ``asyncio.run()``) closes the session."""
+    try:
+        yield
+    finally:
+        entry = sessions.get(loop)
+        if entry is not None and entry[0] is session:
+            del sessions[loop]
+        await session.close()
+
+
+def _failure_kind(error: BaseException) -> str:
+    """Which of :func:`~pieces_os_client.rest.describe_failure`'s kinds an aiohttp error is."""
+    if isinstance(error, aiohttp.ClientSSLError):
+        return "tls"
+    if _CONNECT_TIMEOUT_ERROR is not None and isinstance(error, _CONNECT_TIMEOUT_ERROR):
+        return "connect_timeout"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "connect"
+    if isinstance(error, aiohttp.ServerTimeoutError):
+        older_connect_timeout = _CONNECT_TIMEOUT_ERROR is None and str(error).startswith(
+            "Connection timeout"
+        )
+        return "connect_timeout" if older_connect_timeout else "read_timeout"
+    if isinstance(error, asyncio.TimeoutError):
+        return "read_timeout"  # the whole-attempt timeout ran out
+    if isinstance(
+        error,
+        (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError),
+    ):
+        # Disconnected, reset, or an answer cut short or garbled after the request went out.
+        return "broken"
+    return "other"
+
+
+def _retry_after(response: aiohttp.ClientResponse) -> Optional[float]:
+    try:
+        return _RETRY_RULES.get_retry_after(response)
+    except HTTPError:
+        return None  # an unreadable Retry-After: fall back to the backoff
+
+
+def _retry_count(retries: Any) -> int:
+    """Retries after the first attempt, from ``Configuration.retries`` (checked as sync does)."""
+    total = make_retry(retries).total
+    return total if isinstance(total, int) and not isinstance(total, bool) else 0
+
+
+def _seconds(value: Any) -> Optional[float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.ClientTimeout:
+    """``5`` -> 5 s for the whole attempt; ``(2, 30)`` -> connect 2 s, then 30 s per read."""
+    timeout = make_timeout(spec)
+    return aiohttp.ClientTimeout(
+        total=_seconds(timeout.total),
+        sock_connect=_seconds(timeout.connect_timeout),
+        sock_read=_seconds(timeout._read),
+    )
+
+
+def _ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
+    if not config.host.startswith("https"):
+        return True
+    if not config.verify_ssl:
+        return False
+    context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+    if config.cert_file:
+        context.load_cert_chain(config.cert_file, config.key_file)
+    if config.assert_hostname is False:
+        context.check_hostname = False
+    return context

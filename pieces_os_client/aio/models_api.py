@@ -1,0 +1,165 @@
+"""``AsyncModelsApi``: ``ModelsApi`` as coroutines, over the same endpoint declarations.
+
+The five endpoints are the ones declared in :mod:`pieces_os_client.api.models_api`
+(``SNAPSHOT``, ``CREATE``, ...); this module only awaits them through an
+:class:`~pieces_os_client.aio.AsyncApiClient`. Method names, parameters, return values and
+exceptions are those of ``ModelsApi``:
+
+- ``await name(...)`` returns the parsed data (or None for 204 endpoints);
+- ``await name_with_http_info(...)`` returns an
+  :class:`~pieces_os_client.api_response.ApiResponse`;
+- ``await name_without_preload_content(...)`` returns aiohttp's ``ClientResponse`` unread and
+  raises nothing for error statuses. You must read or release it yourself:
+  ``async with response: body = await response.read()`` (or ``response.release()``),
+  otherwise its connection is not returned to the pool.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import aiohttp
+from typing_extensions import Unpack
+
+from pieces_os_client._endpoint import RequestOptions
+from pieces_os_client.aio.api_client import AsyncApiClient
+from pieces_os_client.api.models_api import CREATE, DELETE, DELETE_CACHE, SNAPSHOT, UNLOAD
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.models.model import Model
+from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
+from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
+from pieces_os_client.models.models import Models
+from pieces_os_client.models.seeded_model import SeededModel
+
+__all__ = ["AsyncModelsApi"]
+
+
+class AsyncModelsApi:
+    """The Models API of Pieces OS, as coroutines.
+
+    Example::
+
+        import asyncio
+
+        from pieces_os_client import Configuration
+        from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+
+
+        async def main() -> None:
+            async with AsyncApiClient(Configuration()) as api_client:
+                api = AsyncModelsApi(api_client)
+                snapshot, _ = await asyncio.gather(api.models_snapshot(), api.unload_models())
+                print(len(snapshot.iterable), "models")
+
+
+        asyncio.run(main())
+    """
+
+    def __init__(self, api_client: Optional[AsyncApiClient] = None) -> None:
+        self.api_client = api_client if api_client is not None else AsyncApiClient.get_default()
+
+    # GET /models ----------------------------------------------------------------------------
+    async def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
+        """Every model Pieces OS knows (``GET /models``)."""
+        return (await self.api_client._invoke(SNAPSHOT, None, None, options)).data
+
+    async def models_snapshot_with_http_info(
+        self, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[Models]:
+        """:meth:`models_snapshot` with status, headers and raw body."""
+        return await self.api_client._invoke(SNAPSHOT, None, None, options)
+
+    async def models_snapshot_without_preload_content(
+        self, **options: Unpack[RequestOptions]
+    ) -> aiohttp.ClientResponse:
+        """:meth:`models_snapshot`, returning the unread aiohttp response (read or release it)."""
+        return await self.api_client._invoke_raw(SNAPSHOT, None, None, options)
+
+    # POST /models/create --------------------------------------------------------------------
+    async def models_create_new_model(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> Model:
+        """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
+        and returns the existing model instead of creating a duplicate."""
+        return (await self.api_client._invoke(CREATE, None, seeded_model, options)).data
+
+    async def models_create_new_model_with_http_info(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[Model]:
+        """:meth:`models_create_new_model` with status, headers and raw body."""
+        return await self.api_client._invoke(CREATE, None, seeded_model, options)
+
+    async def models_create_new_model_without_preload_content(
+        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> aiohttp.ClientResponse:
+        """:meth:`models_create_new_model`, returning the unread aiohttp response."""
+        return await self.api_client._invoke_raw(CREATE, None, seeded_model, options)
+
+    # POST /models/{model}/delete ------------------------------------------------------------
+    async def models_delete_specific_model(
+        self, model: str, **options: Unpack[RequestOptions]
+    ) -> None:
+        """Delete a custom model (``POST /models/{model}/delete``); built-in models refuse."""
+        return (await self.api_client._invoke(DELETE, model, None, options)).data
+
+    async def models_delete_specific_model_with_http_info(
+        self, model: str, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[None]:
+        """:meth:`models_delete_specific_model` with status, headers and raw body."""
+        return await self.api_client._invoke(DELETE, model, None, options)
+
+    async def models_delete_specific_model_without_preload_content(
+        self, model: str, **options: Unpack[RequestOptions]
+    ) -> aiohttp.ClientResponse:
+        """:meth:`models_delete_specific_model`, returning the unread aiohttp response."""
+        return await self.api_client._invoke_raw(DELETE, model, None, options)
+
+    # POST /models/{model}/delete/cache ------------------------------------------------------
+    async def models_delete_specific_model_cache(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> ModelDeleteCacheOutput:
+        """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
+        answer = await self.api_client._invoke(
+            DELETE_CACHE, model, model_delete_cache_input, options
+        )
+        return answer.data
+
+    async def models_delete_specific_model_cache_with_http_info(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> ApiResponse[ModelDeleteCacheOutput]:
+        """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
+        return await self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options)
+
+    async def models_delete_specific_model_cache_without_preload_content(
+        self,
+        model: str,
+        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        **options: Unpack[RequestOptions],
+    ) -> aiohttp.ClientResponse:
+        """:meth:`models_delete_specific_model_cache`, returning the unread aiohttp response."""
+        return await self.api_client._invoke_raw(
+            DELETE_CACHE, model, model_delete_cache_input, options
+        )
+
+    # POST /models/unload --------------------------------------------------------------------
+    async def unload_models(self, **options: Unpack[RequestOptions]) -> None:
+        """Unload every loaded model from memory (``POST /models/unload``)."""
+        return (await self.api_client._invoke(UNLOAD, None, None, options)).data
+
+    async def unload_models_with_http_info(
+        self, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[None]:
+        """:meth:`unload_models` with status, headers and raw body."""
+        return await self.api_client._invoke(UNLOAD, None, None, options)
+
+    async def unload_models_without_preload_content(
+        self, **options: Unpack[RequestOptions]
+    ) -> aiohttp.ClientResponse:
+        """:meth:`unload_models`, returning the unread aiohttp response."""
+        return await self.api_client._invoke_raw(UNLOAD, None, None, options)
