@@ -88,3 +88,20 @@ def test_a_client_per_thread_does_not_interfere(scripted_server: ScriptedServer)
 
     with ThreadPoolExecutor(4) as pool:
         assert list(pool.map(work, range(8), timeout=30)) == [1] * 8
+
+
+def test_post_after_the_server_closed_an_idle_connection_reconnects(
+    scripted_server: ScriptedServer,
+) -> None:
+    """Servers close idle keep-alive connections; the next POST must not fail because of it."""
+    for _ in range(3):
+        # Answer, then hang up without saying so (no "Connection: close").
+        scripted_server.script(Reply(raw=b"HTTP/1.1 204 No Content\r\n\r\n"))
+    with ApiClient(Configuration(host=scripted_server.url, retries=0)) as client:
+        api = ModelsApi(client)
+        for _ in range(3):
+            api.unload_models()
+            assert scripted_server.wait_for(lambda: scripted_server.open_connections == 0)
+        api.unload_models()
+    assert len(scripted_server.requests) == 4
+    assert scripted_server.accepted == 4
