@@ -29,6 +29,26 @@ DEFAULT_POOL_MAXSIZE = 16
 TimeoutSpec = Union[float, Tuple[float, float]]
 
 
+class _AppendingFileHandler(logging.Handler):
+    """Appends each record to a file, opened only for the write.
+
+    A ``logging.FileHandler`` would keep the file open for as long as the configuration
+    lives and warn (``ResourceWarning``) when it is collected; debug logging is not hot.
+    """
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            with open(self.path, "a", encoding="utf-8") as log_file:
+                log_file.write(line + "\n")
+        except Exception:
+            self.handleError(record)
+
+
 class Configuration:
     """Settings for an :class:`~pieces_os_client.api_client.ApiClient`.
 
@@ -186,7 +206,7 @@ class Configuration:
         if self._debug_logger is None:
             own = logging.Logger(f"pieces_os_client.debug.{id(self):x}", logging.DEBUG)
             handler: logging.Handler = (
-                logging.FileHandler(self.logger_file)
+                _AppendingFileHandler(self.logger_file)
                 if self.logger_file
                 else logging.StreamHandler()
             )
