@@ -110,10 +110,6 @@ def test_debug_true_changes_no_process_wide_state_and_still_logs(
 
     assert after[0] == 0 == http.client.HTTPConnection.debuglevel
     assert before[1] == after[1]
-    handler_owner = config._get_debug_logger()
-    assert handler_owner is not None
-    for handler in handler_owner.handlers:
-        handler.close()
     text = log_file.read_text()
     assert f"GET {scripted_server.url}/models -> 200 in" in text
     assert f"POST {scripted_server.url}/models/unload -> 204 in" in text
@@ -139,3 +135,20 @@ def test_debug_is_per_configuration(
         capsys.readouterr()
         ModelsApi(b).unload_models()
     assert capsys.readouterr().err == ""
+
+
+def test_debug_log_file_is_not_held_open(scripted_server: ScriptedServer, tmp_path: Path) -> None:
+    """Dropping a debug configuration leaves no open file behind (no ResourceWarning)."""
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        config = Configuration(host=scripted_server.url, debug=True)
+        config.logger_file = str(tmp_path / "sdk.log")
+        with ApiClient(config) as client:
+            ModelsApi(client).unload_models()
+        del config, client
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    assert "/models/unload -> 204" in (tmp_path / "sdk.log").read_text()
