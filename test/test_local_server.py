@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
@@ -16,6 +21,7 @@ from hypothesis import strategies as st
 
 from pieces_os_client import (
     ApiClient,
+    Configuration,
     Model,
     ModelDeleteCacheInput,
     ModelsApi,
@@ -590,3 +596,66 @@ def test_the_pytest_fixture(local_pieces_os: LocalPiecesOS) -> None:
         assert ModelsApi(client).models_snapshot().iterable
     assert [(r.method, r.path) for r in local_pieces_os.requests] == [("GET", "/models")]
     assert isinstance(local_pieces_os.models()[0], Model)
+
+
+# --- serve() and the quickstart --------------------------------------------------------------
+
+
+def test_serve_runs_in_the_foreground_until_stopped() -> None:
+    from pieces_os_client.testing import serve
+
+    out = io.StringIO()
+    ready, stop = threading.Event(), threading.Event()
+    runner = threading.Thread(
+        target=serve, args=("127.0.0.1", 0), kwargs={"out": out, "ready": ready, "stop": stop}
+    )
+    runner.start()
+    try:
+        assert ready.wait(5)
+        url = re.search(r"http://127\.0\.0\.1:\d+", out.getvalue())
+        assert url is not None and "20 models" in out.getvalue()
+        with ApiClient(Configuration(host=url.group(0), retries=0)) as client:
+            assert len(ModelsApi(client).models_snapshot().iterable) == 20
+    finally:
+        stop.set()
+        runner.join(5)
+    assert not runner.is_alive()
+    assert out.getvalue().endswith("LocalPiecesOS: stopped\n")
+
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+STEPS = (
+    "1. GET /models",
+    "2. POST /models/create",
+    "/delete/cache",
+    "/delete\n",
+    "5. POST /models/unload",
+)
+
+
+def _quickstart(pieces_os_url: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PIECES_OS_URL": pieces_os_url}
+    return subprocess.run(
+        [sys.executable, str(QUICKSTART)], capture_output=True, text=True, timeout=30, env=env
+    )
+
+
+def test_quickstart_uses_a_running_pieces_os(server: LocalPiecesOS) -> None:
+    done = _quickstart(server.url)
+    assert done.returncode == 0, done.stderr
+    assert f"Using Pieces OS at {server.url}" in done.stdout
+    assert all(step in done.stdout for step in STEPS)
+    assert "GPT-4o" in done.stdout and "cache deleted" in done.stdout
+    paths = [r.path for r in server.requests if r.path != "/.well-known/health"]
+    assert paths[0] == "/models" and paths[1] == "/models/create" and paths[-2] == "/models/unload"
+    assert not any(m.custom for m in server.models())  # it cleaned up after itself
+
+
+def test_quickstart_starts_a_local_server_when_none_answers() -> None:
+    with socket.socket() as unused:  # a port nobody listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    done = _quickstart(f"http://127.0.0.1:{port}")
+    assert done.returncode == 0, done.stderr
+    assert "started LocalPiecesOS" in done.stdout or "Using Pieces OS at" in done.stdout
+    assert all(step in done.stdout for step in STEPS)
