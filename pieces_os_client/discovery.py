@@ -77,10 +77,12 @@ def discover(
     *,
     host: str = DEFAULT_DISCOVERY_HOST,
     ports: Sequence[int] = DEFAULT_PORTS,
+    use_env: bool = True,
 ) -> Configuration:
     """Find a running Pieces OS and return a :class:`Configuration` pointing at it.
 
-    Candidates, in order of preference: ``PIECES_OS_URL`` (when set), then
+    Candidates, in order of preference: ``PIECES_OS_URL`` (when set, unless ``use_env`` is
+    False), then
     ``http://{host}:{port}`` for each of ``ports`` (1000, 5323, 39300-39333 by default). All
     are probed in parallel; the most preferred one that answers wins. Each probe waits at
     most ``timeout`` seconds to connect and as long again for the answer, so the call returns
@@ -92,7 +94,7 @@ def discover(
 
         >>> from pieces_os_client.discovery import discover, DiscoveryError
         >>> try:
-        ...     configuration = discover(ports=[9])  # nothing listens on the discard port
+        ...     discover(ports=[9], use_env=False)  # nothing listens on the discard port
         ... except DiscoveryError as error:
         ...     print(error.tried[-1])
         http://localhost:9
@@ -100,7 +102,7 @@ def discover(
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
     candidates: List[str] = []
-    env_url = os.environ.get(HOST_ENV_VAR, "").strip().rstrip("/")
+    env_url = os.environ.get(HOST_ENV_VAR, "").strip().rstrip("/") if use_env else ""
     if env_url:
         candidates.append(env_url)
     for port in ports:

@@ -191,3 +191,14 @@ def test_the_timeout_must_be_a_positive_number(timeout: object) -> None:
 def test_discover_is_exported_lazily_from_the_package() -> None:
     assert "discover" in pieces_os_client.__all__
     assert pieces_os_client.discover is discover
+
+
+def test_use_env_false_leaves_pieces_os_url_out(
+    servers: List[ThreadingHTTPServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from_env = start_health_server()
+    on_port = start_health_server()
+    servers += [from_env, on_port]
+    monkeypatch.setenv("PIECES_OS_URL", f"http://{HOST}:{port_of(from_env)}")
+    configuration, _ = timed_discover(host=HOST, ports=[port_of(on_port)], use_env=False)
+    assert configuration.host == f"http://{HOST}:{port_of(on_port)}"
