@@ -28,6 +28,7 @@ from pieces_os_client import (
 )
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.exceptions import CONNECTION_HINT
+from pieces_os_client.rest import RetryPolicy
 from pieces_os_client.testing import LocalPiecesOS
 
 T = TypeVar("T")
@@ -63,13 +64,38 @@ def test_a_503_is_retried_and_the_retry_logged(
         async with AsyncApiClient(server.configuration()) as api_client:
             return await AsyncModelsApi(api_client).models_snapshot()
 
+    started = time.monotonic()
     with caplog.at_level(logging.INFO, logger="pieces_os_client"):
         snapshot = run(main())
+    # the first retry waits RetryPolicy.BACKOFF_FACTOR seconds plus jitter, as the sync client
+    assert RetryPolicy.BACKOFF_FACTOR <= time.monotonic() - started < 5
     assert len(snapshot.iterable) == len(server.models())
     assert [(r.method, r.path) for r in server.requests] == [("GET", "/models")] * 2
     assert retry_lines(caplog) == [
         f"retrying GET {server.url}/models after status 503 (1 retries left)"
     ]
+
+
+class _QuickRetries(RetryPolicy):
+    """The SDK's rules with a short backoff (a RetryPolicy subclass, as sync users pass one)."""
+
+    BACKOFF_FACTOR = 0.01
+    BACKOFF_JITTER = 0.0
+
+
+def test_a_retry_policy_in_the_configuration_is_followed(local_pieces_os: LocalPiecesOS) -> None:
+    server = local_pieces_os
+    server.fail_next(3, status=504, path="/models/unload")
+
+    async def main() -> float:
+        configuration = server.configuration(retries=_QuickRetries.from_count(3))
+        async with AsyncApiClient(configuration) as api_client:
+            started = time.monotonic()
+            await AsyncModelsApi(api_client).unload_models()
+            return time.monotonic() - started
+
+    assert run(main()) < RetryPolicy.BACKOFF_FACTOR
+    assert [r.path for r in server.requests] == ["/models/unload"] * 4
 
 
 def test_retry_after_is_honoured_for_a_post(local_pieces_os: LocalPiecesOS) -> None:
@@ -94,7 +120,8 @@ def test_retries_stop_after_configuration_retries(
 
     async def main() -> List[ApiException]:
         errors: List[ApiException] = []
-        async with AsyncApiClient(server.configuration(retries=1)) as one_retry:
+        quick = server.configuration(retries=_QuickRetries.from_count(1))
+        async with AsyncApiClient(quick) as one_retry:
             server.fail_next(3, status=502, path="/models")
             with pytest.raises(ServiceException) as caught:
                 await AsyncModelsApi(one_retry).models_snapshot()
@@ -121,7 +148,8 @@ def test_a_refused_connection_is_retried_then_names_the_url_and_the_hint(
     host = f"http://127.0.0.1:{closed_port()}"
 
     async def main() -> ApiConnectionError:
-        async with AsyncApiClient(Configuration(host=host, retries=1)) as api_client:
+        configuration = Configuration(host=host, retries=_QuickRetries.from_count(1))
+        async with AsyncApiClient(configuration) as api_client:
             with pytest.raises(ApiConnectionError) as caught:
                 await AsyncModelsApi(api_client).unload_models()  # a POST: retried all the same
             return caught.value

@@ -2,8 +2,9 @@
 
 Only sending bytes is done here. Validation, request building, status mapping and parsing come
 from :mod:`pieces_os_client._endpoint`; the retry rules, timeouts and error messages from
-:mod:`pieces_os_client.rest`; logging is the sync client's (method, URL, status and timing, never
-a header value).
+:mod:`pieces_os_client.rest` (``Configuration.retries`` may be a count or a ``RetryPolicy`` /
+urllib3 ``Retry``: its total, statuses, backoff and ``Retry-After`` handling are followed);
+logging is the sync client's (method, URL, status and timing, never a header value).
 
 The aiohttp ``ClientSession`` is made on first use, one per event loop: a client can be used
 from successive ``asyncio.run()`` calls, and a session is closed when its loop shuts down its
@@ -32,6 +33,7 @@ from typing import (
 import aiohttp
 import urllib3
 from urllib3.exceptions import HTTPError
+from urllib3.util.retry import Retry
 from yarl import URL
 
 from pieces_os_client._endpoint import Endpoint, PreparedRequest, check_header, interpret, prepare
@@ -47,8 +49,6 @@ __all__ = ["AsyncApiClient"]
 
 #: aiohttp >= 3.10 names a connect timeout apart from a read timeout; older ones say it in text.
 _CONNECT_TIMEOUT_ERROR: Any = getattr(aiohttp, "ConnectionTimeoutError", None)
-#: Parses and caps ``Retry-After`` exactly as the sync client's policy does.
-_RETRY_RULES = RetryPolicy.from_count(0)
 #: Failures that happened before Pieces OS could have seen the request.
 _NOT_SENT = ("connect", "connect_timeout")
 
@@ -98,7 +98,8 @@ class AsyncApiClient:
         _check_host(self.configuration.host)
         # Checked now, as the sync client does, so a bad setting fails before any call.
         self._timeout = _client_timeout(self.configuration.timeout)
-        self._retries = _retry_count(self.configuration.retries)
+        self._retry_policy = make_retry(self.configuration.retries)
+        self._retries = _retry_count(self._retry_policy)
         self.default_headers: Dict[str, str] = {
             "Accept": "application/json",
             "User-Agent": DEFAULT_USER_AGENT,
@@ -207,6 +208,8 @@ class AsyncApiClient:
         session = await self._session()
         timeout = self._timeout if request.timeout is None else _client_timeout(request.timeout)
         options = self._request_options()
+        policy = self._retry_policy
+        rules = type(policy) if isinstance(policy, RetryPolicy) else RetryPolicy
         retries_left = self._retries
         failures = 0
         while True:
@@ -230,7 +233,7 @@ class AsyncApiClient:
                 if (
                     retries_left > 0
                     and kind not in ("tls", "other")  # never retried, as in the sync client
-                    and RetryPolicy.is_repeatable(
+                    and rules.is_repeatable(
                         method,
                         connection_error=kind in _NOT_SENT,
                         read_timeout=kind == "read_timeout",
@@ -238,8 +241,8 @@ class AsyncApiClient:
                 ):
                     retries_left -= 1
                     failures += 1
-                    RetryPolicy.log_retry(method, url, type(error).__name__, retries_left)
-                    await asyncio.sleep(RetryPolicy.backoff_delay(failures))
+                    rules.log_retry(method, url, type(error).__name__, retries_left)
+                    await asyncio.sleep(_backoff(policy, failures))
                     continue
                 raise describe_failure(kind, method, url, error) from error
             except BaseException:
@@ -247,12 +250,13 @@ class AsyncApiClient:
                 if response is not None:
                     response.close()
                 raise
-            if response.status in RetryPolicy.RETRY_STATUSES and retries_left > 0:
+            has_retry_after = "Retry-After" in response.headers
+            if retries_left > 0 and policy.is_retry(method, response.status, has_retry_after):
                 retries_left -= 1
                 failures += 1
-                delay = _retry_after(response) or RetryPolicy.backoff_delay(failures)
+                delay = _retry_after(policy, response) or _backoff(policy, failures)
                 response.close()
-                RetryPolicy.log_retry(method, url, f"status {response.status}", retries_left)
+                rules.log_retry(method, url, f"status {response.status}", retries_left)
                 await asyncio.sleep(delay)
                 continue
             return response, body
@@ -342,16 +346,26 @@ def _failure_kind(error: BaseException) -> str:
     return "other"
 
 
-def _retry_after(response: aiohttp.ClientResponse) -> Optional[float]:
+def _retry_after(policy: Retry, response: aiohttp.ClientResponse) -> Optional[float]:
+    """``Retry-After`` in seconds, parsed and capped by the policy as the sync client does."""
+    if not policy.respect_retry_after_header:
+        return None
     try:
-        return _RETRY_RULES.get_retry_after(response)
+        # urllib3 reads only ``response.headers``, which aiohttp's response has too.
+        return policy.get_retry_after(response)  # type: ignore[arg-type]
     except HTTPError:
         return None  # an unreadable Retry-After: fall back to the backoff
 
 
-def _retry_count(retries: Any) -> int:
-    """Retries after the first attempt, from ``Configuration.retries`` (checked as sync does)."""
-    total = make_retry(retries).total
+def _backoff(policy: Retry, retry_number: int) -> float:
+    return RetryPolicy.backoff_delay(
+        retry_number, policy.backoff_factor, policy.backoff_jitter, policy.backoff_max
+    )
+
+
+def _retry_count(policy: Retry) -> int:
+    """Retries after the first attempt: the policy's ``total`` (``Configuration.retries``)."""
+    total = policy.total
     return total if isinstance(total, int) and not isinstance(total, bool) else 0
 
 
