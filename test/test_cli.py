@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -363,7 +364,10 @@ def test_python_m_serve_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) 
     )
     try:
         assert child.stdout is not None
-        first_line = child.stdout.readline()  # printed once it accepts connections
+        # The first line is printed once it accepts connections; never wait for it forever.
+        ready, _, _ = select.select([child.stdout], [], [], 20)
+        assert ready, "serve printed nothing within 20 s"
+        first_line = child.stdout.readline()
         assert f"http://127.0.0.1:{port}" in first_line
         code, out, _ = run(capsys, "--host", f"http://127.0.0.1:{port}", "models", "list", "--json")
         assert code == 0 and json.loads(out)["iterable"]
