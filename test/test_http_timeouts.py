@@ -205,3 +205,14 @@ def test_broken_answers_are_connection_errors(scripted_server: ScriptedServer, r
         ModelsApi(client).models_snapshot()
     assert not isinstance(caught.value, ApiTimeoutError)
     assert caught.value.url == f"{scripted_server.url}/models"
+
+
+def test_call_api_honours_request_timeout(scripted_server: ScriptedServer) -> None:
+    """The published SDK's three-step API takes ``_request_timeout`` too."""
+    scripted_server.script(Reply(200, {"iterable": []}, delay=SLOW))
+    with ApiClient(Configuration(host=scripted_server.url)) as client:
+        method, url, headers, body, post = client.param_serialize("GET", "/models")
+        _, elapsed = _timed(
+            lambda: client.call_api(method, url, headers, body, post, _request_timeout=TIMEOUT)
+        )
+    assert elapsed < TIMEOUT + 1.0
