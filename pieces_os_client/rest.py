@@ -16,6 +16,7 @@ import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
+    InvalidHeader,
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
@@ -144,7 +145,11 @@ class RetryPolicy(Retry):
         logger.info("retrying %s %s after %s (%s retries left)", method, url, cause, retries_left)
 
     def get_retry_after(self, response: Any) -> Optional[float]:
-        seconds = super().get_retry_after(response)
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:
+            # A Retry-After we cannot read is no reason to fail: fall back to the backoff.
+            return None
         return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
 
 
