@@ -43,7 +43,7 @@ EXPECTED_PAGES = (
 )
 
 _OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
-_SKIP_MARKER = re.compile(r"^\s*#.*\b(skip|noqa|no-?run|norun)\b", re.IGNORECASE)
+_SKIP_MARKER = re.compile(r"^\s*#\s*(doctest\s*:\s*\+?skip|skip\b|no-?run\b|noqa\b)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -294,3 +294,18 @@ def test_examples_see_a_fresh_server_and_the_environment(
     for _ in range(2):  # the second run starts from the seeded catalogue again
         test_example_runs(first, docs_server, monkeypatch, tmp_path)
         assert [m.name for m in docs_server.models()].count("doc-probe") == 1
+
+
+@pytest.mark.parametrize(
+    ("first_line", "is_marker"),
+    [
+        ("# doctest: +SKIP", True),
+        ("#skip", True),
+        ("# no-run: needs a real Pieces OS", True),
+        ("# noqa", True),
+        ("# Don't skip the cleanup below", False),
+        ("import pieces_os_client", False),
+    ],
+)
+def test_skip_markers_are_recognised(first_line: str, is_marker: bool) -> None:
+    assert bool(_SKIP_MARKER.match(_first_line(f"\n{first_line}\nx = 1\n"))) is is_marker
