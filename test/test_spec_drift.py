@@ -211,3 +211,22 @@ def test_spec_is_valid_openapi_3_0() -> None:
 
     assert SPEC["openapi"].startswith("3.0.")
     validate(SPEC)
+
+
+DOCS_MODELS = SPEC_PATH.parent / "models"
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_every_type_has_a_docs_page_that_lists_its_fields_or_values(name: str) -> None:
+    page = DOCS_MODELS / f"{name}.md"
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith(f"# {name}\n")
+    assert "```python\n" in text, "the page needs a runnable example"
+    cls = CLASSES[name]
+    if issubclass(cls, WireEnum):
+        for member in cls:
+            assert f"| `{name}.{member.name}` | `{member.value}` |" in text
+        assert ".is_known" in text
+    else:
+        for py, field in cls.model_fields.items():
+            assert f"| `{field.alias or py}` | `{py}` |" in text, py
