@@ -16,8 +16,10 @@ Example::
 """
 
 from pieces_os_client.testing._catalogue import builtin_catalogue, builtin_id
+from pieces_os_client.testing._http import HEALTH_PATH
 from pieces_os_client.testing._serve import serve
-from pieces_os_client.testing._server import HEALTH_PATH, LocalPiecesOS, RecordedRequest
+from pieces_os_client.testing._server import LocalPiecesOS
+from pieces_os_client.testing._state import RecordedRequest
 
 __all__ = [
     "HEALTH_PATH",

@@ -1,0 +1,390 @@
+"""The HTTP side of ``LocalPiecesOS``: server, request handler and routing (stdlib only).
+
+One thread per connection, HTTP/1.1 keep-alive, and every answer framed by
+``Content-Length`` (204 has no body and no length, as HTTP requires). Each answer leaves in
+one write, so Nagle's algorithm never delays it. Bodies are validated strictly before the
+state is touched, so a refused request changes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http
+import json
+import logging
+import socket
+import socketserver
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from urllib.parse import unquote
+
+from pydantic import ValidationError
+
+from pieces_os_client._version import __version__
+from pieces_os_client.models._base import WireEnum, WireModel
+from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
+from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
+from pieces_os_client.models.referenced_model import ReferencedModel
+from pieces_os_client.models.seeded_model import SeededModel
+from pieces_os_client.testing._state import RecordedRequest, State
+
+__all__ = ["HEALTH_PATH", "HTTPServer", "HTTPServer6", "reason_phrase"]
+
+logger = logging.getLogger("pieces_os_client.testing")
+
+_W = TypeVar("_W", bound=WireModel)
+
+#: The largest request body accepted; bigger ones get 413 (a SeededModel is a few KB).
+MAX_BODY_BYTES = 1 << 20
+#: Seconds an idle keep-alive connection is kept open.
+IDLE_CONNECTION_TIMEOUT = 60.0
+#: Seconds ``stop()`` waits for each connection thread to finish.
+STOP_JOIN_TIMEOUT = 5.0
+#: The health check path Pieces OS answers (the quickstart uses it to find a real one).
+HEALTH_PATH = "/.well-known/health"
+
+_JSON = "application/json"
+
+
+@dataclass
+class _Answer:
+    status: int
+    body: bytes = b""
+    content_type: str = _JSON
+    headers: Dict[str, str] = field(default_factory=dict)
+
+
+def _error(status: int, message: str, **extra: Any) -> _Answer:
+    """An error answer in the shape the spec documents: ``{"error": ..., "status": ...}``."""
+    payload = {"error": message, "status": status, **extra}
+    return _Answer(status, json.dumps(payload).encode())
+
+
+def _ok(model: WireModel) -> _Answer:
+    return _Answer(200, model.to_json().encode())
+
+
+class _Rejected(Exception):
+    """A request refused before anything changed; carries the answer to send."""
+
+    def __init__(self, answer: _Answer) -> None:
+        super().__init__(answer.status)
+        self.answer = answer
+
+
+def reason_phrase(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+class HTTPServer(ThreadingHTTPServer):
+    """One thread per connection, tracked so ``stop()`` can close them all."""
+
+    daemon_threads = True
+    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire.
+    allow_reuse_address = True
+
+    def __init__(self, address: Tuple[str, int], state: State) -> None:
+        self.state = state
+        self.stopping = threading.Event()
+        self._connections: Dict[socket.socket, threading.Thread] = {}
+        self._connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind looks the host name up (getfqdn), which can take seconds.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        thread = threading.Thread(
+            target=self._serve_connection,
+            args=(request, client_address),
+            name=f"LocalPiecesOS:{self.server_port}:{client_address[1]}",
+            daemon=True,
+        )
+        with self._connections_lock:
+            self._connections[request] = thread
+        thread.start()
+
+    def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except OSError:
+            pass  # the client went away (or stop() closed the socket): nothing to answer
+        except Exception:
+            logger.exception("LocalPiecesOS: unexpected error serving %s", client_address)
+        finally:
+            self.shutdown_request(request)
+            with self._connections_lock:
+                self._connections.pop(request, None)
+
+    def close_connections(self) -> None:
+        """Wake every connection thread (idle keep-alive ones included) and join them."""
+        with self._connections_lock:
+            live = list(self._connections.items())
+        for sock, _ in live:
+            with contextlib.suppress(OSError):  # already closed by its own thread
+                sock.shutdown(socket.SHUT_RDWR)
+        for _, thread in live:
+            thread.join(STOP_JOIN_TIMEOUT)
+
+
+class HTTPServer6(HTTPServer):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = f"LocalPiecesOS/{__version__}"
+    sys_version = ""
+    timeout = IDLE_CONNECTION_TIMEOUT
+    # Buffered writes: status line, headers and body leave in one segment, so Nagle and
+    # delayed ACKs never add 40 ms to an answer.
+    wbufsize = 1 << 16
+    server: HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def __getattr__(self, name: str) -> Any:
+        # Every method (TRACE and made-up ones included) goes through one dispatcher, which
+        # answers 405 or 404 in JSON instead of http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
+    def _dispatch(self) -> None:
+        state = self.server.state
+        try:
+            body = self._read_body()
+        except _Rejected as rejected:
+            # The body was not read, so the connection cannot be reused.
+            self.close_connection = True
+            state.record(RecordedRequest(self.command, self.path, self._headers(), b""))
+            self._send(rejected.answer)
+            return
+        state.record(RecordedRequest(self.command, self.path, self._headers(), body))
+
+        delay, outcome = state.take_faults(self.path.split("?", 1)[0])
+        if delay is not None and self.server.stopping.wait(delay.seconds):
+            self.close_connection = True
+            return
+        if outcome is not None and outcome.kind == "drop":
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if outcome is not None:
+            answer = _Answer(outcome.status, outcome.body or b"", outcome.content_type)
+            if outcome.retry_after is not None:
+                answer.headers["Retry-After"] = outcome.retry_after
+            self._send(answer)
+            return
+
+        try:
+            answer = _route(state, self.command, self.path, self.headers.get("Content-Type"), body)
+        except _Rejected as rejected:
+            answer = rejected.answer
+        except Exception as error:  # a bug here must still produce an answer, not a hang
+            logger.exception("LocalPiecesOS: error handling %s %s", self.command, self.path)
+            answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
+        self._send(answer)
+
+    def _headers(self) -> Dict[str, str]:
+        return {name: value for name, value in self.headers.items()}
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return self._read_chunked()
+        raw_length = self.headers.get("Content-Length")
+        if raw_length is None:
+            return b""
+        try:
+            length = int(raw_length)
+        except ValueError:
+            length = -1
+        if length < 0:
+            raise _Rejected(_error(400, f"invalid Content-Length {raw_length!r}"))
+        if length > MAX_BODY_BYTES:
+            raise _Rejected(_error(413, f"the body is over {MAX_BODY_BYTES} bytes"))
+        return self.rfile.read(length)
+
+    def _read_chunked(self) -> bytes:
+        chunks: List[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+            try:
+                size = int(line, 16)
+            except ValueError:
+                raise _Rejected(_error(400, "malformed chunked body")) from None
+            if size == 0:
+                while self.rfile.readline(1024).strip():  # trailers
+                    pass
+                return b"".join(chunks)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise _Rejected(_error(413, f"the body is over {MAX_BODY_BYTES} bytes"))
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(1024)
+
+    def _send(self, answer: _Answer) -> None:
+        self.send_response(answer.status)
+        for name, value in answer.headers.items():
+            self.send_header(name, value)
+        if answer.status == 204 or answer.status == 304:
+            body = b""
+        else:
+            body = answer.body
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if body and self.command != "HEAD":
+            self.wfile.write(body)
+
+    def send_error(
+        self, code: int, message: Optional[str] = None, explain: Optional[str] = None
+    ) -> None:
+        # http.server's own errors (bad request line, header too long...) as JSON too, with a
+        # status line even when the request line was too broken to name a version.
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = self.protocol_version
+        self._send(_error(code, message or reason_phrase(code)))
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("LocalPiecesOS %s " + format, self.address_string(), *args)
+
+
+# --- routing ---------------------------------------------------------------------------------
+
+_ENDPOINTS = (
+    "GET /models",
+    "POST /models/create",
+    "POST /models/{model}/delete",
+    "POST /models/{model}/delete/cache",
+    "POST /models/unload",
+    f"GET {HEALTH_PATH}",
+)
+
+
+def _route(
+    state: State, method: str, target: str, content_type: Optional[str], body: bytes
+) -> _Answer:
+    path = target.split("?", 1)[0]
+    segments = path.split("/")[1:]  # "/models/x/delete" -> ["models", "x", "delete"]
+    if path == HEALTH_PATH:
+        _allow(method, "GET")
+        return _Answer(200, b"ok", "text/plain; charset=utf-8")
+    if path == "/models":
+        _allow(method, "GET")
+        return _Answer(200, state.snapshot_json())
+    if path == "/models/create":
+        _allow(method, "POST")
+        seed = _parse_body(SeededModel, content_type, body)
+        if seed is None:
+            return _error(500, "POST /models/create needs a SeededModel body; none was sent")
+        return _ok(state.create(seed))
+    if path == "/models/unload":
+        _allow(method, "POST")
+        state.unload()
+        return _Answer(204)
+    if len(segments) == 3 and segments[0] == "models" and segments[2] == "delete":
+        _allow(method, "POST")
+        refused = state.delete(unquote(segments[1]))
+        return _Answer(204) if refused is None else _error(500, refused)
+    if segments[:1] == ["models"] and segments[2:] == ["delete", "cache"] and len(segments) == 4:
+        _allow(method, "POST")
+        request = _parse_body(ModelDeleteCacheInput, content_type, body)
+        result = state.delete_cache(unquote(segments[1]))
+        if isinstance(result, str):
+            return _error(500, result)
+        output = ModelDeleteCacheOutput(
+            model=ReferencedModel(id=result.id, schema=result.var_schema),
+            schema=request.var_schema if request is not None else None,
+        )
+        return _ok(output)
+    return _error(
+        404,
+        f"no endpoint at {method} {path}; the Models API has: {', '.join(_ENDPOINTS)}",
+    )
+
+
+def _allow(method: str, allowed: str) -> None:
+    if method not in (allowed, "HEAD" if allowed == "GET" else allowed):
+        answer = _error(405, f"use {allowed} here, not {method}")
+        answer.headers["Allow"] = allowed
+        raise _Rejected(answer)
+
+
+def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes) -> Optional[_W]:
+    """The body as ``model_class``; ``None`` when there is none. Rejects bad ones with 4xx."""
+    if not body.strip():
+        return None
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    if media_type != _JSON and not media_type.endswith("+json"):
+        raise _Rejected(
+            _error(415, f"send the body as application/json, not {content_type or 'untyped'}")
+        )
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise _Rejected(_error(400, f"the body is not valid JSON: {error}")) from None
+    if not isinstance(data, dict):
+        raise _Rejected(
+            _error(
+                422,
+                f"the body must be a JSON object ({model_class.__name__}), "
+                f"not {type(data).__name__}",
+            )
+        )
+    try:
+        # Strict: a server takes "2024-05-01T12:00:00Z" for a timestamp, not the number 0.
+        parsed = model_class.model_validate_json(body, strict=True)
+    except ValidationError as error:
+        problems = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
+            for e in error.errors(include_url=False)
+        ]
+        raise _Rejected(_invalid_body(model_class, problems)) from None
+    # The SDK keeps enum values it does not know (a newer server may send them); a server
+    # knows all of its own, so an unknown one in a request is an error.
+    unknown = list(_unknown_enum_values(parsed, ""))
+    if unknown:
+        problems = [
+            {"field": where, "problem": f"unknown value {value!r}"} for where, value in unknown
+        ]
+        raise _Rejected(_invalid_body(model_class, problems))
+    return parsed
+
+
+def _invalid_body(model_class: Type[WireModel], problems: List[Dict[str, str]]) -> _Answer:
+    first = f"{problems[0]['field']}: {problems[0]['problem']}"
+    more = f" (and {len(problems) - 1} more, see 'problems')" if len(problems) > 1 else ""
+    return _error(
+        422, f"the body is not a valid {model_class.__name__}: {first}{more}", problems=problems
+    )
+
+
+def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:
+    if isinstance(value, WireEnum):
+        if not value.is_known:
+            yield where, value.value
+    elif isinstance(value, WireModel):
+        for name, field_info in type(value).model_fields.items():
+            alias = field_info.alias or name
+            yield from _unknown_enum_values(
+                getattr(value, name), f"{where}.{alias}" if where else alias
+            )
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _unknown_enum_values(item, f"{where}[{index}]")
