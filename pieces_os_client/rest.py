@@ -15,6 +15,7 @@ from typing import Any, Dict, Optional, Union
 import urllib3
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    DecodeError,
     HTTPError,
     InvalidHeader,
     MaxRetryError,
@@ -291,6 +292,8 @@ def translate_error(error: Exception, method: str, url: str) -> ApiConnectionErr
         kind = "tls"
     elif isinstance(reason, ProtocolError):
         kind = "broken"
+    elif isinstance(reason, DecodeError):
+        kind = "decode"
     else:
         kind = "connect"
     return describe_failure(kind, method, url, reason)
@@ -300,7 +303,7 @@ def describe_failure(kind: str, method: str, url: str, reason: object) -> ApiCon
     """The SDK's exception for a transport failure of ``kind``, naming the URL and what to try.
 
     ``kind`` is ``"connect_timeout"``, ``"read_timeout"``, ``"tls"``, ``"broken"`` (the answer
-    was cut off) or ``"connect"``; shared by the urllib3 and aiohttp transports.
+    was cut off), ``"decode"`` (a compressed body that does not decompress) or ``"connect"``; shared by the urllib3 and aiohttp transports.
     """
     if kind in ("connect_timeout", "read_timeout"):
         phase = "connect to" if kind == "connect_timeout" else "get an answer from"
@@ -312,6 +315,8 @@ def describe_failure(kind: str, method: str, url: str, reason: object) -> ApiCon
         )
     if kind == "tls":
         detail = f"TLS failed ({reason}); check verify_ssl / ssl_ca_cert"
+    elif kind == "decode":
+        detail = f"the answer's Content-Encoding could not be decoded ({reason})"
     elif kind == "broken":
         detail = (
             f"the connection broke before the answer was complete ({reason}); {CONNECTION_HINT}"

@@ -326,3 +326,15 @@ def test_non_latin1_api_key_is_an_api_value_error(scripted_server: ScriptedServe
     with ApiClient(config) as client, pytest.raises(ApiValueError, match="X-Application-ID"):
         ModelsApi(client).models_snapshot()
     assert scripted_server.accepted == 0
+
+
+def test_a_compressed_body_that_does_not_decompress_says_so(
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.script(
+        Reply(200, b"this is not gzip", headers={"Content-Encoding": "gzip"}),
+    )
+    client = ApiClient(Configuration(host=scripted_server.url, retries=0))
+    with pytest.raises(ApiConnectionError, match="Content-Encoding could not be decoded"):
+        ModelsApi(client).models_snapshot()
+    client.close()

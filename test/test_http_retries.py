@@ -183,3 +183,13 @@ def test_a_user_supplied_urllib3_retry_is_used_as_is(scripted_server: ScriptedSe
         api.models_snapshot_with_http_info()
     assert len(scripted_server.requests) == 2  # the first try and one retry
     api.api_client.close()
+
+
+def test_an_unreadable_retry_after_falls_back_to_the_backoff(
+    scripted_server: ScriptedServer,
+) -> None:
+    scripted_server.script(Reply(503, headers={"Retry-After": "soon, promise"}), Reply(204))
+    api = _api(scripted_server, retries=_QuickRetries.from_count(2))
+    assert api.unload_models_with_http_info().status_code == 204
+    assert len(scripted_server.requests) == 2
+    api.api_client.close()
