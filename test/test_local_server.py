@@ -362,6 +362,22 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
     assert any(m.name == "my-llm" and m.custom for m in server.models())
 
 
+def test_expect_100_continue_is_answered_at_once(server: LocalPiecesOS) -> None:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(
+            b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Expect: 100-continue\r\nConnection: close\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(VALID)
+        )
+        # The client holds the body back until the interim answer arrives.
+        assert sock.recv(100).startswith(b"HTTP/1.1 100")
+        sock.sendall(VALID)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert b"HTTP/1.1 200" in answer
+
+
 def test_a_garbage_request_line_gets_a_json_400(server: LocalPiecesOS) -> None:
     head, _, body = _exchange(server, b"HELLO\r\n\r\n").partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")

@@ -154,6 +154,13 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
+    def handle_expect_100(self) -> bool:
+        # The interim answer must leave now, not sit in the write buffer while we wait for
+        # the body the client is holding back until it sees it.
+        accepted = super().handle_expect_100()
+        self.wfile.flush()
+        return accepted
+
     def __getattr__(self, name: str) -> Any:
         # Every method (TRACE and made-up ones included) goes through one dispatcher, which
         # answers 405 or 404 in JSON instead of http.server's HTML 501.
