@@ -28,8 +28,13 @@ class Models(WireModel):
 
     # --- a read-only, list-like view of ``iterable`` (methods only; fields unchanged) --------
     def __len__(self) -> int:
-        """How many models the snapshot holds. Like a list, an empty snapshot is falsy."""
+        """How many models the snapshot holds."""
         return len(self.iterable)
+
+    def __bool__(self) -> bool:
+        # A snapshot is always truthy, as in the published SDK, even with no models in it:
+        # ``if snapshot:`` keeps meaning "we got an answer".
+        return True
 
     def __iter__(self) -> Iterator[Model]:  # type: ignore[override]
         """Iterate over the models (not over ``(field, value)`` pairs as a plain pydantic
