@@ -16,8 +16,11 @@ from enum import Enum
 from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Type, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
-from pydantic_core import to_json
+from pydantic_core import core_schema, to_json
 from typing_extensions import Annotated
+
+if typing.TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 _ModelT = TypeVar("_ModelT", bound="WireModel")
 _EnumT = TypeVar("_EnumT", bound="WireEnum")
@@ -61,6 +64,16 @@ class WireEnum(str, Enum):
         """Parse a JSON string literal such as ``'"SPEED"'``."""
         return cls(json.loads(json_str))
 
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        # Members are str instances holding their value, so pydantic-core can write them as
+        # plain strings; its enum serializer reads ``.value``, a Python call per value.
+        schema = handler(source)
+        typing.cast(Dict[str, Any], schema)["serialization"] = core_schema.simple_ser_schema("str")
+        return schema
+
     def __repr__(self) -> str:
         if self.is_known:
             return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
@@ -92,6 +105,8 @@ class WireModel(BaseModel):
         extra="allow",
         protected_namespaces=(),
         ser_json_inf_nan="constants",
+        # Validators are built on first use, not at import: importing the SDK stays cheap.
+        defer_build=True,
     )
 
     #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
