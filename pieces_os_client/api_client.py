@@ -201,7 +201,10 @@ class ApiClient:
         if obj is None or isinstance(obj, (str, int, float, bool)):
             return obj.value if isinstance(obj, Enum) else obj
         if isinstance(obj, WireModel):
-            return json.loads(obj.to_json())
+            # What to_json() writes, as Python values: one pydantic-core pass, no JSON round trip.
+            data = obj.model_dump(by_alias=True, exclude_none=True, mode="json")
+            obj._restore_explicit_nulls(data)
+            return data
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, (list, tuple)):
