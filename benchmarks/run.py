@@ -87,18 +87,31 @@ FULL = Settings(import_rounds=21, rounds=25, body_loops=2000, calls=100)
 
 @dataclass
 class Row:
-    """One line of the table: a figure, its floor, and the target for their ratio."""
+    """One line of the table: a figure's samples, its floor's, and the target for their ratio.
+
+    Sample ``i`` of both sides comes from the same round, so the ratio is the median of the
+    per-round ratios: a round where the whole machine was slow moves both sides alike.
+    """
 
     figure: str
     floor_label: str
-    floor: float
-    sdk: float
+    floor_samples: List[float]
+    sdk_samples: List[float]
     unit: str
     target: Optional[float]
 
     @property
+    def floor(self) -> float:
+        return statistics.median(self.floor_samples)
+
+    @property
+    def sdk(self) -> float:
+        return statistics.median(self.sdk_samples)
+
+    @property
     def ratio(self) -> float:
-        return self.sdk / self.floor if self.floor else float("inf")
+        pairs = zip(self.sdk_samples, self.floor_samples)
+        return statistics.median(sdk / floor for sdk, floor in pairs)
 
     @property
     def result(self) -> str:
@@ -109,18 +122,25 @@ class Row:
 
 # --- measuring ------------------------------------------------------------------------------
 def _timed(func: Callable[[], Any], clock: Callable[[], float], loops: int) -> float:
-    """Seconds per call of ``func`` on ``clock``; results are freed after the clock stops."""
-    results: List[Any] = [None] * loops
+    """Seconds per call of ``func`` on ``clock``, in its own steady state.
+
+    One untimed call first, then each result is freed before the next call but after the
+    clock stops: every timed call reuses the memory its predecessor of the same kind used,
+    as in a program that calls it repeatedly, whatever the other side allocated before.
+    """
     gc.collect()
     gc.disable()
     try:
-        start = clock()
-        for i in range(loops):
-            results[i] = func()
-        elapsed = clock() - start
+        result = func()
+        del result
+        elapsed = 0.0
+        for _ in range(loops):
+            start = clock()
+            result = func()
+            elapsed += clock() - start
+            del result
     finally:
         gc.enable()
-    del results
     return elapsed / loops
 
 
@@ -130,8 +150,8 @@ def _pair(
     rounds: int,
     loops: int = 1,
     clock: Callable[[], float] = time.perf_counter,
-) -> Tuple[float, float]:
-    """Median seconds per call of the floor and of the SDK, measured alternately."""
+) -> Tuple[List[float], List[float]]:
+    """Seconds per call of the floor and of the SDK, one sample of each per round."""
     floor_times: List[float] = []
     sdk_times: List[float] = []
     for _ in range(2):  # warm-up: lazily built schemas, allocator arenas, CPU clock
@@ -140,7 +160,7 @@ def _pair(
     for _ in range(rounds):
         floor_times.append(_timed(floor, clock, loops))
         sdk_times.append(_timed(sdk, clock, loops))
-    return statistics.median(floor_times), statistics.median(sdk_times)
+    return floor_times, sdk_times
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -206,8 +226,8 @@ def bench_import(settings: Settings) -> List[Row]:
         Row(
             figure,
             floor_label,
-            statistics.median(run[key] for run in floor_runs),
-            statistics.median(run[key] for run in sdk_runs),
+            [run[key] for run in floor_runs],
+            [run[key] for run in sdk_runs],
             unit,
             target,
         )
@@ -356,8 +376,8 @@ def bench_payloads(settings: Settings) -> List[Row]:
         Row(
             "memory: retained per parsed model",
             "json.loads dicts",
-            _retained_per_model(lambda: json.loads(text)),
-            _retained_per_model(lambda: Models.from_json(text)),
+            [_retained_per_model(lambda: json.loads(text))],
+            [_retained_per_model(lambda: Models.from_json(text))],
             "B",
             None,
         )
@@ -488,9 +508,9 @@ def _measure_calls(url: str, settings: Settings) -> List[Row]:
             api.unload_models,
         ),
     }
-    medians: Dict[str, Tuple[float, float]] = {}
+    measured: Dict[str, Tuple[List[float], List[float]]] = {}
     for name, (floor, sdk) in figures.items():
-        medians[name] = _pair(floor, sdk, settings.rounds, settings.calls, time.process_time)
+        measured[name] = _pair(floor, sdk, settings.rounds, settings.calls, time.process_time)
 
     # Create then delete the same model, so every round starts from the same catalogue.
     seed_body = json.dumps(seed_dict).encode()
@@ -513,9 +533,9 @@ def _measure_calls(url: str, settings: Settings) -> List[Row]:
     for index, name in enumerate(
         ("models_create_new_model", "models_delete_specific_model"),
     ):
-        medians[name] = (
-            statistics.median(s[index] for s in samples["floor"]),
-            statistics.median(s[index] for s in samples["sdk"]),
+        measured[name] = (
+            [per_call[index] for per_call in samples["floor"]],
+            [per_call[index] for per_call in samples["sdk"]],
         )
     client.close()
     pool.clear()
@@ -528,7 +548,7 @@ def _measure_calls(url: str, settings: Settings) -> List[Row]:
         "unload_models": 1.15,
     }
     return [
-        Row(f"call CPU: {name}", "urllib3.PoolManager + json", *medians[name], "s", target)
+        Row(f"call CPU: {name}", "urllib3.PoolManager + json", *measured[name], "s", target)
         for name, target in targets.items()
     ]
 
