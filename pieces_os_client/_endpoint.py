@@ -178,7 +178,8 @@ def prepare(
     options: Mapping[str, Any],
 ) -> PreparedRequest:
     """Check every argument and build the request; raises before anything is sent."""
-    unknown = set(options) - _OPTION_NAMES
+    # Most calls pass no options: skip building a set for them.
+    unknown = set(options) - _OPTION_NAMES if options else None
     if unknown:
         raise ApiTypeError(
             f"{endpoint.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
@@ -210,9 +211,12 @@ def prepare(
             _apply_auth_setting(headers, setting)
 
     body = encode_body(endpoint, body_value) if endpoint.body_param else None
-    content_type = options.get("_content_type") or "application/json"
-    # Checked even without a body: a bad argument is refused, not silently ignored.
-    check_header("Content-Type", content_type)
+    content_type = options.get("_content_type")
+    if content_type:
+        # Checked even without a body: a bad argument is refused, not silently ignored.
+        check_header("Content-Type", content_type)
+    else:
+        content_type = "application/json"
     if body is not None:
         headers["Content-Type"] = content_type
     return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
