@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import threading
 import time
 from enum import Enum
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
@@ -18,6 +17,7 @@ import urllib3
 from urllib3.exceptions import HTTPError
 
 from pieces_os_client import rest
+from pieces_os_client._client_base import DEFAULT_USER_AGENT, ClientBase, _log, _ms
 from pieces_os_client._endpoint import (
     Endpoint,
     PreparedRequest,
@@ -26,7 +26,6 @@ from pieces_os_client._endpoint import (
     interpret,
     prepare,
 )
-from pieces_os_client._version import __version__
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import ApiTypeError, ApiValueError
@@ -35,13 +34,10 @@ from pieces_os_client.models._base import WireModel
 T = TypeVar("T")
 logger = logging.getLogger("pieces_os_client")
 
-#: The ``User-Agent`` sent unless you set another.
-DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
-
 __all__ = ["DEFAULT_USER_AGENT", "ApiClient"]
 
 
-class ApiClient:
+class ApiClient(ClientBase):
     """The HTTP client every ``*Api`` class sends through.
 
     Example::
@@ -53,7 +49,6 @@ class ApiClient:
     """
 
     _default: ClassVar[Optional[ApiClient]] = None
-    _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -62,21 +57,8 @@ class ApiClient:
         header_value: Optional[str] = None,
         cookie: Optional[str] = None,
     ) -> None:
-        self.configuration = (
-            configuration if configuration is not None else Configuration.get_default()
-        )
-        _check_host(self.configuration.host)
+        super().__init__(configuration, header_name, header_value, cookie)
         self.rest_client = rest.RESTClientObject(self.configuration)
-        self.default_headers: Dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": DEFAULT_USER_AGENT,
-        }
-        if header_name is not None:
-            self.set_default_header(header_name, header_value or "")
-        if cookie is not None:
-            self.set_default_header("Cookie", cookie)
-        self.cookie = cookie
-        self.client_side_validation = self.configuration.client_side_validation
 
     # --- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> ApiClient:
@@ -88,35 +70,6 @@ class ApiClient:
     def close(self) -> None:
         """Close the pooled connections. The client stays usable (it reconnects on demand)."""
         self.rest_client.close()
-
-    @classmethod
-    def get_default(cls) -> ApiClient:
-        """The process-wide client used by ``ModelsApi()`` when none is given (made on first use)."""
-        with cls._default_lock:
-            if cls._default is None:
-                cls._default = ApiClient()
-            return cls._default
-
-    @classmethod
-    def set_default(cls, default: Optional[ApiClient]) -> None:
-        """Replace the process-wide client used by ``ModelsApi()``."""
-        with cls._default_lock:
-            cls._default = default
-
-    # --- headers -------------------------------------------------------------------------------
-    @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` header value."""
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.set_default_header("User-Agent", value)
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        """Send this header with every request from this client."""
-        check_header(header_name, header_value)
-        self.default_headers[header_name] = header_value
 
     # --- the published SDK's three-step API --------------------------------------------------
     def param_serialize(
@@ -278,16 +231,9 @@ class ApiClient:
         preload_content: bool = False,
     ) -> rest.RESTResponse:
         debug_logger = self.configuration._get_debug_logger()
-        if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
-            return self.rest_client.request(
-                method,
-                url,
-                headers,
-                body,
-                _request_timeout=timeout,
-                preload_content=preload_content,
-            )
-        started = time.perf_counter()
+        # Timing only when someone listens: the quiet path stays a plain call.
+        timed = debug_logger is not None or logger.isEnabledFor(logging.DEBUG)
+        started = time.perf_counter() if timed else 0.0
         try:
             response = self.rest_client.request(
                 method,
@@ -298,28 +244,14 @@ class ApiClient:
                 preload_content=preload_content,
             )
         except Exception as error:
-            _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+            if timed:
+                _log(
+                    debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error
+                )
             raise
-        _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
+        if timed:
+            _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
         return response
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
-
-
-def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> None:
-    # Only method, URL, status and timing: header values (credentials) are never logged.
-    logger.debug(message, *args)
-    if debug_logger is not None:
-        debug_logger.debug(message, *args)
-
-
-def _check_host(host: str) -> None:
-    if not isinstance(host, str) or not host.startswith(("http://", "https://")):
-        raise ApiValueError(
-            f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
-        )
 
 
 def _model_class(type_name: str) -> Any:

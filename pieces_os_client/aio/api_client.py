@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import ssl
-import threading
 import time
 from typing import (
     Any,
@@ -36,8 +35,8 @@ from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 from yarl import URL
 
-from pieces_os_client._endpoint import Endpoint, PreparedRequest, check_header, interpret, prepare
-from pieces_os_client.api_client import DEFAULT_USER_AGENT, _check_host, _log, _ms
+from pieces_os_client._client_base import ClientBase, _log, _ms
+from pieces_os_client._endpoint import Endpoint, PreparedRequest, interpret, prepare
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.rest import RetryPolicy, describe_failure, make_retry, make_timeout
@@ -57,7 +56,7 @@ _Sessions = Dict[
 ]
 
 
-class AsyncApiClient:
+class AsyncApiClient(ClientBase):
     """The HTTP client every ``Async*Api`` class sends through; an async context manager.
 
     Takes the same :class:`~pieces_os_client.configuration.Configuration` as ``ApiClient``.
@@ -83,7 +82,6 @@ class AsyncApiClient:
     """
 
     _default: ClassVar[Optional[AsyncApiClient]] = None
-    _default_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(
         self,
@@ -92,24 +90,11 @@ class AsyncApiClient:
         header_value: Optional[str] = None,
         cookie: Optional[str] = None,
     ) -> None:
-        self.configuration = (
-            configuration if configuration is not None else Configuration.get_default()
-        )
-        _check_host(self.configuration.host)
+        super().__init__(configuration, header_name, header_value, cookie)
         # Checked now, as the sync client does, so a bad setting fails before any call.
         self._timeout = _client_timeout(self.configuration.timeout)
         self._retry_policy = make_retry(self.configuration.retries)
         self._retries = _retry_count(self._retry_policy)
-        self.default_headers: Dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": DEFAULT_USER_AGENT,
-        }
-        if header_name is not None:
-            self.set_default_header(header_name, header_value or "")
-        if cookie is not None:
-            self.set_default_header("Cookie", cookie)
-        self.cookie = cookie
-        self.client_side_validation = self.configuration.client_side_validation
         self._sessions: _Sessions = {}
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -127,35 +112,6 @@ class AsyncApiClient:
         if entry is not None:
             await entry[1].aclose()  # its ``finally`` closes the session
         await self._close_orphans(loop)
-
-    @classmethod
-    def get_default(cls) -> AsyncApiClient:
-        """The process-wide client used by ``AsyncModelsApi()`` when none is given."""
-        with cls._default_lock:
-            if cls._default is None:
-                cls._default = AsyncApiClient()
-            return cls._default
-
-    @classmethod
-    def set_default(cls, default: Optional[AsyncApiClient]) -> None:
-        """Replace the process-wide client used by ``AsyncModelsApi()``."""
-        with cls._default_lock:
-            cls._default = default
-
-    # --- headers -------------------------------------------------------------------------------
-    @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` header value."""
-        return self.default_headers["User-Agent"]
-
-    @user_agent.setter
-    def user_agent(self, value: str) -> None:
-        self.set_default_header("User-Agent", value)
-
-    def set_default_header(self, header_name: str, header_value: str) -> None:
-        """Send this header with every request from this client."""
-        check_header(header_name, header_value)
-        self.default_headers[header_name] = header_value
 
     # --- the one request path every endpoint method goes through ------------------------------
     async def _invoke(

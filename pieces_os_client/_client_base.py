@@ -1,0 +1,99 @@
+"""What the sync and async clients share: configuration, default headers, the process-wide
+default instance and request logging. Only sending bytes differs between them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
+
+from pieces_os_client._endpoint import check_header
+from pieces_os_client._version import __version__
+from pieces_os_client.configuration import Configuration
+from pieces_os_client.exceptions import ApiValueError
+
+#: The ``User-Agent`` sent unless you set another.
+DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
+
+logger = logging.getLogger("pieces_os_client")
+
+_ClientT = TypeVar("_ClientT", bound="ClientBase")
+
+
+class ClientBase:
+    """Settings and headers of one client; subclasses add a transport."""
+
+    # Each subclass declares its own ``_default`` so sync and async defaults stay apart.
+    _default: ClassVar[Optional[Any]] = None
+    _default_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        configuration: Optional[Configuration] = None,
+        header_name: Optional[str] = None,
+        header_value: Optional[str] = None,
+        cookie: Optional[str] = None,
+    ) -> None:
+        self.configuration = (
+            configuration if configuration is not None else Configuration.get_default()
+        )
+        _check_host(self.configuration.host)
+        self.default_headers: Dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": DEFAULT_USER_AGENT,
+        }
+        if header_name is not None:
+            self.set_default_header(header_name, header_value or "")
+        if cookie is not None:
+            self.set_default_header("Cookie", cookie)
+        self.cookie = cookie
+        self.client_side_validation = self.configuration.client_side_validation
+
+    @classmethod
+    def get_default(cls: Type[_ClientT]) -> _ClientT:
+        """The process-wide client used by the ``*Api`` classes when none is given (made on
+        first use)."""
+        with cls._default_lock:
+            if cls._default is None:
+                cls._default = cls()
+            default: _ClientT = cls._default
+            return default
+
+    @classmethod
+    def set_default(cls: Type[_ClientT], default: Optional[_ClientT]) -> None:
+        """Replace the process-wide client used by the ``*Api`` classes."""
+        with cls._default_lock:
+            cls._default = default
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header value."""
+        return self.default_headers["User-Agent"]
+
+    @user_agent.setter
+    def user_agent(self, value: str) -> None:
+        self.set_default_header("User-Agent", value)
+
+    def set_default_header(self, header_name: str, header_value: str) -> None:
+        """Send this header with every request from this client."""
+        check_header(header_name, header_value)
+        self.default_headers[header_name] = header_value
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> None:
+    # Only method, URL, status and timing: header values (credentials) are never logged.
+    logger.debug(message, *args)
+    if debug_logger is not None:
+        debug_logger.debug(message, *args)
+
+
+def _check_host(host: str) -> None:
+    if not isinstance(host, str) or not host.startswith(("http://", "https://")):
+        raise ApiValueError(
+            f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
+        )
