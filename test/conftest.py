@@ -1,4 +1,5 @@
-"""Shared test fixture: ``scripted_server``, a byte-level scriptable HTTP server on 127.0.0.1."""
+"""Shared test fixtures: ``scripted_server`` (a byte-level scriptable HTTP server on 127.0.0.1)
+and ``server`` (a ``LocalPiecesOS`` shared by a module, reset before each test)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,23 @@ from typing import Iterator
 import pytest
 from _scripted_server import ScriptedServer
 
+from pieces_os_client.testing import LocalPiecesOS
+
 
 @pytest.fixture
 def scripted_server() -> Iterator[ScriptedServer]:
     """A started :class:`ScriptedServer`, closed after the test."""
     with ScriptedServer() as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def shared() -> Iterator[LocalPiecesOS]:
+    with LocalPiecesOS() as server:
+        yield server
+
+
+@pytest.fixture
+def server(shared: LocalPiecesOS) -> LocalPiecesOS:
+    shared.reset()
+    return shared

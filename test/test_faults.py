@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import pytest
 
@@ -29,18 +29,6 @@ def seed() -> SeededModel:
             "created": {"value": "2024-01-01T00:00:00Z"},
         }
     )
-
-
-@pytest.fixture(scope="module")
-def shared() -> Iterator[LocalPiecesOS]:
-    with LocalPiecesOS() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared: LocalPiecesOS) -> LocalPiecesOS:
-    shared.reset()
-    return shared
 
 
 def calls(server: LocalPiecesOS) -> List[Tuple[str, str]]:

@@ -52,18 +52,6 @@ def wire(server: LocalPiecesOS) -> List[str]:
     return [m.to_json() for m in server.models()]
 
 
-@pytest.fixture(scope="module")
-def shared() -> Iterator[LocalPiecesOS]:
-    with LocalPiecesOS() as server:
-        yield server
-
-
-@pytest.fixture
-def server(shared: LocalPiecesOS) -> LocalPiecesOS:
-    shared.reset()
-    return shared
-
-
 @pytest.fixture
 def api(server: LocalPiecesOS) -> Iterator[ModelsApi]:
     with server.client(retries=0, timeout=5) as client:
