@@ -3,7 +3,8 @@
 ``LocalPiecesOS`` behaves like Pieces OS; this one misbehaves on demand at the byte level:
 answers slowly, declares a ``Content-Length`` and sends fewer bytes, hangs up before answering.
 It records every request (with its raw request line) and counts accepted TCP connections, so
-tests can assert what really reached the socket.
+tests can assert what really reached the socket. The module also holds the small helpers the
+transport tests share: ``free_port()`` and ``QuickRetries``.
 
 Example::
 
@@ -22,6 +23,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
+
+from pieces_os_client.rest import RetryPolicy
 
 #: A model as Pieces OS sends it; enough fields for ``Model`` to parse.
 MODEL_JSON: Dict[str, Any] = {
@@ -268,6 +271,16 @@ def _quietly(action: Callable[..., Any], *args: Any) -> None:
         action(*args)
 
 
+class QuickRetries(RetryPolicy):
+    """The SDK's retry rules with a short backoff, for tests whose subject is not the backoff.
+
+    A ``RetryPolicy`` subclass, as users pass one through ``Configuration(retries=...)``.
+    """
+
+    BACKOFF_FACTOR = 0.01
+    BACKOFF_JITTER = 0.0
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
     with socket.socket() as probe:
@@ -275,4 +288,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-__all__ = ["MODEL_JSON", "Reply", "ScriptedServer", "SeenRequest", "free_port", "pieces_like"]
+__all__ = [
+    "MODEL_JSON",
+    "QuickRetries",
+    "Reply",
+    "ScriptedServer",
+    "SeenRequest",
+    "free_port",
+    "pieces_like",
+]

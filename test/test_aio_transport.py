@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import socket
 import time
 from typing import Any, Coroutine, List, TypeVar
 
 import aiohttp
 import pytest
+from _scripted_server import QuickRetries, free_port
 
 from pieces_os_client import (
     ApiConnectionError,
@@ -46,13 +46,6 @@ def retry_lines(caplog: pytest.LogCaptureFixture) -> List[str]:
     ]
 
 
-def closed_port() -> int:
-    """A port on 127.0.0.1 nobody listens on (connections are refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # --- retries -------------------------------------------------------------------------------------
 def test_a_503_is_retried_and_the_retry_logged(
     local_pieces_os: LocalPiecesOS, caplog: pytest.LogCaptureFixture
@@ -76,19 +69,12 @@ def test_a_503_is_retried_and_the_retry_logged(
     ]
 
 
-class _QuickRetries(RetryPolicy):
-    """The SDK's rules with a short backoff (a RetryPolicy subclass, as sync users pass one)."""
-
-    BACKOFF_FACTOR = 0.01
-    BACKOFF_JITTER = 0.0
-
-
 def test_a_retry_policy_in_the_configuration_is_followed(local_pieces_os: LocalPiecesOS) -> None:
     server = local_pieces_os
     server.fail_next(3, status=504, path="/models/unload")
 
     async def main() -> float:
-        configuration = server.configuration(retries=_QuickRetries.from_count(3))
+        configuration = server.configuration(retries=QuickRetries.from_count(3))
         async with AsyncApiClient(configuration) as api_client:
             started = time.monotonic()
             await AsyncModelsApi(api_client).unload_models()
@@ -120,7 +106,7 @@ def test_retries_stop_after_configuration_retries(
 
     async def main() -> List[ApiException]:
         errors: List[ApiException] = []
-        quick = server.configuration(retries=_QuickRetries.from_count(1))
+        quick = server.configuration(retries=QuickRetries.from_count(1))
         async with AsyncApiClient(quick) as one_retry:
             server.fail_next(3, status=502, path="/models")
             with pytest.raises(ServiceException) as caught:
@@ -145,10 +131,10 @@ def test_retries_stop_after_configuration_retries(
 def test_a_refused_connection_is_retried_then_names_the_url_and_the_hint(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    host = f"http://127.0.0.1:{closed_port()}"
+    host = f"http://127.0.0.1:{free_port()}"
 
     async def main() -> ApiConnectionError:
-        configuration = Configuration(host=host, retries=_QuickRetries.from_count(1))
+        configuration = Configuration(host=host, retries=QuickRetries.from_count(1))
         async with AsyncApiClient(configuration) as api_client:
             with pytest.raises(ApiConnectionError) as caught:
                 await AsyncModelsApi(api_client).unload_models()  # a POST: retried all the same

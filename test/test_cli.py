@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from _scripted_server import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,12 +52,6 @@ def assert_one_error_line(err: str) -> str:
     assert lines[0].startswith("error: ")
     assert "Traceback" not in err
     return lines[0]
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def custom_model_id(server: LocalPiecesOS) -> str:
@@ -254,7 +249,7 @@ def test_a_multi_line_plain_text_error_body_still_gives_one_line(
 def test_nothing_listening_is_a_connection_error_with_the_hint(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    url = f"http://127.0.0.1:{closed_port()}"
+    url = f"http://127.0.0.1:{free_port()}"
     code, out, err = run(capsys, "--host", url, "--retries", "0", "models", "list")
     assert code == 1 and out == ""
     line = assert_one_error_line(err)
@@ -354,7 +349,7 @@ def _child_env() -> Dict[str, str]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child needs POSIX")
 def test_python_m_serve_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) -> None:
-    port = closed_port()
+    port = free_port()
     child = subprocess.Popen(
         [sys.executable, "-m", "pieces_os_client", "serve", "--port", str(port)],
         stdout=subprocess.PIPE,

@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Iterator, List, Tuple
 
 import pytest
+from _scripted_server import free_port
 
 import pieces_os_client
 from pieces_os_client import ApiClient, ApiConnectionError, Configuration, ModelsApi
@@ -17,13 +18,6 @@ from pieces_os_client.discovery import DEFAULT_PORTS, HEALTH_PATH, DiscoveryErro
 from pieces_os_client.testing import LocalPiecesOS
 
 HOST = "127.0.0.1"
-
-
-def closed_port() -> int:
-    """A port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -81,7 +75,7 @@ def test_the_default_candidates_are_the_documented_ports() -> None:
 
 def test_finds_a_local_pieces_os_among_closed_ports_and_returns_a_usable_configuration() -> None:
     with LocalPiecesOS() as server:
-        ports = [closed_port(), server.port, closed_port()]
+        ports = [free_port(), server.port, free_port()]
         configuration, _ = timed_discover(host=HOST, ports=ports)
         assert isinstance(configuration, Configuration)
         assert configuration.host == server.url
@@ -95,9 +89,7 @@ def test_a_more_preferred_port_wins_even_when_it_answers_later(
     slow = start_health_server(delay=0.15)
     fast = start_health_server()
     servers += [slow, fast]
-    configuration, _ = timed_discover(
-        host=HOST, ports=[closed_port(), port_of(slow), port_of(fast)]
-    )
+    configuration, _ = timed_discover(host=HOST, ports=[free_port(), port_of(slow), port_of(fast)])
     assert configuration.host == f"http://{HOST}:{port_of(slow)}"
 
 
@@ -117,7 +109,7 @@ def test_an_unreachable_pieces_os_url_falls_back_to_the_ports(
 ) -> None:
     on_port = start_health_server()
     servers.append(on_port)
-    monkeypatch.setenv("PIECES_OS_URL", f"http://{HOST}:{closed_port()}")
+    monkeypatch.setenv("PIECES_OS_URL", f"http://{HOST}:{free_port()}")
     configuration, _ = timed_discover(host=HOST, ports=[port_of(on_port)])
     assert configuration.host == f"http://{HOST}:{port_of(on_port)}"
 
@@ -145,9 +137,9 @@ def test_a_silent_listener_costs_one_timeout_not_a_hang(servers: List[ThreadingH
 def test_nothing_listening_raises_an_error_naming_every_url_tried(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    env_url = f"http://{HOST}:{closed_port()}"
+    env_url = f"http://{HOST}:{free_port()}"
     monkeypatch.setenv("PIECES_OS_URL", env_url)
-    ports = [closed_port() for _ in range(5)]
+    ports = [free_port() for _ in range(5)]
     started = time.monotonic()
     with pytest.raises(DiscoveryError) as caught:
         discover(host=HOST, ports=ports)
@@ -178,7 +170,7 @@ def test_an_unsupported_pieces_os_url_is_reported_not_fatal(
 ) -> None:
     monkeypatch.setenv("PIECES_OS_URL", "localhost:1000")
     with pytest.raises(DiscoveryError) as caught:
-        discover(host=HOST, ports=[closed_port()])
+        discover(host=HOST, ports=[free_port()])
     assert "http" in caught.value.reasons["localhost:1000"]
 
 

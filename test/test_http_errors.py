@@ -7,7 +7,7 @@ import logging
 from typing import Any, Type
 
 import pytest
-from _scripted_server import Reply, ScriptedServer, free_port
+from _scripted_server import QuickRetries, Reply, ScriptedServer, free_port
 
 from pieces_os_client import (
     ApiClient,
@@ -29,14 +29,6 @@ from pieces_os_client import (
     UnprocessableEntityException,
 )
 from pieces_os_client.rest import ApiException as RestApiException
-from pieces_os_client.rest import RetryPolicy
-
-
-class _QuickRetries(RetryPolicy):
-    """The SDK's retry rules with a short backoff, so tests stay fast."""
-
-    BACKOFF_FACTOR = 0.01
-    BACKOFF_JITTER = 0.0
 
 
 def _api(server: ScriptedServer, **settings: Any) -> ModelsApi:
@@ -92,7 +84,7 @@ def test_503_after_all_retries_is_a_service_exception_with_body(
 ) -> None:
     busy = Reply(503, {"error": "busy"}, headers={"X-Trace": "last"})
     scripted_server.script(busy, busy, busy)
-    api = _api(scripted_server, retries=_QuickRetries.from_count(2))
+    api = _api(scripted_server, retries=QuickRetries.from_count(2))
     with pytest.raises(ServiceException) as caught:
         api.models_snapshot()
     assert (caught.value.status, caught.value.data) == (503, {"error": "busy"})
@@ -156,7 +148,7 @@ def test_connection_refused_names_url_and_hint() -> None:
 
 def test_connection_refused_is_retried_then_reported(caplog: pytest.LogCaptureFixture) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    config = Configuration(host=url, retries=_QuickRetries.from_count(2))
+    config = Configuration(host=url, retries=QuickRetries.from_count(2))
     logs = caplog.at_level(logging.INFO, logger="pieces_os_client")
     client = ApiClient(config)
     with logs, client, pytest.raises(ApiConnectionError, match="PIECES_OS_URL"):

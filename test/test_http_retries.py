@@ -7,7 +7,7 @@ import time
 from typing import Any, Callable
 
 import pytest
-from _scripted_server import MODEL_JSON, Reply, ScriptedServer, free_port
+from _scripted_server import MODEL_JSON, QuickRetries, Reply, ScriptedServer, free_port
 
 from pieces_os_client import (
     ApiClient,
@@ -20,13 +20,6 @@ from pieces_os_client import (
 )
 from pieces_os_client.configuration import DEFAULT_RETRIES
 from pieces_os_client.rest import RetryPolicy
-
-
-class _QuickRetries(RetryPolicy):
-    """The SDK's retry rules with a short backoff, so tests stay fast."""
-
-    BACKOFF_FACTOR = 0.05
-    BACKOFF_JITTER = 0.0
 
 
 def _api(server: ScriptedServer, **settings: Any) -> ModelsApi:
@@ -74,7 +67,7 @@ def test_not_now_statuses_are_retried_for_every_endpoint(
     scripted_server: ScriptedServer, status: int, name: str, call: Callable[[ModelsApi], Any]
 ) -> None:
     scripted_server.script(Reply(status, {"error": "not now"}))
-    api = _api(scripted_server, retries=_QuickRetries.from_count(2))
+    api = _api(scripted_server, retries=QuickRetries.from_count(2))
     call(api)
     first, second = scripted_server.requests
     assert first.request_line == second.request_line
@@ -109,7 +102,7 @@ def test_default_policy_backs_off_exponentially(scripted_server: ScriptedServer)
 def test_default_is_two_retries_then_the_error_status(scripted_server: ScriptedServer) -> None:
     assert DEFAULT_RETRIES == 2
     scripted_server.script(*(Reply(502, {"error": "gateway"}) for _ in range(5)))
-    api = _api(scripted_server, retries=_QuickRetries.from_count(DEFAULT_RETRIES))
+    api = _api(scripted_server, retries=QuickRetries.from_count(DEFAULT_RETRIES))
     with pytest.raises(ServiceException) as caught:
         api.models_snapshot()
     assert caught.value.status == 502
@@ -150,7 +143,7 @@ def test_error_statuses_that_are_not_not_now_are_never_retried(
     scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script(Reply(500), Reply(400), Reply(404))
-    api = _api(scripted_server, retries=_QuickRetries.from_count(3))
+    api = _api(scripted_server, retries=QuickRetries.from_count(3))
     for _ in range(3):
         with pytest.raises(ApiException):
             api.models_snapshot()
@@ -162,7 +155,7 @@ def test_each_retry_is_logged(
     scripted_server: ScriptedServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     scripted_server.script(Reply(503), Reply(429))
-    api = _api(scripted_server, retries=_QuickRetries.from_count(2))
+    api = _api(scripted_server, retries=QuickRetries.from_count(2))
     with caplog.at_level(logging.INFO, logger="pieces_os_client"):
         api.unload_models()
     retries = [r.getMessage() for r in caplog.records if "retrying" in r.getMessage()]
@@ -189,7 +182,7 @@ def test_an_unreadable_retry_after_falls_back_to_the_backoff(
     scripted_server: ScriptedServer,
 ) -> None:
     scripted_server.script(Reply(503, headers={"Retry-After": "soon, promise"}), Reply(204))
-    api = _api(scripted_server, retries=_QuickRetries.from_count(2))
+    api = _api(scripted_server, retries=QuickRetries.from_count(2))
     assert api.unload_models_with_http_info().status_code == 204
     assert len(scripted_server.requests) == 2
     api.api_client.close()

@@ -6,7 +6,7 @@ import time
 from typing import Any, Callable
 
 import pytest
-from _scripted_server import MODEL_JSON, Reply, ScriptedServer
+from _scripted_server import MODEL_JSON, QuickRetries, Reply, ScriptedServer
 
 from pieces_os_client import (
     ApiClient,
@@ -16,15 +16,7 @@ from pieces_os_client import (
     ModelsApi,
 )
 from pieces_os_client.configuration import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
-from pieces_os_client.rest import RetryPolicy, make_timeout
-
-
-class _QuickRetries(RetryPolicy):
-    """The SDK's retry rules with a short backoff, so tests stay fast."""
-
-    BACKOFF_FACTOR = 0.05
-    BACKOFF_JITTER = 0.0
-
+from pieces_os_client.rest import make_timeout
 
 SLOW = 3.0  # the server's delay; every timeout below is well under it
 TIMEOUT = 0.5
@@ -135,7 +127,7 @@ def test_get_dropped_mid_response_every_time_is_a_connection_error(
 ) -> None:
     body = b'{"iterable": []}'
     scripted_server.script(*(_truncated(body) for _ in range(3)))
-    config = Configuration(host=scripted_server.url, retries=_QuickRetries.from_count(2))
+    config = Configuration(host=scripted_server.url, retries=QuickRetries.from_count(2))
     with ApiClient(config) as client, pytest.raises(ApiConnectionError) as caught:
         ModelsApi(client).models_snapshot()
     assert not isinstance(caught.value, ApiTimeoutError)
