@@ -14,7 +14,6 @@ from enum import Enum
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
 
 import urllib3
-from urllib3.exceptions import HTTPError
 
 from pieces_os_client import rest
 from pieces_os_client._client_base import DEFAULT_USER_AGENT, ClientBase, _log, _ms
@@ -155,9 +154,7 @@ class ApiClient(ClientBase):
             return obj.value if isinstance(obj, Enum) else obj
         if isinstance(obj, WireModel):
             # What to_json() writes, as Python values: one pydantic-core pass, no JSON round trip.
-            data = obj.model_dump(by_alias=True, exclude_none=True, mode="json")
-            obj._restore_explicit_nulls(data)
-            return data
+            return obj._wire_dict("json")
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, (list, tuple)):
@@ -190,12 +187,11 @@ class ApiClient(ClientBase):
             self.configuration, self.default_headers, endpoint, path_value, body_value, options
         )
         # Preloaded: the body is read inside urllib3's retry loop (a GET cut short is retried).
+        # Read errors surface inside that call, already translated by the REST client.
         response = self._send_prepared(request, preload_content=True)
-        try:
-            body = response.read()
-        except HTTPError as error:
-            raise rest.translate_error(error, request.method, request.url) from error
-        return interpret(endpoint, response.status, response.reason, response.getheaders(), body)
+        return interpret(
+            endpoint, response.status, response.reason, response.getheaders(), response.read()
+        )
 
     def _invoke_raw(
         self,

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Tuple, Type, 
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 from pydantic_core import core_schema, to_json
-from typing_extensions import Annotated
+from typing_extensions import Annotated, Literal
 
 if typing.TYPE_CHECKING:
     from pydantic import GetCoreSchemaHandler
@@ -117,9 +117,7 @@ class WireModel(BaseModel):
         """The wire-shaped dict: aliases as keys, unset/None fields left out, explicit nulls
         kept where the server distinguishes them and in unknown fields. Timestamps stay
         ``datetime`` objects."""
-        data = self.model_dump(by_alias=True, exclude_none=True)
-        self._restore_explicit_nulls(data)
-        return data
+        return self._wire_dict("python")
 
     def to_json(self) -> str:
         """The wire JSON text (compact, ISO 8601 timestamps with offset)."""
@@ -128,9 +126,7 @@ class WireModel(BaseModel):
         text = self.model_dump_json(by_alias=True, exclude_unset=True)
         if "null" not in text:
             return text
-        data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
-        self._restore_explicit_nulls(data)
-        return to_json(data, inf_nan_mode="constants").decode()
+        return to_json(self._wire_dict("json"), inf_nan_mode="constants").decode()
 
     def to_str(self) -> str:
         """A pretty-printed form of :meth:`to_dict`."""
@@ -169,6 +165,15 @@ class WireModel(BaseModel):
             plan = (leaves, tuple(carriers))
             type.__setattr__(cls, "_cached_null_plan", plan)
         return plan
+
+    def _wire_dict(self, mode: Literal["python", "json"]) -> Dict[str, Any]:
+        """The wire form as Python values (``mode="json"``: JSON-ready, timestamps as text).
+
+        ``exclude_none`` drops every None; the nulls the wire must keep are put back after.
+        """
+        data = self.model_dump(mode=mode, by_alias=True, exclude_none=True)
+        self._restore_explicit_nulls(data)
+        return data
 
     def _restore_explicit_nulls(self, data: Dict[str, Any]) -> None:
         """Put back the nulls ``exclude_none`` removed but the wire must keep."""
