@@ -81,6 +81,29 @@ class ClientBase:
         self.default_headers[header_name] = header_value
 
 
+def _timing(debug_logger: Optional[logging.Logger]) -> Optional[float]:
+    """The start time of a request worth logging, or None when nobody listens (no clock read)."""
+    if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
+        return None
+    return time.perf_counter()
+
+
+def _log_answer(
+    debug_logger: Optional[logging.Logger], method: str, url: str, status: int, started: float
+) -> None:
+    _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, status, _ms(started))
+
+
+def _log_failure(
+    debug_logger: Optional[logging.Logger],
+    method: str,
+    url: str,
+    error: BaseException,
+    started: float,
+) -> None:
+    _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+
+
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
 

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import logging
-import time
 from enum import Enum
 from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
 
 import urllib3
 
 from pieces_os_client import rest
-from pieces_os_client._client_base import DEFAULT_USER_AGENT, ClientBase, _log, _ms
+from pieces_os_client._client_base import (
+    DEFAULT_USER_AGENT,
+    ClientBase,
+    _log_answer,
+    _log_failure,
+    _timing,
+)
 from pieces_os_client._endpoint import (
     Endpoint,
     PreparedRequest,
@@ -31,7 +35,6 @@ from pieces_os_client.exceptions import ApiTypeError, ApiValueError
 from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
-logger = logging.getLogger("pieces_os_client")
 
 __all__ = ["DEFAULT_USER_AGENT", "ApiClient"]
 
@@ -227,9 +230,7 @@ class ApiClient(ClientBase):
         preload_content: bool = False,
     ) -> rest.RESTResponse:
         debug_logger = self.configuration._get_debug_logger()
-        # Timing only when someone listens: the quiet path stays a plain call.
-        timed = debug_logger is not None or logger.isEnabledFor(logging.DEBUG)
-        started = time.perf_counter() if timed else 0.0
+        started = _timing(debug_logger)
         try:
             response = self.rest_client.request(
                 method,
@@ -240,13 +241,11 @@ class ApiClient(ClientBase):
                 preload_content=preload_content,
             )
         except Exception as error:
-            if timed:
-                _log(
-                    debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error
-                )
+            if started is not None:
+                _log_failure(debug_logger, method, url, error, started)
             raise
-        if timed:
-            _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
+        if started is not None:
+            _log_answer(debug_logger, method, url, response.status, started)
         return response
 
 

@@ -14,9 +14,7 @@ async generators (``asyncio.run()`` does) if ``close()`` was not called first.
 from __future__ import annotations
 
 import asyncio
-import logging
 import ssl
-import time
 from typing import (
     Any,
     AsyncGenerator,
@@ -35,14 +33,13 @@ from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 from yarl import URL
 
-from pieces_os_client._client_base import ClientBase, _log, _ms
+from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
 from pieces_os_client._endpoint import Endpoint, PreparedRequest, interpret, prepare
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.rest import RetryPolicy, describe_failure, make_retry, make_timeout
 
 T = TypeVar("T")
-logger = logging.getLogger("pieces_os_client")
 
 __all__ = ["AsyncApiClient"]
 
@@ -144,16 +141,15 @@ class AsyncApiClient(ClientBase):
         self, request: PreparedRequest, *, preload: bool
     ) -> Tuple[aiohttp.ClientResponse, bytes]:
         debug_logger = self.configuration._get_debug_logger()
-        if debug_logger is None and not logger.isEnabledFor(logging.DEBUG):
-            return await self._send_with_retries(request, preload)
-        method, url = request.method, request.url
-        started = time.perf_counter()
+        started = _timing(debug_logger)
         try:
             response, body = await self._send_with_retries(request, preload)
         except Exception as error:
-            _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+            if started is not None:
+                _log_failure(debug_logger, request.method, request.url, error, started)
             raise
-        _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, response.status, _ms(started))
+        if started is not None:
+            _log_answer(debug_logger, request.method, request.url, response.status, started)
         return response, body
 
     async def _send_with_retries(
