@@ -3,7 +3,14 @@ and ``server`` (a ``LocalPiecesOS`` shared by a module, reset before each test).
 
 from __future__ import annotations
 
+import os
 from typing import Iterator
+
+# jupyter_core before 6 (the last releases for Python 3.9) warns, when first imported, that
+# its directories will move to platformdirs; under filterwarnings=error that warning stops
+# the notebook tests from being collected. Opting in to the new directories, as the warning
+# asks, removes it (the kernel the notebook test starts inherits the setting).
+os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
 import pytest
 from _scripted_server import ScriptedServer

@@ -72,7 +72,7 @@ def test_without_aiohttp_the_sync_sdk_works_and_aio_names_the_extra(tmp_path: Pa
     assert lines[0] == "aiohttp hidden"
     assert lines[1].startswith("sync ok")
     assert lines[2].startswith("ImportError: ")
-    assert "pip install 'pieces_os_client[async]'" in lines[2]
+    assert "pip install 'pieces-os-models[async]'" in lines[2]
     assert len(lines) == 3
 
 

@@ -33,7 +33,10 @@ schema = schemathesis.openapi.from_path(SPEC)
 schema.config.generation.update(modes=[GenerationMode.POSITIVE])
 # Invalid requests (bodies of the wrong shape...): refused with a JSON 4xx, nothing changes.
 # Only the operations with a body can be sent invalid data (the others have no input to spoil).
-invalid_schema = schemathesis.openapi.from_path(SPEC).include(path_regex="create|cache$")
+# The cache operation's optional, open body is beyond what schemathesis 4.4 (the last release
+# for Python 3.9) can make invalid ("Unsatisfiable"): test_invalid_cache_bodies_are_refused
+# sends it invalid bodies by hand on every Python.
+invalid_schema = schemathesis.openapi.from_path(SPEC).include(path_regex="create$")
 invalid_schema.config.generation.update(modes=[GenerationMode.NEGATIVE])
 
 # 500 is a documented answer here (deleting a built-in model...), so "not a server error"
@@ -82,6 +85,25 @@ def test_invalid_requests_are_refused_and_change_nothing(case: Any, server: Loca
     if response.status_code >= 400:
         assert response.json()["error"], (case.method, case.path, response.status_code)
         assert [m.to_json() for m in server.models()] == before
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\x00", b"0\x05\x0c", b"[]", b'"text"', b'{"schema": true}', b'{"schema": "x"}'],
+    ids=["nul", "binary", "array", "string", "schema-bool", "schema-string"],
+)
+def test_invalid_cache_bodies_are_refused(body: bytes, server: LocalPiecesOS) -> None:
+    server.reset()
+    model = builtin_id("llama-3-8b-instruct-q4f16_1-gpu")
+    before = [m.to_json() for m in server.models()]
+    operation = schema["/models/{model}/delete/cache"]["POST"]
+    case = operation.Case(
+        path_parameters={"model": model}, body=body, media_type="application/json"
+    )
+    response = case.call(base_url=server.url, timeout=5)
+    assert 400 <= response.status_code < 500, (body, response.status_code, response.text)
+    assert response.json()["error"]
+    assert [m.to_json() for m in server.models()] == before
 
 
 def _call(server: LocalPiecesOS, method: str, path: str, **case_args: Any) -> int:

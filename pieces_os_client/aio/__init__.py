@@ -1,6 +1,6 @@
 """The Models API as coroutines, for code that runs an event loop (editor plugins, notebooks).
 
-Needs the ``async`` extra (``pip install 'pieces_os_client[async]'``, which brings aiohttp).
+Needs the ``async`` extra (``pip install 'pieces-os-models[async]'``, which brings aiohttp).
 Everything but the transport is shared with the sync client: the same models, request
 building, validation, exceptions, retry policy, timeouts and logging.
 
@@ -26,9 +26,11 @@ from __future__ import annotations
 try:
     import aiohttp  # noqa: F401
 except ImportError as error:  # pragma: no cover - exercised in a subprocess without aiohttp
+    from pieces_os_client._version import install_command
+
     raise ImportError(
         "pieces_os_client.aio needs aiohttp, which is not installed; "
-        "install the async extra: pip install 'pieces_os_client[async]'",
+        f"install the async extra: {install_command('async')}",
         name="aiohttp",
     ) from error
 

@@ -1,0 +1,66 @@
+"""The test suite on every CPython the package supports, and once on its lowest dependencies.
+
+    nox                    # every session below, in order
+    nox -s tests-3.12      # one interpreter
+    nox -s lowest          # the lowest versions pyproject.toml allows, on the lowest Python
+    nox -s tests-3.9 -- -x test/test_cli.py   # arguments after -- go to pytest
+
+Each session is a fresh virtual environment made by uv, with the package installed from a
+built wheel (not editable), so the tests see what ``pip install`` gives a user: package data,
+``py.typed``, the console script and the pytest plugin. Interpreters are found on ``PATH``
+(``.ci/run`` puts pyenv's there); a missing one is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import List
+
+import nox
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - nox itself runs on 3.11+ in CI; tomli is nox's own dependency
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+#: Every CPython the package supports, lowest first (the classifiers list the same).
+PYTHONS = [
+    classifier.rsplit(" :: ", 1)[1]
+    for classifier in PROJECT["classifiers"]
+    if classifier.startswith("Programming Language :: Python :: 3.")
+]
+#: Every extra pyproject.toml declares (``dev`` brings the test tools), so a new extra is
+#: installed and tested without touching this file.
+INSTALL_TARGET = ".[{}]".format(",".join(PROJECT["optional-dependencies"]))
+#: pytest's arguments when none are given after ``--``: four workers, because most of the
+#: suite's time is spent waiting on sockets and backoffs, not computing.
+PYTEST_DEFAULTS = ["-q", "-n", "4"]
+
+nox.needs_version = ">=2024.4.15"
+nox.options.default_venv_backend = "uv"
+nox.options.error_on_missing_interpreters = True
+nox.options.sessions = ["tests", "lowest"]
+
+
+def _pytest_args(session: nox.Session) -> List[str]:
+    return list(session.posargs) or PYTEST_DEFAULTS
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """The whole suite on one interpreter."""
+    session.install(INSTALL_TARGET)
+    session.run("pytest", *_pytest_args(session))
+
+
+@nox.session(python=PYTHONS[0])
+def lowest(session: nox.Session) -> None:
+    """The whole suite with the lowest version of every direct dependency pyproject.toml
+    allows (runtime and extras alike), on the lowest supported Python."""
+    session.install("--resolution=lowest-direct", INSTALL_TARGET)
+    session.run("uv", "pip", "freeze", external=True, silent=False)  # what was actually tested
+    session.run("pytest", *_pytest_args(session))
