@@ -4,6 +4,7 @@
     nox -s tests-3.12      # one interpreter
     nox -s lowest          # the lowest versions pyproject.toml allows, on the lowest Python
     nox -s tests-3.9 -- -x test/test_cli.py   # arguments after -- go to pytest
+    nox -s doc_types_pyright   # by hand: the docs examples under pyright's strict mode
 
 Each session is a fresh virtual environment made by uv, with the package installed from a
 built wheel (not editable), so the tests see what ``pip install`` gives a user: package data,
@@ -13,6 +14,7 @@ built wheel (not editable), so the tests see what ``pip install`` gives a user: 
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import List
@@ -64,3 +66,18 @@ def lowest(session: nox.Session) -> None:
     session.install("--resolution=lowest-direct", INSTALL_TARGET)
     session.run("uv", "pip", "freeze", external=True, silent=False)  # what was actually tested
     session.run("pytest", *_pytest_args(session))
+
+
+@nox.session(python=PYTHONS[0])
+def doc_types_pyright(session: nox.Session) -> None:
+    """Every python block of README.md and docs/ under pyright's strict mode (what Pylance
+    uses), on the lowest supported Python. Not in the default run: pyright fetches its Node.js
+    package from the npm registry the first time. ``test/test_doc_types.py`` does the same
+    with mypy --strict in every test run."""
+    session.install(INSTALL_TARGET, "pyright")
+    target = Path(session.create_tmp()).resolve() / "doc-examples"
+    session.run("python", "test/test_doc_types.py", str(target))
+    config = {"typeCheckingMode": "strict", "pythonVersion": PYTHONS[0]}
+    (target / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
+    python = Path(session.bin) / "python"
+    session.run("pyright", "--pythonpath", str(python), "--project", str(target), str(target))

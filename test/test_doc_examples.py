@@ -1,5 +1,8 @@
 """Every fenced ```python block in README.md and docs/**/*.md runs, against a LocalPiecesOS.
 
+Each page says first (a ``> **Needs:**`` line before its first example) what its examples
+need; a page that says "nothing" has its examples run again with no server reachable.
+
 Each block is one test, named ``path:line`` (the line of its opening fence). It runs on its
 own, in a fresh namespace (``__name__ == "__main__"``), with ``PIECES_OS_URL`` pointing at a
 LocalPiecesOS reset to its seeded catalogue, in a scratch working directory, under a time
@@ -13,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import re
 import signal
+import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
 import pytest
 
@@ -43,6 +47,8 @@ EXPECTED_PAGES = (
 )
 
 _OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+#: What a page's examples need, said before its first example: ``> **Needs:** nothing: ...``.
+_NEEDS = re.compile(r"^> \*\*Needs:\*\* (?P<what>.+)$", re.MULTILINE)
 _SKIP_MARKER = re.compile(r"^\s*#\s*(doctest\s*:\s*\+?skip|skip\b|no-?run\b|noqa\b)", re.IGNORECASE)
 
 
@@ -128,6 +134,22 @@ def collect() -> Tuple[List[Block], List[str]]:
 EXAMPLES, PROBLEMS = collect()
 
 
+def page_needs(text: str) -> Optional[str]:
+    """The ``Needs:`` line of a page when it comes before the page's first python example."""
+    first_example = re.search(r"^\s*(`{3,}|~{3,})\s*(python3?|py)\b", text, re.MULTILINE)
+    head = text[: first_example.start()] if first_example else text
+    found = _NEEDS.search(head)
+    return found["what"] if found else None
+
+
+NEEDS = {
+    page.relative_to(ROOT).as_posix(): page_needs(page.read_text(encoding="utf-8"))
+    for page in doc_pages()
+}
+#: Examples on pages that say they need nothing: they must run with no server at all.
+OFFLINE_EXAMPLES = [b for b in EXAMPLES if (NEEDS.get(b.path) or "").startswith("nothing")]
+
+
 # --- running -------------------------------------------------------------------------------------
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
@@ -173,7 +195,21 @@ def test_example_runs(
     tmp_path: Path,
 ) -> None:
     docs_server.reset()
-    monkeypatch.setenv("PIECES_OS_URL", docs_server.url)
+    _run(example, docs_server.url, monkeypatch, tmp_path)
+
+
+@pytest.mark.parametrize("example", OFFLINE_EXAMPLES, ids=[b.name for b in OFFLINE_EXAMPLES])
+def test_example_that_needs_nothing_runs_with_no_server(
+    example: Block, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        unreachable = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    _run(example, unreachable, monkeypatch, tmp_path)
+
+
+def _run(example: Block, url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIECES_OS_URL", url)
     monkeypatch.chdir(tmp_path)
     _forget_process_defaults()
     # Blank lines in front make a traceback's line numbers those of the Markdown file.
@@ -203,6 +239,21 @@ def test_every_expected_page_that_exists_has_runnable_examples() -> None:
     assert must_have, "no documentation pages found: is the collector looking in the right place?"
     missing = sorted({page for page in must_have if not per_page.get(page)})
     assert missing == [], f"pages without a ```python example: {missing}"
+
+
+def test_every_page_says_first_what_its_examples_need() -> None:
+    with_examples = {block.path for block in EXAMPLES}
+    silent = sorted(page for page in with_examples if NEEDS.get(page) is None)
+    assert silent == [], f"add a '> **Needs:** ...' line before the first example: {silent}"
+    assert OFFLINE_EXAMPLES, "no page says its examples need nothing"
+
+
+def test_the_needs_line_must_come_before_the_first_example() -> None:
+    assert page_needs("# T\n\n> **Needs:** nothing: offline.\n\n```python\nx = 1\n```\n") == (
+        "nothing: offline."
+    )
+    assert page_needs("# T\n\n```python\nx = 1\n```\n\n> **Needs:** nothing: late.\n") is None
+    assert page_needs("# T\n\nNeeds: nothing, but not marked.\n\n```py\nx = 1\n```\n") is None
 
 
 def test_no_example_opts_out_of_running() -> None:
