@@ -617,9 +617,11 @@ def render(rows: List[Row]) -> str:
 def _describe(settings: Settings, quick: bool) -> str:
     from importlib.metadata import version
 
+    from pieces_os_client._version import DISTRIBUTION_NAME
+
     packages = ", ".join(
         f"{name} {version(name)}"
-        for name in ("pieces_os_client", "pydantic", "pydantic-core", "urllib3")
+        for name in (DISTRIBUTION_NAME, "pydantic", "pydantic-core", "urllib3")
     )
     return (
         f"{packages}, Python {platform.python_version()} ({platform.python_implementation()}), "
