@@ -44,7 +44,7 @@ logger = logging.getLogger("pieces_os_client")
 
 
 class RequestOptions(TypedDict, total=False):
-    """The per-call keyword options every endpoint method takes.
+    """The per-call options every endpoint method names as keyword parameters.
 
     - ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``.
     - ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``)
@@ -61,7 +61,8 @@ class RequestOptions(TypedDict, total=False):
     _host_index: Optional[int]
 
 
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+#: The option names; an endpoint method hands them to :func:`prepare` in its ``locals()``.
+OPTION_NAMES = tuple(RequestOptions.__annotations__)
 
 
 @dataclass(frozen=True)
@@ -177,14 +178,11 @@ def prepare(
     body_value: Any,
     options: Mapping[str, Any],
 ) -> PreparedRequest:
-    """Check every argument and build the request; raises before anything is sent."""
-    # Most calls pass no options: skip building a set for them.
-    unknown = set(options) - _OPTION_NAMES if options else None
-    if unknown:
-        raise ApiTypeError(
-            f"{endpoint.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
-            f"accepted: {sorted(_OPTION_NAMES)}"
-        )
+    """Check every argument and build the request; raises before anything is sent.
+
+    ``options`` maps option names (:data:`OPTION_NAMES`) to values; other keys are ignored,
+    so an endpoint method can pass its ``locals()``.
+    """
     host_index = options.get("_host_index")
     host = (
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
@@ -255,7 +253,7 @@ def interpret(
                     expected=endpoint.returns.__name__,
                     problem=_first_problem(error),
                 ) from error
-        return ApiResponse(status_code=status, headers=headers, data=data, raw_data=body)
+        return ApiResponse._received(status, headers, data, body)
     raise ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )
