@@ -15,7 +15,9 @@ from typing import (
     Any,
     Dict,
     Generic,
+    List,
     Mapping,
+    MutableMapping,
     Optional,
     Tuple,
     Type,
@@ -203,10 +205,10 @@ def prepare(
         headers.update(extra)
     auth = options.get("_request_auth")
     if auth is not None:
-        _apply_auth_setting(headers, auth)
+        apply_auth_setting(headers, auth)
     else:
         for setting in configuration.auth_settings().values():
-            _apply_auth_setting(headers, setting)
+            apply_auth_setting(headers, setting)
 
     body = encode_body(endpoint, body_value) if endpoint.body_param else None
     content_type = options.get("_content_type")
@@ -220,15 +222,31 @@ def prepare(
     return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
 
 
-def _apply_auth_setting(headers: Dict[str, str], setting: Mapping[str, Any]) -> None:
+def apply_auth_setting(
+    headers: MutableMapping[str, str],
+    setting: Mapping[str, Any],
+    queries: Optional[List[Tuple[str, Any]]] = None,
+) -> None:
+    """Add one auth setting (``{"in": "header", "key": ..., "value": ...}``) to a request.
+
+    ``"cookie"`` settings become the ``Cookie`` header; ``"query"`` ones go to ``queries``
+    where the caller builds a query (the published SDK's ``update_params_for_auth``).
+    """
     if not isinstance(setting, Mapping) or "key" not in setting or "value" not in setting:
         raise ApiValueError(
             "_request_auth must look like {'in': 'header', 'key': 'X-Application-ID', 'value': '...'}"
         )
-    if setting.get("in", "header") != "header":
-        raise ApiValueError("only header authentication is supported by the Models API")
-    check_header(setting["key"], setting["value"])
-    headers[setting["key"]] = setting["value"]
+    where = setting.get("in", "header")
+    if where == "query" and queries is not None:
+        queries.append((setting["key"], setting["value"]))
+        return
+    if where not in ("header", "cookie"):
+        raise ApiValueError(
+            f"auth setting 'in' must be 'header' (what the Models API uses), not {where!r}"
+        )
+    name = "Cookie" if where == "cookie" else setting["key"]
+    check_header(name, setting["value"])
+    headers[name] = setting["value"]
 
 
 def interpret(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Generic, Mapping, Optional, TypeVar
+from typing import Dict, Generic, Mapping, Optional, TypeVar
 
-from pydantic import BaseModel, ConfigDict, StrictBytes, StrictInt
+from pydantic import BaseModel, ConfigDict, StrictBytes, StrictInt, field_serializer
 
 T = TypeVar("T")
 
@@ -34,6 +34,11 @@ class ApiResponse(BaseModel, Generic[T]):
     headers: Optional[Mapping[str, str]] = None
     data: T
     raw_data: StrictBytes
+
+    @field_serializer("headers")
+    def _plain_headers(self, headers: Optional[Mapping[str, str]]) -> Optional[Dict[str, str]]:
+        # urllib3's and aiohttp's header mappings dump as plain dicts (repeats joined by ", ").
+        return None if headers is None else {name: headers[name] for name in headers}
 
     def __repr__(self) -> str:
         return f"ApiResponse(status_code={self.status_code}, data={self.data!r})"
