@@ -4,7 +4,8 @@
 classes against the facts themselves, so the next drift from what Pieces OS really sends is
 caught here and not by a user. For every type the facts list: the class exists; every field has
 the same wire name, JSON type, required-ness and nullability (and ``x-nullable`` the same
-fields); every enum has the same values. Types the package has beyond the facts (added by later
+fields); every enum has the same values; and any object the facts allow (generated from them
+by hypothesis, unknown enum values included) parses and is sent back unchanged. Types the package has beyond the facts (added by later
 work before the facts list them) are left alone.
 
 CI runs a fresh clone with ``shared/`` beside it; outside such a checkout the file is skipped.
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Set, Tuple
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pieces_os_client import models
 from pieces_os_client.models import WireEnum, WireModel
@@ -179,3 +182,68 @@ def _sample(schema: Dict[str, Any]) -> Any:
         "date-time": "2024-05-01T12:00:00Z",
         "object": {},
     }.get(kind)
+
+
+# --- any object the facts allow parses and goes back unchanged ----------------------------------
+_JSON_SCALARS = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8)
+
+
+def _date_time() -> st.SearchStrategy[str]:
+    moments = st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1))
+    # The wire's own spelling: Z, and six fraction digits only when there is a fraction.
+    return moments.map(
+        lambda m: (
+            m.strftime("%Y-%m-%dT%H:%M:%S")
+            + (f".{m.microsecond:06d}" if m.microsecond else "")
+            + "Z"
+        )
+    )
+
+
+def _value(kind: str) -> st.SearchStrategy[Any]:
+    if kind.startswith("ref:"):
+        return _wire(kind[4:])
+    if kind.startswith("array<"):
+        return st.lists(_value(kind[len("array<") : -1]), max_size=2)
+    return {
+        "boolean": st.booleans(),
+        "string": st.text(max_size=12),
+        "integer": st.integers(-(2**63), 2**63 - 1),
+        "number": st.integers(-(2**53), 2**53) | st.floats(allow_nan=False, allow_infinity=False),
+        "date-time": _date_time(),
+        "object": st.dictionaries(st.text(max_size=6), _JSON_SCALARS, max_size=3),
+    }[kind]
+
+
+def _wire(name: str) -> st.SearchStrategy[Any]:
+    """Wire JSON of type ``name`` as the facts allow it: required fields always, optional
+    ones sometimes, explicit nulls only where the facts make null meaningful."""
+    schema = FACTS[name]
+    if "enum" in schema:
+        known = schema["enum"]
+        return st.sampled_from(known) | st.text(min_size=1, max_size=12).filter(
+            lambda value: value not in known
+        )
+    required = set(schema.get("required", []))
+    fields: Dict[str, st.SearchStrategy[Any]] = {}
+    optional: Dict[str, st.SearchStrategy[Any]] = {}
+    for wire, prop in schema["properties"].items():
+        kinds = _fact_kind(prop)[0]
+        value = st.one_of(*(_value(kind) for kind in sorted(kinds)))
+        if prop.get("x-nullable"):
+            value = st.none() | value
+        (fields if wire in required else optional)[wire] = value
+    return st.fixed_dictionaries(fields, optional=optional)
+
+
+@pytest.mark.parametrize("name", OBJECTS)
+def test_any_object_of_the_facts_parses_and_goes_back_unchanged(name: str) -> None:
+    cls = getattr(models, name)
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(_wire(name))
+    def check(sample: Dict[str, Any]) -> None:
+        text = json.dumps(sample)
+        assert json.loads(cls.from_json(text).to_json()) == sample
+
+    check()
