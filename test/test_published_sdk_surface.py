@@ -357,6 +357,9 @@ BAD_ARGUMENTS: List[Tuple[str, Callable[[ModelsApi], Any]]] = [
     ("header with a line break", lambda api: api.models_snapshot(_headers={"X": "a\nb"})),
     ("headers not a mapping", lambda api: api.models_snapshot(_headers=5)),  # type: ignore[arg-type]
     ("host index", lambda api: api.models_snapshot(_host_index=1)),
+    ("negative timeout", lambda api: api.models_snapshot(_request_timeout=-1)),
+    ("timeout of the wrong type", lambda api: api.models_snapshot(_request_timeout="x")),  # type: ignore[arg-type]
+    ("auth setting without a value", lambda api: api.models_snapshot(_request_auth={"key": "K"})),
     ("content type", lambda api: api.models_snapshot(_content_type="a\r\nb")),
 ]
 
