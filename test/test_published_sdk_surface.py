@@ -75,6 +75,23 @@ CONFIGURATION_NAMES = [
     "set_default",
     "to_debug_report",
 ]
+#: Every public name of 5.0.1's ``pieces_os_client.exceptions``.
+EXCEPTIONS_NAMES = [
+    "OpenApiException",
+    "ApiTypeError",
+    "ApiValueError",
+    "ApiAttributeError",
+    "ApiKeyError",
+    "ApiException",
+    "BadRequestException",
+    "NotFoundException",
+    "UnauthorizedException",
+    "ForbiddenException",
+    "ServiceException",
+    "ConflictException",
+    "UnprocessableEntityException",
+    "render_path",
+]
 #: ``Configuration(...)``'s parameters in 5.0.1, in order; ``debug`` is keyword-only.
 CONFIGURATION_PARAMETERS = [
     "host",
@@ -123,6 +140,24 @@ def test_api_client_configuration_and_api_response_have_every_published_name() -
     assert issubclass(ApiResponse, pydantic.BaseModel)
     assert set(ApiResponse.model_fields) == {"status_code", "headers", "data", "raw_data"}
     assert [n for n in METHOD_NAMES if not callable(getattr(ModelsApi, n, None))] == []
+
+
+def test_exceptions_module_has_every_published_name_and_from_response_raises() -> None:
+    from pieces_os_client import exceptions
+
+    assert [n for n in EXCEPTIONS_NAMES if not hasattr(exceptions, n)] == []
+    assert exceptions.render_path(["iterable", 0, "id"]) == "['iterable'][0]['id']"
+
+    class Answer:
+        status, reason, data = 404, "Not Found", b"no such model"
+
+        def getheaders(self) -> Dict[str, str]:
+            return {"Content-Type": "text/plain"}
+
+    # 5.0.1's from_response raises (code calls it without ``raise``).
+    with pytest.raises(exceptions.NotFoundException) as caught:
+        exceptions.ApiException.from_response(http_resp=Answer(), body=None, data=None)
+    assert (caught.value.status, caught.value.data) == (404, "no such model")
 
 
 def test_configuration_takes_the_published_keywords_in_order() -> None:
