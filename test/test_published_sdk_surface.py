@@ -248,6 +248,41 @@ def test_param_serialize_call_api_response_deserialize_round_trip(server: LocalP
     assert server.requests[-1].headers["X-Application-ID"] == "my-app"
 
 
+@pytest.mark.parametrize(
+    ("reply", "types", "data"),
+    [
+        (
+            Reply(200, "plain text", headers={"Content-Type": "text/plain"}),
+            {"200": "str"},
+            "plain text",
+        ),
+        (Reply(200, {"id": "m9"}), {"2XX": "ReferencedModel"}, ReferencedModel(id="m9")),
+        (
+            Reply(200, b"\x00\x01", headers={"Content-Type": "application/octet-stream"}),
+            {"200": "bytearray"},
+            b"\x00\x01",
+        ),
+        (
+            Reply(200, '"SPEED"', headers={"Content-Type": "application/json"}),
+            {"200": "ModelTypeEnum"},
+            "SPEED",
+        ),
+        (Reply(204), {"204": None}, None),
+    ],
+    ids=["str", "2XX-model", "bytearray", "enum", "no-content"],
+)
+def test_response_deserialize_reads_every_published_type_name(
+    scripted_server: ScriptedServer, reply: Reply, types: Dict[str, Any], data: Any
+) -> None:
+    scripted_server.script(reply)
+    with ApiClient(Configuration(host=scripted_server.url)) as client:
+        method, url, headers, _body, _ = client.param_serialize("GET", "/models")
+        response = client.call_api(method, url, header_params=headers)
+        response.read()
+        answer = client.response_deserialize(response, types)
+    assert (answer.status_code, answer.data) == (reply.status, data)
+
+
 def test_param_serialize_applies_only_the_named_auth_schemes() -> None:
     configuration = Configuration(
         host="http://127.0.0.1:9", api_key={"application": "app"}, access_token="tok"
