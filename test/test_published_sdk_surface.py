@@ -14,6 +14,7 @@ import decimal
 import inspect
 import json
 import pydoc
+import typing
 from typing import Any, Callable, Dict, List, Tuple
 
 import pydantic
@@ -504,7 +505,7 @@ def test_every_method_names_the_per_call_options(api_class: type, method_name: s
     assert [p.default for p in options.values()] == [None, None, None, None, 0]
     assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     # The annotations resolve (what IDEs and typing.get_type_hints read).
-    hints = inspect.get_annotations(method, eval_str=True)
+    hints = typing.get_type_hints(method)
     assert set(OPTIONS) <= set(hints)
     assert "_request_timeout" in pydoc.render_doc(method, renderer=pydoc.plaintext)
 
