@@ -22,6 +22,7 @@ import pytest
 from _scripted_server import MODEL_JSON, Reply, ScriptedServer
 
 from pieces_os_client import ApiClient, Configuration, ModelsApi
+from pieces_os_client._endpoint import OPTION_NAMES
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
@@ -501,6 +502,7 @@ def test_every_method_names_the_per_call_options(api_class: type, method_name: s
     parameters = inspect.signature(method).parameters
     options = {n: p for n, p in parameters.items() if n.startswith("_")}
     assert {n: p.annotation for n, p in options.items()} == OPTIONS
+    assert tuple(options) == OPTION_NAMES  # the names the shared request path reads
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in options.values())
     assert [p.default for p in options.values()] == [None, None, None, None, 0]
     assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
