@@ -26,6 +26,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 from typing_extensions import TypedDict
 
+from pieces_os_client._host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
@@ -186,16 +187,19 @@ def prepare(
             f"accepted: {sorted(_OPTION_NAMES)}"
         )
     host_index = options.get("_host_index")
-    host = (
+    host = parse_host(
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
     )
     head, tail = endpoint._path_template
     if endpoint.path_param is not None:
-        url = host + head + encode_path_segment(path_value, endpoint.path_param) + tail
+        url = host.base + head + encode_path_segment(path_value, endpoint.path_param) + tail
     else:
-        url = host + head
+        url = host.base + head
 
     headers = dict(default_headers)
+    if host.authorization is not None:
+        # Credentials in the host: sent as Basic auth, never as part of a URL that is shown.
+        headers["Authorization"] = host.authorization
     extra = options.get("_headers")
     if extra:
         if not isinstance(extra, Mapping):

@@ -29,6 +29,7 @@ from pieces_os_client._endpoint import (
     interpret,
     prepare,
 )
+from pieces_os_client._host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import ApiTypeError, ApiValueError
@@ -95,7 +96,8 @@ class ApiClient(ClientBase):
         path = resource_path
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", encode_path_segment(value, name))
-        url = (_host or self.configuration.host) + path
+        host = parse_host(_host or self.configuration.host)
+        url = host.base + path
         if query_params:
             from urllib.parse import urlencode
 
@@ -103,6 +105,8 @@ class ApiClient(ClientBase):
                 [(k, self.sanitize_for_serialization(v)) for k, v in query_params]
             )
         headers = dict(self.default_headers)
+        if host.authorization is not None:
+            headers["Authorization"] = host.authorization
         for name, value in (header_params or {}).items():
             check_header(name, value)
             headers[name] = value
