@@ -250,7 +250,9 @@ def interpret(
         if endpoint.returns is not None and status != 204:
             try:
                 data = endpoint.returns.model_validate_json(body)
-            except ValidationError as error:
+            except Exception as error:
+                # A ValidationError, or whatever else a hostile body provokes (nesting past
+                # the recursion limit, memory): always typed, with status, headers and body.
                 raise ApiResponseValidationError(
                     status,
                     reason,
@@ -265,7 +267,9 @@ def interpret(
     )
 
 
-def _first_problem(error: ValidationError) -> str:
+def _first_problem(error: Exception) -> str:
+    if not isinstance(error, ValidationError):
+        return f"{type(error).__name__}: {str(error)[:200]}"
     problems = error.errors(include_url=False)
     if not problems:
         return str(error)

@@ -108,14 +108,20 @@ class DeadlinePassed(_Urllib3TimeoutError):
     """The call's deadline would pass before the next retry could start."""
 
 
+def late_retry(cause: str, wait: float) -> str:
+    return f"the last attempt got {cause}; waiting {wait:.1f} s to retry would pass the timeout"
+
+
 class _DeadlineWaits(Retry):
     """Refuses a retry whose wait would end past the call's deadline (number timeouts)."""
 
     def sleep(self, response: Any = None) -> None:
         limits = _CALL.get()
-        has_deadline = limits is not None and limits.deadline is not None
-        if has_deadline and self._next_wait(response) >= limits.left():  # type: ignore[union-attr]
-            raise DeadlinePassed("the timeout ran out before the next retry")
+        if limits is not None and limits.deadline is not None:
+            wait = self._next_wait(response)
+            if wait >= limits.left():
+                cause = "an error" if response is None else f"status {response.status}"
+                raise DeadlinePassed(late_retry(cause, wait))
         super().sleep(response)
 
     def _next_wait(self, response: Any) -> float:
@@ -696,11 +702,12 @@ def describe_failure(
     """
     url = redact_url(url)
     if kind == "deadline":
+        why = f"; {reason}" if isinstance(reason, (str, DeadlinePassed)) else ""
         return ApiTimeoutError(
-            f"{method} {url}: timed out, no complete answer within the {seconds:g} s timeout (a number "
-            f"bounds the whole call: connecting, sending, reading and waiting to retry); raise "
-            f"it (Configuration(timeout=...) or _request_timeout=...) or check that Pieces OS "
-            f"is healthy",
+            f"{method} {url}: timed out, no complete answer within the {seconds:g} s timeout "
+            f"(a number bounds the whole call: connecting, sending, reading and waiting to "
+            f"retry){why}; raise it (Configuration(timeout=...) or _request_timeout=...) or "
+            f"check that Pieces OS is healthy",
             method=method,
             url=url,
         )
