@@ -420,8 +420,8 @@ class _HTTPSConnectionPool(urllib3.HTTPSConnectionPool):
 
 def read_body(response: urllib3.BaseHTTPResponse, max_size: Optional[int]) -> bytes:
     """Read ``response``'s raw body to its end, decoded and within ``max_size``."""
-    body = BoundedBody(max_size, response.headers)
     try:
+        body = BoundedBody(max_size, response.headers)
         while True:
             chunk = response.read(CHUNK_SIZE, decode_content=False)
             if not chunk:
