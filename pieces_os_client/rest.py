@@ -87,12 +87,10 @@ class _Forks:
     """Counts ``os.fork()`` calls in this process's ancestry; pools note the count they saw."""
 
     count = 0
-    pid = os.getpid()
 
 
 def _after_fork_in_child() -> None:
     _Forks.count += 1
-    _Forks.pid = os.getpid()
 
 
 if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork

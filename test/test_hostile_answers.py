@@ -165,7 +165,10 @@ def test_exception_texts_show_only_the_start_of_a_large_body(
 )
 @pytest.mark.parametrize(
     "body",
-    [b"[" * 5000 + b"]" * 5000, b'{"iterable": [' + b'{"a":' * 3000 + b"1" + b"}" * 3000 + b"]}"],
+    [
+        b"[" * 50_000 + b"]" * 50_000,
+        b'{"iterable": [' + b'{"a":' * 50_000 + b"1" + b"}" * 50_000 + b"]}",
+    ],
     ids=["arrays", "objects"],
 )
 def test_nesting_past_the_recursion_limit_is_a_typed_error(
@@ -180,7 +183,6 @@ def test_nesting_past_the_recursion_limit_is_a_typed_error(
         call(Configuration(host=scripted_server.url, retries=0))
     assert caught.value.status == status
     assert caught.value.body == body.decode()
-    assert caught.value.data is None
 
 
 # --- a number timeout is a deadline for the whole call ------------------------------------------
