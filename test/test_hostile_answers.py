@@ -393,3 +393,15 @@ def test_running_out_of_memory_while_parsing_is_still_a_typed_error() -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     # Typed, status and whole body kept, data None: json.loads ran out of memory.
     assert result.stdout.split("\n")[:2] == ["sync 500 True True", "async 500 True True"]
+
+
+def test_the_published_three_step_api_types_deep_nesting_too(
+    scripted_server: ScriptedServer,
+) -> None:
+    body = b"[" * 50_000 + b"]" * 50_000
+    scripted_server.script(Reply(200, body, headers={"Content-Type": "application/json"}))
+    with ApiClient(Configuration(host=scripted_server.url, retries=0)) as client:
+        response = client.call_api(*client.param_serialize("GET", "/models")[:4])
+        response.read()
+        with pytest.raises(ApiResponseValidationError):
+            client.response_deserialize(response, {"200": "List[object]"})
