@@ -3,7 +3,7 @@
 Nothing from urllib3 escapes: connection failures become ``ApiConnectionError`` and timeouts
 ``ApiTimeoutError``, each naming the URL and what to try.
 
-Per call, three limits ride along in a context variable, read by the connection classes below:
+Per call, two limits ride along in a context variable, read by the connection classes below:
 the deadline of a number timeout (enforced on every socket read, and before each retry's wait),
 and ``max_response_size`` (enforced while the body is read and inflated). Redirects are never
 followed, whatever ``Retry`` is configured. After ``os.fork()`` a client opens new connections

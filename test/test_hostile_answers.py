@@ -12,6 +12,7 @@ import zlib
 from typing import Any, Callable, Dict
 
 import pytest
+import urllib3
 from _scripted_server import Reply, ScriptedServer
 
 from pieces_os_client import (
@@ -207,6 +208,17 @@ def test_a_number_timeout_bounds_a_trickling_answer(
     assert elapsed < 2 + 1.5
     assert "2 s timeout" in str(caught.value)
     assert len(scripted_server.requests) == 1
+
+
+@both
+def test_a_urllib3_timeout_total_is_a_deadline_too(
+    scripted_server: ScriptedServer, call: Callable[..., Any]
+) -> None:
+    scripted_server.script(Reply(200, TRICKLED_BODY, trickle=0.25))
+    started = time.monotonic()
+    with pytest.raises(ApiTimeoutError):
+        call(Configuration(host=scripted_server.url, timeout=urllib3.Timeout(connect=1, total=2)))
+    assert time.monotonic() - started < 2 + 1.5
 
 
 @both

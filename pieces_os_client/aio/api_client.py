@@ -419,9 +419,11 @@ def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.
 def _within_deadline(spec: urllib3.Timeout, limits: CallLimits) -> aiohttp.ClientTimeout:
     """This attempt's timeout: what is left of the call's deadline, per phase too."""
     left = max(limits.left(), 0.001)
-    connect = _seconds(spec.connect_timeout)
+    connect, read = _seconds(spec.connect_timeout), _seconds(spec._read)
     return aiohttp.ClientTimeout(
-        total=left, sock_connect=left if connect is None else min(connect, left)
+        total=left,
+        sock_connect=left if connect is None else min(connect, left),
+        sock_read=None if read is None else min(read, left),
     )
 
 
