@@ -58,6 +58,8 @@ def parse_host(host: object) -> HostInfo:
 def _parse(host: str) -> HostInfo:
     shown = redact_url(host)
     example = "such as 'http://localhost:1000'"
+    if any(c.isspace() or not c.isprintable() for c in host):
+        raise ApiValueError(f"host {shown!r} contains spaces or control characters; remove them")
     try:
         parts = urlsplit(host)
         port = parts.port  # reading it checks it

@@ -85,7 +85,17 @@ def test_a_host_with_a_query_fragment_or_odd_path_is_refused(
 
 
 @pytest.mark.parametrize(
-    "host", ["localhost:1000", "ftp://localhost", "http://", "http://:80", "http://h:99999"]
+    "host",
+    [
+        "localhost:1000",
+        "ftp://localhost",
+        "http://",
+        "http://:80",
+        "http://h:99999",
+        " http://localhost:1000",
+        "http://localhost:1000 ",
+        "http://local\nhost:1000",
+    ],
 )
 def test_a_host_that_is_no_http_url_is_refused(host: str) -> None:
     with pytest.raises(ApiValueError, match="host"):
