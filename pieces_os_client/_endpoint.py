@@ -49,7 +49,8 @@ logger = logging.getLogger("pieces_os_client")
 class RequestOptions(TypedDict, total=False):
     """The per-call options every endpoint method names as keyword parameters.
 
-    - ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``.
+    - ``_request_timeout``: a deadline in seconds for the whole call (retries included), or
+      ``(connect, read)`` bounding each phase.
     - ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``)
       used instead of the configured ones for this call.
     - ``_content_type``: the ``Content-Type`` sent with a body.

@@ -28,7 +28,7 @@ DEFAULT_POOL_MAXSIZE = 16
 #: The largest answer body read, in bytes after decompression: a large snapshot is a few MiB.
 DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 
-#: A timeout: seconds for the whole attempt, or a ``(connect, read)`` pair.
+#: A timeout: a deadline in seconds for the whole call, or a ``(connect, read)`` pair per phase.
 TimeoutSpec = Union[float, Tuple[float, float]]
 
 
@@ -117,7 +117,8 @@ class Configuration:
         self.connection_pool_maxsize: int = DEFAULT_POOL_MAXSIZE
         #: Retries after the first attempt (an int), or a ``urllib3.Retry`` for full control.
         self.retries: Any = retries
-        #: Seconds for a whole attempt, or ``(connect, read)``; never infinite by default.
+        #: A deadline in seconds for the whole call, or ``(connect, read)`` per phase; never
+        #: infinite by default.
         self.timeout: TimeoutSpec = timeout
         #: Bytes an answer's body may have after decompression; past it the call raises
         #: ``ApiResponseTooLargeError``. ``None`` lifts the limit.

@@ -282,7 +282,8 @@ def make_retry(retries: Any) -> Retry:
 
 
 def make_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> urllib3.Timeout:
-    """``5`` -> 5 s for the whole attempt; ``(2, 30)`` -> connect 2 s, read 30 s."""
+    """``5`` -> ``Timeout(total=5)``, a deadline for the whole call; ``(2, 30)`` -> connect 2 s,
+    then 30 s for each wait for data."""
     if isinstance(spec, urllib3.Timeout):
         return spec
     if isinstance(spec, (int, float)) and not isinstance(spec, bool) and spec > 0:

@@ -407,7 +407,8 @@ def _seconds(value: Any) -> Optional[float]:
 
 
 def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.ClientTimeout:
-    """``5`` -> 5 s for the whole attempt; ``(2, 30)`` -> connect 2 s, then 30 s per read."""
+    """``5`` -> 5 s in all (each attempt then gets what is left: :func:`_within_deadline`);
+    ``(2, 30)`` -> connect 2 s, then 30 s per read."""
     timeout = make_timeout(spec)
     return aiohttp.ClientTimeout(
         total=_seconds(timeout.total),
