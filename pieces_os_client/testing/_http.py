@@ -64,10 +64,18 @@ class _Answer:
     headers: Dict[str, str] = field(default_factory=dict)
 
 
-def _error(status: int, message: str, **extra: Any) -> _Answer:
-    """An error answer in the shape the spec documents: ``{"error": ..., "status": ...}``."""
-    payload = {"error": message, "status": status, **extra}
-    return _Answer(status, json.dumps(payload).encode())
+#: The media type of every error answer, as Pieces OS sends them.
+TEXT = "text/plain; charset=utf-8"
+#: The longest error message sent (a message quoting a huge request stays readable).
+MAX_ERROR_CHARS = 1000
+
+
+def _error(status: int, message: str) -> _Answer:
+    """An error answer as Pieces OS sends them: ``text/plain``, one line saying what went wrong."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[: MAX_ERROR_CHARS - 3] + "..."
+    return _Answer(status, line.encode(), TEXT)
 
 
 def _ok(model: WireModel) -> _Answer:
@@ -172,7 +180,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def __getattr__(self, name: str) -> Any:
         # Every method (TRACE and made-up ones included) goes through one dispatcher, which
-        # answers 405 or 404 in JSON instead of http.server's HTML 501.
+        # answers 405 or 404 in plain text instead of http.server's HTML 501.
         if name.startswith("do_"):
             return self._dispatch
         raise AttributeError(name)
@@ -308,8 +316,8 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(
         self, code: int, message: Optional[str] = None, explain: Optional[str] = None
     ) -> None:
-        # http.server's own errors (bad request line, header too long...) as JSON too, with a
-        # status line even when the request line was too broken to name a version.
+        # http.server's own errors (bad request line, header too long...) in plain text too,
+        # with a status line even when the request line was too broken to name a version.
         self.close_connection = True
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = self.protocol_version
@@ -423,27 +431,22 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
         parsed = model_class.model_validate_json(body, strict=True)
     except ValidationError as error:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
             for e in error.errors(include_url=False)
         ]
         raise _Rejected(_invalid_body(model_class, problems)) from None
     # The SDK keeps enum values it does not know (a newer server may send them); a server
     # knows all of its own, so an unknown one in a request is an error.
-    unknown = list(_unknown_enum_values(parsed, ""))
+    unknown = [
+        f"{where}: unknown value {value!r}" for where, value in _unknown_enum_values(parsed, "")
+    ]
     if unknown:
-        problems = [
-            {"field": where, "problem": f"unknown value {value!r}"} for where, value in unknown
-        ]
-        raise _Rejected(_invalid_body(model_class, problems))
+        raise _Rejected(_invalid_body(model_class, unknown))
     return parsed
 
 
-def _invalid_body(model_class: Type[WireModel], problems: List[Dict[str, str]]) -> _Answer:
-    first = f"{problems[0]['field']}: {problems[0]['problem']}"
-    more = f" (and {len(problems) - 1} more, see 'problems')" if len(problems) > 1 else ""
-    return _error(
-        422, f"the body is not a valid {model_class.__name__}: {first}{more}", problems=problems
-    )
+def _invalid_body(model_class: Type[WireModel], problems: List[str]) -> _Answer:
+    return _error(422, f"the body is not a valid {model_class.__name__}: {'; '.join(problems)}")
 
 
 def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:

@@ -12,6 +12,7 @@ from pieces_os_client.models.model import Model
 from pieces_os_client.testing._catalogue import builtin_catalogue
 from pieces_os_client.testing._http import (
     STOP_JOIN_TIMEOUT,
+    TEXT,
     HTTPServer,
     HTTPServer6,
     reason_phrase,
@@ -161,9 +162,11 @@ class LocalPiecesOS:
     ) -> None:
         """Answer the next ``n`` requests (to ``path`` only, if given) with ``status``.
 
-        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``; ``body``
-        replaces the default ``{"error": ..., "status": ...}`` JSON. The server state is not
-        touched by a failed request.
+        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``. The body
+        is one line of ``text/plain`` as Pieces OS sends (``"injected failure: 503 Service
+        Unavailable (LocalPiecesOS.fail_next)"``) unless you pass ``body``: a dict or list is
+        sent as JSON, a str or bytes as is (as JSON when it parses as JSON, else as text).
+        The server state is not touched by a failed request.
 
         Example::
 
@@ -192,22 +195,17 @@ class LocalPiecesOS:
             raise ValueError(
                 f"retry_after must be whole seconds (int >= 0) or an HTTP date, not {retry_after!r}"
             )
-        payload: Optional[bytes]
         content_type = _JSON
         if body is None:
             phrase = reason_phrase(status)
-            payload = json.dumps(
-                {
-                    "error": f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)",
-                    "status": status,
-                }
-            ).encode()
+            payload = f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)".encode()
+            content_type = TEXT
         elif isinstance(body, (dict, list)):
             payload = json.dumps(body).encode()
         else:
             payload = body.encode() if isinstance(body, str) else bytes(cast(bytes, body))
             if not _is_json(payload):
-                content_type = "text/plain; charset=utf-8"
+                content_type = TEXT
         self._state.add_fault(
             Fault(
                 "fail",
