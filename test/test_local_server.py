@@ -348,7 +348,7 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
     # Refused from the headers alone, before any of the body is read; then the connection closes.
     answer = _exchange(
         server,
-        b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 99999999\r\n\r\n",
     )
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -358,7 +358,7 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (VALID[:10], VALID[10:]))
     answer = _exchange(
         server,
-        b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n",
     )
     assert answer.startswith(b"HTTP/1.1 200")
@@ -368,7 +368,7 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
 def test_expect_100_continue_is_answered_at_once(server: LocalPiecesOS) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(
-            b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Expect: 100-continue\r\nConnection: close\r\n"
             b"Content-Length: %d\r\n\r\n" % len(VALID)
         )
@@ -578,7 +578,7 @@ def test_starts_fast_and_stops_without_leaks() -> None:
         idle.getresponse().read()
         # And a request stuck in an injected delay must not hold up stop().
         server.delay_next(1, 30)
-        stuck.sendall(b"GET /models HTTP/1.1\r\nHost: x\r\n\r\n")
+        stuck.sendall(b"GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         deadline = time.monotonic() + 5
         while len(server.requests) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)

@@ -36,6 +36,11 @@ class LocalPiecesOS:
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
 
+    It answers only requests addressed to a loopback name or address, or to ``host``, and
+    refuses state changes from a web page of another origin; ``allowed_origins`` lists the
+    origins (``"vscode-webview://..."``, ``"https://my-plugin.example"``) that may send them
+    anyway.
+
     Example::
 
         >>> from pieces_os_client import ModelsApi
@@ -52,11 +57,15 @@ class LocalPiecesOS:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
         self._state = State(models)
         self._host = host
         self._port = port
+        if isinstance(allowed_origins, str):
+            raise TypeError("allowed_origins is a list of origins, e.g. ['http://localhost:3000']")
+        self._allowed_origins = tuple(allowed_origins)
         self._httpd: Optional[HTTPServer] = None
         self._serve_thread: Optional[threading.Thread] = None
         self._started = False
@@ -69,7 +78,7 @@ class LocalPiecesOS:
         self._started = True
         server_class = HTTPServer6 if ":" in self._host else HTTPServer
         try:
-            httpd = server_class((self._host, self._port), self._state)
+            httpd = server_class((self._host, self._port), self._state, self._allowed_origins)
         except OSError as error:
             raise OSError(
                 error.errno,
@@ -144,7 +153,8 @@ class LocalPiecesOS:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """Every request received so far (the last 10 000), oldest first; a copy."""
+        """Every request received so far, oldest first; a copy. The last 10 000 are kept,
+        and at most 64 MiB of them (the oldest are dropped first)."""
         return self._state.requests()
 
     def reset(self) -> None:
