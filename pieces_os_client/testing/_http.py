@@ -13,6 +13,7 @@ import http
 import io
 import json
 import logging
+import os
 import socket
 import socketserver
 import threading
@@ -52,7 +53,12 @@ from pieces_os_client.testing._stream import (
 
 __all__ = ["HEALTH_PATH", "HTTPServer", "HTTPServer6", "reason_phrase"]
 
-logger = logging.getLogger("pieces_os_client.testing")
+#: LocalPiecesOS's own logger: request lines (DEBUG) and its own failures. Not a child of
+#: the SDK's ``pieces_os_client`` logger, so configuring one never pulls in the other.
+LOGGER_NAME = "LocalPiecesOS"
+logger = logging.getLogger(LOGGER_NAME)
+#: What the websockets library logs about the stream's connections.
+stream_logger = logging.getLogger(f"{LOGGER_NAME}.stream")
 
 _W = TypeVar("_W", bound=WireModel)
 
@@ -113,8 +119,9 @@ class HTTPServer(ThreadingHTTPServer):
     """One thread per connection, tracked so ``stop()`` can close them all."""
 
     daemon_threads = True
-    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire.
-    allow_reuse_address = True
+    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire. Not on
+    # Windows, where the same option lets two servers share a port.
+    allow_reuse_address = os.name != "nt"
 
     #: Pending connections the kernel keeps while every thread is busy accepting.
     request_queue_size = 128
@@ -154,7 +161,7 @@ class HTTPServer(ThreadingHTTPServer):
         except OSError:
             pass  # the client went away (or stop() closed the socket): nothing to answer
         except Exception:
-            logger.exception("LocalPiecesOS: unexpected error serving %s", client_address)
+            logger.exception("unexpected error serving %s", client_address)
         finally:
             self.shutdown_request(request)
             with self._connections_lock:
@@ -249,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         except _Rejected as rejected:
             answer = rejected.answer
         except Exception as error:  # a bug here must still produce an answer, not a hang
-            logger.exception("LocalPiecesOS: error handling %s %s", self.command, self.path)
+            logger.exception("error handling %s %s", self.command, self.path)
             answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
         self._send(answer)
 
@@ -263,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
         # http.server has parsed the request already, so the handshake is checked on a
         # Request built from it, and the frames are read by a second protocol object that
         # starts OPEN (one that starts CONNECTING would parse the frames as a request).
-        handshake = library.ServerProtocol(logger=logger)
+        handshake = library.ServerProtocol(logger=stream_logger)
         request = library.Request(self.path, library.Headers(self.headers.items()))
         response = handshake.accept(request)
         if response.status_code != 101:
@@ -281,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"".join(handshake.data_to_send()))
         self.wfile.flush()
         protocol = library.ServerProtocol(
-            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=logger
+            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=stream_logger
         )
         # A WebSocket client sends nothing before it has our 101, so nothing it sent is
         # left unread in rfile: from here on, the subscriber reads the socket itself.
@@ -379,7 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_error(code, message or reason_phrase(code)))
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("LocalPiecesOS %s " + format, self.address_string(), *args)
+        logger.debug("%s " + format, self.address_string(), *args)
 
 
 # --- routing ---------------------------------------------------------------------------------
