@@ -165,6 +165,8 @@ def test_the_banner_names_the_stream() -> None:
 
 
 def test_the_server_logs_under_its_own_name(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING)  # the root logger as Python leaves it
+    caplog.set_level(logging.NOTSET, logger="LocalPiecesOS")  # and ours as we ship it
     with LocalPiecesOS() as server:
         with caplog.at_level(logging.DEBUG, logger="pieces_os_client"), server.client() as client:
             ModelsApi(client).models_snapshot()

@@ -499,13 +499,12 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
             for e in error.errors(include_url=False)
         ]
         raise _Rejected(_invalid_body(model_class, problems)) from None
-    # The SDK keeps enum values it does not know (a newer server may send them); a server
-    # knows all of its own, so an unknown one in a request is an error.
-    unknown = [
-        f"{where}: unknown value {value!r}" for where, value in _unknown_enum_values(parsed, "")
-    ]
-    if unknown:
-        raise _Rejected(_invalid_body(model_class, unknown))
+    # The SDK keeps enum values it does not know (a newer server may send them) and
+    # parses an answer without a field the published SDK read as optional; a server knows
+    # its own values and fields, so either in a request is an error.
+    lax = list(_lax_parts(parsed, ""))
+    if lax:
+        raise _Rejected(_invalid_body(model_class, lax))
     return parsed
 
 
@@ -513,16 +512,20 @@ def _invalid_body(model_class: Type[WireModel], problems: List[str]) -> _Answer:
     return _error(422, f"the body is not a valid {model_class.__name__}: {'; '.join(problems)}")
 
 
-def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:
+def _lax_parts(value: Any, where: str) -> Iterator[str]:
+    """What the SDK tolerates in an answer but a server refuses in a request: enum values
+    it does not know, and fields the wire facts require that are absent."""
     if isinstance(value, WireEnum):
         if not value.is_known:
-            yield where, value.value
+            yield f"{where}: unknown value {value.value!r}"
     elif isinstance(value, WireModel):
-        for name, field_info in type(value).model_fields.items():
+        fields = type(value).model_fields
+        for name in sorted(type(value)._required_on_wire - value.model_fields_set):
+            alias = fields[name].alias or name
+            yield f"{where}.{alias}: Field required" if where else f"{alias}: Field required"
+        for name, field_info in fields.items():
             alias = field_info.alias or name
-            yield from _unknown_enum_values(
-                getattr(value, name), f"{where}.{alias}" if where else alias
-            )
+            yield from _lax_parts(getattr(value, name), f"{where}.{alias}" if where else alias)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _unknown_enum_values(item, f"{where}[{index}]")
+            yield from _lax_parts(item, f"{where}[{index}]")
