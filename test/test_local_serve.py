@@ -146,7 +146,18 @@ def test_listening_on_every_address_warns_and_lists_them() -> None:
     text = out.getvalue()
     assert text.startswith("LocalPiecesOS: WARNING: listening on every address of this machine")
     assert "anyone who can reach it can list and change its models" in text
-    assert f"http://127.0.0.1:{port}, " in text  # then the other addresses
+    listed = re.search(r"Models API on (.*) \(20 models\)", text)
+    assert listed is not None
+    urls = listed.group(1).split(", ")
+    assert urls[0] == f"http://127.0.0.1:{port}" and len(urls) >= 2
+    others = [re.fullmatch(rf"http://\[?([^\]]+)\]?:{port}", url) for url in urls[1:]]
+    if all(others):  # real addresses: each is one this machine can listen on
+        for address in [match.group(1) for match in others if match]:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            with socket.socket(family) as probe:
+                probe.bind((address, 0))
+    else:
+        assert urls[1:] == ["this machine's other addresses"]
     assert "other host names are refused" in text
 
 

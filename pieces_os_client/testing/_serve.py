@@ -150,17 +150,38 @@ def _is_loopback(host: str) -> bool:
 
 
 def _machine_addresses(wildcard: str) -> List[str]:
-    """This machine's addresses other than loopback, as far as its host name tells."""
-    family = socket.AF_UNSPEC if ":" in wildcard else socket.AF_INET
+    """This machine's addresses other than loopback: each interface's IPv4 address (Linux),
+    then whatever its host name resolves to."""
     found: List[str] = []
+    candidates = _interface_ipv4_addresses()
+    family = socket.AF_UNSPEC if ":" in wildcard else socket.AF_INET
     try:
         infos = socket.getaddrinfo(socket.gethostname(), None, family, socket.SOCK_STREAM)
+        candidates += [str(info[4][0]) for info in infos]
     except OSError:
-        return found
-    for info in infos:
-        address = str(info[4][0])
+        pass
+    for address in candidates:
         if not _is_loopback(address) and address not in found:
             found.append(address)
+    return found
+
+
+def _interface_ipv4_addresses() -> List[str]:
+    if not sys.platform.startswith("linux"):
+        return []
+    import fcntl
+    import struct
+
+    get_address = 0x8915  # SIOCGIFADDR: reads an interface's address, sends nothing
+    found: List[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        for _, name in socket.if_nameindex():
+            request = struct.pack("256s", name[:15].encode())
+            try:
+                answer = fcntl.ioctl(probe.fileno(), get_address, request)
+            except OSError:  # no IPv4 address on this interface
+                continue
+            found.append(socket.inet_ntoa(answer[20:24]))
     return found
 
 
