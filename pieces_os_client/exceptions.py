@@ -202,8 +202,9 @@ def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
     if content_type is None or _is_json(content_type):
         try:
             return json.loads(body)
-        except ValueError:
-            # Declared JSON but broken: no data (``body`` keeps it). Undeclared: it is text.
+        except (ValueError, RecursionError, MemoryError):
+            # Declared JSON but broken (or nested past the interpreter's limit): no data,
+            # ``body`` keeps it. Undeclared: it is text.
             return None if content_type is not None else body
     return body
 
