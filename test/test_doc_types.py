@@ -66,6 +66,9 @@ def test_every_docs_example_passes_mypy_strict(tmp_path: Path) -> None:
             "--cache-dir",
             str(tmp_path / "mypy-cache"),
             "--no-error-summary",
+            # As for a user: the SDK's own modules are read for their types, not re-checked
+            # (with the lowest dependency versions, the SDK's internals do not pass mypy).
+            "--follow-imports=silent",
             "--hide-error-context",
             *sorted(str(tmp_path / "examples" / name) for name in written),
         ],
