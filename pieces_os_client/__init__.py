@@ -54,6 +54,8 @@ _MODELS = (
     "ReferencedModel",
     "Score",
     "SeededModel",
+    "StreamedIdentifier",
+    "StreamedIdentifiers",
     "WireEnum",
     "WireModel",
 )
@@ -106,6 +108,8 @@ __all__ = [
     "Score",
     "SeededModel",
     "ServiceException",
+    "StreamedIdentifier",
+    "StreamedIdentifiers",
     "UnauthorizedException",
     "UnprocessableEntityException",
     "WireEnum",
@@ -171,6 +175,8 @@ if TYPE_CHECKING:
         ReferencedModel,
         Score,
         SeededModel,
+        StreamedIdentifier,
+        StreamedIdentifiers,
         WireEnum,
         WireModel,
     )

@@ -21,6 +21,8 @@ from pieces_os_client.models.referenced_entity import ReferencedEntity
 from pieces_os_client.models.referenced_model import ReferencedModel
 from pieces_os_client.models.score import Score
 from pieces_os_client.models.seeded_model import SeededModel
+from pieces_os_client.models.streamed_identifier import StreamedIdentifier
+from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
 
 __all__ = [
     "ByteDescriptor",
@@ -41,6 +43,8 @@ __all__ = [
     "ReferencedModel",
     "Score",
     "SeededModel",
+    "StreamedIdentifier",
+    "StreamedIdentifiers",
     "WireEnum",
     "WireModel",
 ]
