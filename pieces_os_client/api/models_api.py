@@ -10,13 +10,20 @@ request path; adding an endpoint means one ``Endpoint(...)`` and its three metho
 - ``name_without_preload_content(...)`` returns urllib3's response unread and raises nothing
   for error statuses: read it (``.data``) or ``release_conn()`` it yourself.
 
+The sixth operation, ``GET /models/stream/identifiers``, is a WebSocket (it needs the
+``stream`` extra): ``models_stream_identifiers(...)`` returns an open
+:class:`~pieces_os_client.stream.ModelsStream` of ``StreamedIdentifiers``, its
+``_with_http_info`` variant that stream inside an ``ApiResponse`` (status 101 and the
+upgrade's headers), its ``_without_preload_content`` variant a stream of the messages' raw
+text. ``models_watch(...)`` builds a :class:`~pieces_os_client.stream.ModelsWatcher` on it.
+
 Every method takes the keyword options of
 :class:`~pieces_os_client._endpoint.RequestOptions` (``_request_timeout``, ``_headers``, ...).
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import urllib3
 from typing_extensions import Unpack
@@ -29,6 +36,10 @@ from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInp
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
 from pieces_os_client.models.models import Models
 from pieces_os_client.models.seeded_model import SeededModel
+from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
+
+if TYPE_CHECKING:
+    from pieces_os_client.stream import ModelsStream, ModelsWatcher
 
 __all__ = ["ModelsApi"]
 
@@ -59,8 +70,16 @@ DELETE_CACHE: Endpoint[ModelDeleteCacheOutput] = Endpoint(
 )
 UNLOAD: Endpoint[None] = Endpoint("unload_models", "POST", "/models/unload", success_status=204)
 
-#: Every endpoint of this API, in the order of the docs.
+#: Every HTTP endpoint of this API, in the order of the docs.
 ENDPOINTS = (SNAPSHOT, CREATE, DELETE, DELETE_CACHE, UNLOAD)
+#: The WebSocket: each message is a ``StreamedIdentifiers`` (see :mod:`pieces_os_client.stream`).
+STREAM: Endpoint[StreamedIdentifiers] = Endpoint(
+    "models_stream_identifiers",
+    "GET",
+    "/models/stream/identifiers",
+    returns=StreamedIdentifiers,
+    success_status=101,
+)
 
 
 class ModelsApi:
@@ -175,3 +194,49 @@ class ModelsApi:
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`unload_models`, returning the unread urllib3 response."""
         return self.api_client._invoke_raw(UNLOAD, None, None, options)
+
+    # GET /models/stream/identifiers (a WebSocket) ---------------------------------------------
+    def models_stream_identifiers(
+        self, **options: Unpack[RequestOptions]
+    ) -> ModelsStream[StreamedIdentifiers]:
+        """Open the models stream: an iterator of ``StreamedIdentifiers`` and a context manager.
+
+        The first message lists every model id, each later one the models that changed. Needs
+        the ``stream`` extra. A server that does not upgrade raises the exception for its
+        status (404 -> ``NotFoundException``...), one that cannot be reached
+        ``ApiConnectionError``.
+        """
+        from pieces_os_client.stream import open_stream
+
+        return open_stream(self.api_client, STREAM, options).data
+
+    def models_stream_identifiers_with_http_info(
+        self, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[ModelsStream[StreamedIdentifiers]]:
+        """:meth:`models_stream_identifiers` in an ``ApiResponse``: ``status_code`` 101, the
+        upgrade answer's ``headers``, the open stream as ``data``."""
+        from pieces_os_client.stream import open_stream
+
+        return open_stream(self.api_client, STREAM, options)
+
+    def models_stream_identifiers_without_preload_content(
+        self, **options: Unpack[RequestOptions]
+    ) -> ModelsStream[str]:
+        """:meth:`models_stream_identifiers` yielding each message's text unparsed."""
+        from pieces_os_client.stream import open_raw_stream
+
+        return open_raw_stream(self.api_client, STREAM, options)
+
+    def models_watch(self, **options: Unpack[RequestOptions]) -> ModelsWatcher:
+        """Follow the models: a :class:`~pieces_os_client.stream.ModelsWatcher` yielding what
+        changed and the current ``Models`` after each change, reconnecting on its own.
+
+        Example::
+
+            with api.models_watch() as watcher:
+                for change in watcher:
+                    print(change.added, change.updated, change.removed, len(change.models))
+        """
+        from pieces_os_client.stream import ModelsWatcher
+
+        return ModelsWatcher(self, STREAM, options)
