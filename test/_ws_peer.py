@@ -15,18 +15,18 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import socket
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
+from _scripted_server import MODEL_JSON
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection, serve
-
-from _scripted_server import MODEL_JSON
 
 STREAM_PATH = "/models/stream/identifiers"
 
@@ -97,18 +97,14 @@ class WsPeer:
 
     def broadcast(self, text: str) -> None:
         for connection in self._open():
-            try:
+            with contextlib.suppress(ConnectionClosed):
                 connection.send(text)
-            except ConnectionClosed:
-                pass
 
     def drop(self) -> None:
         """Cut every stream off: no closing handshake, the TCP connection just ends."""
         for connection in self._open():
-            try:
+            with contextlib.suppress(OSError):
                 connection.socket.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def subscribers(self) -> int:
         return len(self._open())
