@@ -315,6 +315,14 @@ class ModelsWatcher:
             stream.close()
 
     def __next__(self) -> ModelsChange:
+        try:
+            return self._next()
+        except BaseException as error:
+            if not isinstance(error, (Exception, StopIteration)):
+                self.close()  # Ctrl-C (KeyboardInterrupt) stops the watcher too
+            raise
+
+    def _next(self) -> ModelsChange:
         while not self._closed.is_set():
             try:
                 if self._broken is not None:
