@@ -223,7 +223,7 @@ def _open(
                 ping_interval=KEEPALIVE_INTERVAL,
                 ping_timeout=KEEPALIVE_INTERVAL,
                 max_size=MAX_MESSAGE_SIZE,
-            )
+            ).__enter__()  # connects (websockets >= 17.1 opens on entering; older at once)
         except InvalidStatus as error:
             answer = error.response
             raise refused(
