@@ -234,10 +234,14 @@ def test_unload_unloads_every_model(server: LocalPiecesOS, api: ModelsApi) -> No
     assert any(m.loaded for m in server.models())
     response = api.unload_models_with_http_info()
     assert response.status_code == 204 and response.raw_data == b""
-    assert all(m.loaded is False for m in server.models())
-    # Only `loaded` changed.
-    expected = [m.model_copy(update={"loaded": False}).to_json() for m in builtin_catalogue()]
+    assert not any(m.loaded for m in server.models())
+    # Only `loaded` changed, and only where it was true (a cloud model's stays unset).
+    expected = [
+        (m.model_copy(update={"loaded": False}) if m.loaded else m).to_json()
+        for m in builtin_catalogue()
+    ]
     assert wire(server) == expected
+    assert any(m.loaded is None for m in server.models())
 
 
 # --- refusals: never a crash or a hang, never a change ---------------------------------------
@@ -466,7 +470,8 @@ def test_any_sequence_of_operations_matches_the_documented_semantics(
             else:
                 api.unload_models()
                 for model in expected.values():
-                    model["loaded"] = False
+                    if model.get("loaded"):
+                        model["loaded"] = False
         got = {m.id: json.loads(m.to_json()) for m in api.models_snapshot().iterable}
     assert got == expected
     assert list(got) == list(expected)  # order: catalogue first, then creation order
@@ -526,7 +531,10 @@ def test_eight_threads_of_mixed_requests(server: LocalPiecesOS) -> None:
     assert all(not m.loaded for m in final)
     assert [m.to_json() for m in final if not m.custom] == [
         m.model_copy(
-            update={"loaded": False, **({"downloaded": False} if m.id == LOCAL_LLM else {})}
+            update={
+                **({"loaded": False} if m.loaded else {}),
+                **({"downloaded": False, "loaded": False} if m.id == LOCAL_LLM else {}),
+            }
         ).to_json()
         for m in builtin_catalogue()
     ]
@@ -618,6 +626,8 @@ def test_serve_runs_in_the_foreground_until_stopped() -> None:
         assert ready.wait(5)
         url = re.search(r"http://127\.0\.0\.1:\d+", out.getvalue())
         assert url is not None and "20 models" in out.getvalue()
+        port = url.group(0).rsplit(":", 1)[1]
+        assert f"stream on ws://127.0.0.1:{port}/models/stream/identifiers\n" in out.getvalue()
         with ApiClient(Configuration(host=url.group(0), retries=0)) as client:
             assert len(ModelsApi(client).models_snapshot().iterable) == 20
     finally:

@@ -29,6 +29,14 @@ from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOu
 from pieces_os_client.models.referenced_model import ReferencedModel
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._state import RecordedRequest, State
+from pieces_os_client.testing._stream import (
+    MAX_INCOMING_MESSAGE,
+    MISSING_LIBRARY,
+    STREAM_PATH,
+    StreamHub,
+    Subscriber,
+    load_websockets,
+)
 
 __all__ = ["HEALTH_PATH", "HTTPServer", "HTTPServer6", "reason_phrase"]
 
@@ -90,6 +98,7 @@ class HTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: Tuple[str, int], state: State) -> None:
         self.state = state
+        self.streams = StreamHub()
         self.stopping = threading.Event()
         self._connections: Dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
@@ -195,6 +204,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer)
             return
 
+        if _is_upgrade(self.command, self.path, self.headers.get("Upgrade")):
+            self._serve_stream()
+            return
         try:
             answer = _route(state, self.command, self.path, self.headers.get("Content-Type"), body)
         except _Rejected as rejected:
@@ -203,6 +215,41 @@ class _Handler(BaseHTTPRequestHandler):
             logger.exception("LocalPiecesOS: error handling %s %s", self.command, self.path)
             answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
         self._send(answer)
+
+    def _serve_stream(self) -> None:
+        """Upgrade to the WebSocket stream and serve it on this thread until it ends."""
+        self.close_connection = True  # after the stream, this connection is done
+        library = load_websockets()
+        if library is None:
+            self._send(_error(500, MISSING_LIBRARY))
+            return
+        # http.server has parsed the request already, so the handshake is checked on a
+        # Request built from it, and the frames are read by a second protocol object that
+        # starts OPEN (one that starts CONNECTING would parse the frames as a request).
+        handshake = library.ServerProtocol(logger=logger)
+        request = library.Request(self.path, library.Headers(self.headers.items()))
+        response = handshake.accept(request)
+        if response.status_code != 101:
+            # websockets explains the refusal; answer it in this server's own error shape.
+            reason = response.body.decode("utf-8", "replace").strip().splitlines()
+            answer = _error(response.status_code, reason[0] if reason else "not a WebSocket")
+            for name in ("Upgrade", "Allow", "Sec-WebSocket-Version"):
+                if name in response.headers:
+                    answer.headers[name] = response.headers[name]
+            self._send(answer)
+            return
+        response.headers["Server"] = self.version_string()
+        handshake.send_response(response)
+        self.log_request(101)
+        self.wfile.write(b"".join(handshake.data_to_send()))
+        self.wfile.flush()
+        protocol = library.ServerProtocol(
+            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=logger
+        )
+        # A WebSocket client sends nothing before it has our 101, so nothing it sent is
+        # left unread in rfile: from here on, the subscriber reads the socket itself.
+        subscriber = Subscriber(self.connection, protocol)
+        self.server.streams.serve(subscriber, self.server.state.watch)
 
     def _headers(self) -> Dict[str, str]:
         return {name: value for name, value in self.headers.items()}
@@ -280,8 +327,16 @@ _ENDPOINTS = (
     "POST /models/{model}/delete",
     "POST /models/{model}/delete/cache",
     "POST /models/unload",
+    f"GET {STREAM_PATH} (WebSocket)",
     f"GET {HEALTH_PATH}",
 )
+
+
+def _is_upgrade(method: str, target: str, upgrade: Optional[str]) -> bool:
+    """A WebSocket opening request for the stream (websockets checks the rest of it)."""
+    if method != "GET" or target.split("?", 1)[0] != STREAM_PATH or upgrade is None:
+        return False
+    return "websocket" in (token.strip().lower() for token in upgrade.split(","))
 
 
 def _route(
@@ -295,6 +350,15 @@ def _route(
     if path == "/models":
         _allow(method, "GET")
         return _Answer(200, state.snapshot_json())
+    if path == STREAM_PATH:
+        _allow(method, "GET")
+        answer = _error(
+            426,
+            f"GET {STREAM_PATH} is a WebSocket: connect with a WebSocket client "
+            "(ws:// or wss:// URL), not a plain HTTP request",
+        )
+        answer.headers["Upgrade"] = "websocket"
+        return answer
     if path == "/models/create":
         _allow(method, "POST")
         seed = _parse_body(SeededModel, content_type, body)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from typing import Any, Iterable, Mapping, Optional, TextIO, Union
 
 from pieces_os_client.models.model import Model
 from pieces_os_client.testing._server import LocalPiecesOS
+from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["serve"]
 
@@ -30,6 +32,7 @@ def serve(
 
         $ python -m pieces_os_client serve --port 1000
         LocalPiecesOS: the Pieces OS Models API on http://127.0.0.1:1000 (20 models); Ctrl-C stops it
+        LocalPiecesOS: model changes stream on ws://127.0.0.1:1000/models/stream/identifiers
     """
     stream = out if out is not None else sys.stdout
     stop_event = stop if stop is not None else threading.Event()
@@ -38,8 +41,16 @@ def serve(
             f"LocalPiecesOS: the Pieces OS Models API on {server.url} "
             f"({len(server.models())} models); Ctrl-C stops it",
             file=stream,
-            flush=True,
         )
+        if importlib.util.find_spec("websockets") is not None:
+            print(f"LocalPiecesOS: model changes stream on {server.stream_url}", file=stream)
+        else:
+            print(
+                f"LocalPiecesOS: {STREAM_PATH} (WebSocket) needs the 'stream' extra "
+                "(pip install websockets); every other endpoint works",
+                file=stream,
+            )
+        stream.flush()
         if ready is not None:
             ready.set()
         try:

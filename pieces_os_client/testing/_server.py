@@ -17,6 +17,8 @@ from pieces_os_client.testing._http import (
     reason_phrase,
 )
 from pieces_os_client.testing._state import Fault, RecordedRequest, State
+from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
+from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["LocalPiecesOS"]
 
@@ -27,8 +29,9 @@ class LocalPiecesOS:
     """A local Pieces OS Models API server for demos, tests and plugin development.
 
     Serves ``GET /models``, ``POST /models/create``, ``POST /models/{model}/delete``,
-    ``POST /models/{model}/delete/cache``, ``POST /models/unload`` and
-    ``GET /.well-known/health`` on 127.0.0.1 (a free port unless you pick one), seeded with
+    ``POST /models/{model}/delete/cache``, ``POST /models/unload``,
+    ``GET /.well-known/health`` and the WebSocket ``GET /models/stream/identifiers`` (with
+    the ``stream`` extra) on 127.0.0.1 (a free port unless you pick one), seeded with
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
 
@@ -93,6 +96,7 @@ class LocalPiecesOS:
         if self._serve_thread is not None:
             self._serve_thread.join(STOP_JOIN_TIMEOUT)
         httpd.server_close()
+        httpd.streams.close_all("LocalPiecesOS stopped", timeout=STREAM_CLOSE_TIMEOUT)
         httpd.close_connections()
 
     def __enter__(self) -> LocalPiecesOS:
@@ -111,6 +115,12 @@ class LocalPiecesOS:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self._port}"
+
+    @property
+    def stream_url(self) -> str:
+        """The WebSocket URL of the Models stream, e.g.
+        ``"ws://127.0.0.1:54321/models/stream/identifiers"``."""
+        return "ws" + self.url[len("http") :] + STREAM_PATH
 
     @property
     def port(self) -> int:
@@ -226,9 +236,43 @@ class LocalPiecesOS:
         _check_path(path)
         self._state.add_fault(Fault("drop", n, path))
 
+    @property
+    def open_streams(self) -> int:
+        """How many clients follow ``GET /models/stream/identifiers`` right now."""
+        return 0 if self._httpd is None else self._httpd.streams.count()
+
+    def drop_streams(self, code: Optional[int] = None, reason: str = "") -> int:
+        """End every open stream now; returns how many there were.
+
+        Without ``code`` the connections are cut with no close frame, as a crash or a lost
+        network would (clients see an abnormal closure, 1006). With ``code`` (for example
+        1011, server error, or 1001, going away) each gets a close frame with that code and
+        ``reason`` first. Clients that connect afterwards are served as usual.
+
+        Example::
+
+            >>> from websockets.sync.client import connect
+            >>> from pieces_os_client.testing import LocalPiecesOS
+            >>> with LocalPiecesOS() as server, connect(server.stream_url) as ws:
+            ...     first = ws.recv(timeout=5)  # every model id
+            ...     server.drop_streams()
+            1
+        """
+        if code is not None and (
+            isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999
+        ):
+            raise ValueError(f"code must be a WebSocket close code (1000 to 4999), not {code!r}")
+        if code is not None and code in _RESERVED_CLOSE_CODES:
+            raise ValueError(f"code {code} may not be sent in a close frame (RFC 6455 7.4.1)")
+        return 0 if self._httpd is None else self._httpd.streams.drop(code, reason)
+
     def __repr__(self) -> str:
         where = self.url if self._started else "not started"
         return f"<LocalPiecesOS {where}>"
+
+
+# Close codes RFC 6455 reserves for what an endpoint observed, never to be sent.
+_RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
 
 
 def _check_count(n: int) -> None:
