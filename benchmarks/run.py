@@ -50,6 +50,8 @@ if _ROOT not in sys.path:
     # Run from a checkout without installing: the package sits next to this directory.
     sys.path.insert(0, _ROOT)
 
+import _stream  # noqa: E402  (the stream figures: benchmarks/_stream.py)
+
 SDK_IMPORT = "from pieces_os_client import ModelsApi, ApiClient, Configuration"
 FLOOR_IMPORT = "import pydantic, urllib3, dateutil.parser"
 SNAPSHOT_SIZE = 1000
@@ -653,6 +655,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(_describe(settings, args.quick))
     print()
     print(render(rows))
+    print()
+    print(_stream.stream_report(args.quick))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     missed = [row.figure for row in rows if row.result == "MISS"]
     return 1 if args.check and missed else 0
