@@ -9,16 +9,18 @@ HTTP clients share :mod:`pieces_os_client._endpoint`:
   anything is sent (it reuses :func:`~pieces_os_client._endpoint.prepare`);
 - :func:`parse_message`, :func:`refused`, :func:`dropped`: messages and failures mapped to the
   SDK's exceptions;
-- :class:`WatchState`, :class:`Burst`, :class:`Reconnects`: the watcher's state machine
-  (what changed, when a burst is over, how long to wait before reconnecting), fed events and
-  clock readings by the front ends and doing no I/O of its own.
+- :class:`Watch`: the watcher's state machine, a generator of the I/O :class:`Step` s it
+  needs (connect, receive, snapshot, disconnect, sleep); with :class:`WatchState` (what
+  changed), :class:`Burst` (when a burst is over) and :class:`Reconnects` (how long to wait
+  before reconnecting). The front ends only perform the steps.
 """
 
 from __future__ import annotations
 
 import ssl
+import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Mapping, Optional, Set, Tuple, Union
+from typing import Any, Callable, Dict, Generator, Mapping, Optional, Set, Tuple, Union
 
 from pydantic import ValidationError
 from urllib3.util.retry import Retry
@@ -334,3 +336,92 @@ def worth_reconnecting(error: BaseException) -> bool:
         and not isinstance(error, ApiResponseValidationError)
         and error.status in RetryPolicy.RETRY_STATUSES
     )
+
+
+#: What a front end answers a ``RECEIVE`` step with when no message came within its timeout.
+TIMED_OUT: Any = object()
+
+
+@dataclass(frozen=True)
+class Step:
+    """One piece of I/O the watcher asks its front end for.
+
+    ``CONNECT``: open the stream. ``RECEIVE``: the next message within ``timeout`` seconds
+    (None: wait), or ``TIMED_OUT``; an ended stream raises ``ApiConnectionError``.
+    ``SNAPSHOT``: ``models_snapshot()``. ``DISCONNECT``: close the stream (never raises).
+    ``SLEEP``: wait ``timeout`` seconds, or less if the watcher is closed meanwhile.
+    """
+
+    kind: str
+    timeout: Optional[float] = None
+
+
+CONNECT, RECEIVE, SNAPSHOT, DISCONNECT, SLEEP = (
+    "connect",
+    "receive",
+    "snapshot",
+    "disconnect",
+    "sleep",
+)
+
+
+class Watch:
+    """The watcher's whole behaviour, as a generator of :class:`Step` s (sans-I/O).
+
+    :meth:`next_change` yields the I/O it needs and returns the next :class:`ModelsChange`.
+    A front end performs each step, sends the result back (or throws in the exception the step
+    raised), and stops driving it once closed. Sync and async watchers differ only in how they
+    perform the steps.
+    """
+
+    def __init__(self, retries: Any, clock: Callable[[], float] = time.monotonic) -> None:
+        self.state = WatchState()
+        self.reconnects = Reconnects(retries)
+        self._clock = clock
+        self._connected = False
+        self._broken: Optional[Exception] = None
+
+    def next_change(self) -> Generator[Step, Any, ModelsChange]:
+        while True:
+            try:
+                if self._broken is not None:
+                    broken, self._broken = self._broken, None
+                    raise broken
+                if not self._connected:
+                    yield Step(CONNECT)
+                    self._connected = True
+                    self.state.connected()
+                yield from self._read_burst()
+                change = self.state.settle((yield Step(SNAPSHOT)))
+            except Exception as error:
+                if self._connected:
+                    self._connected = False
+                    yield Step(DISCONNECT)
+                delay = self.reconnects.next_delay() if worth_reconnecting(error) else None
+                if delay is None:
+                    raise
+                yield Step(SLEEP, delay)
+                continue
+            if change is not None:
+                return change
+
+    def _read_burst(self) -> Generator[Step, Any, None]:
+        """Read until a burst is over. A stream that ends with messages pending is reported
+        after this burst's change."""
+        burst = Burst()
+        while True:
+            wait = burst.wait(self._clock())
+            if wait == 0.0:
+                return
+            try:
+                message = yield Step(RECEIVE, wait)
+            except ApiConnectionError as error:
+                if not self.state.pending:
+                    raise
+                self._broken = error
+                return
+            if message is TIMED_OUT:
+                continue
+            self.state.feed(message)
+            self.reconnects.succeeded()
+            burst.message(self._clock())

@@ -30,7 +30,6 @@ from __future__ import annotations
 import socket
 import ssl
 import threading
-import time
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -44,20 +43,23 @@ from typing import (
 )
 
 from pieces_os_client._streaming import (
+    CONNECT,
+    DISCONNECT,
     KEEPALIVE_INTERVAL,
     MAX_MESSAGE_SIZE,
-    Burst,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
     Message,
     ModelsChange,
-    Reconnects,
-    WatchState,
+    Step,
+    Watch,
     dropped,
     missing_extra,
     parse_message,
     refused,
     ssl_context,
     stream_request,
-    worth_reconnecting,
 )
 
 try:
@@ -75,6 +77,7 @@ from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._endpoint import Endpoint
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
+from pieces_os_client.models.models import Models
 from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
 from pieces_os_client.rest import describe_failure
 
@@ -85,9 +88,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 __all__ = ["ModelsChange", "ModelsStream", "ModelsWatcher"]
-
-#: What :meth:`ModelsStream._receive` returns when no message came within its timeout.
-_TIMED_OUT: Any = object()
 
 
 class ModelsStream(Generic[T]):
@@ -159,11 +159,11 @@ class ModelsStream(Generic[T]):
                 thread.join()
 
     def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
-        """The next item, or ``_TIMED_OUT`` after ``timeout`` seconds (None: wait)."""
+        """The next item, or ``TIMED_OUT`` after ``timeout`` seconds (None: wait)."""
         try:
             raw = self._connection.recv(timeout)
         except TimeoutError:
-            return _TIMED_OUT
+            return TIMED_OUT
         except ConnectionClosedOK:
             self.close()
             raise StopIteration from None
@@ -284,17 +284,15 @@ class ModelsWatcher:
         self._api = api
         self._endpoint = endpoint
         self._options = dict(options)
-        self._state = WatchState()
-        self._reconnects = Reconnects(client.configuration.retries)
+        self._watch = Watch(client.configuration.retries)
         self._stream: Optional[ModelsStream[StreamedIdentifiers]] = None
-        self._broken: Optional[Exception] = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
     @property
-    def models(self) -> Optional[Any]:
+    def models(self) -> Optional[Models]:
         """The last ``Models`` snapshot (None before the first change)."""
-        return self._state.models
+        return self._watch.state.models
 
     def __iter__(self) -> ModelsWatcher:
         return self
@@ -309,83 +307,58 @@ class ModelsWatcher:
         """Stop watching: close the stream; a loop over the watcher ends. Safe from any
         thread and more than once."""
         self._closed.set()
-        with self._lock:
-            stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.close()
+        self._forget()
 
     def __next__(self) -> ModelsChange:
+        steps = self._watch.next_change()
+        reply: Any = None
+        error: Optional[Exception] = None
         try:
-            return self._next()
-        except BaseException as error:
-            if not isinstance(error, (Exception, StopIteration)):
-                self.close()  # Ctrl-C (KeyboardInterrupt) stops the watcher too
+            while not self._closed.is_set():
+                try:
+                    step = steps.throw(error) if error is not None else steps.send(reply)
+                except StopIteration as done:
+                    change: ModelsChange = done.value
+                    return change
+                reply, error = None, None
+                try:
+                    reply = self._perform(step)
+                except Exception as failure:
+                    error = failure
+        except BaseException:
+            self.close()  # given up, or Ctrl-C: the watcher is done
             raise
-
-    def _next(self) -> ModelsChange:
-        while not self._closed.is_set():
-            try:
-                if self._broken is not None:
-                    broken, self._broken = self._broken, None
-                    raise broken
-                stream = self._stream if self._stream is not None else self._connect()
-                if stream is None:
-                    break
-                self._read_burst(stream)
-                change = self._state.settle(self._api.models_snapshot(**self._options))
-            except Exception as error:
-                if self._closed.is_set():
-                    break
-                self._forget()
-                delay = self._reconnects.next_delay() if worth_reconnecting(error) else None
-                if delay is None:
-                    self.close()
-                    raise
-                if self._closed.wait(delay):
-                    break
-                continue
-            if change is not None:
-                return change
+        finally:
+            steps.close()
         raise StopIteration
 
-    def _connect(self) -> Optional[ModelsStream[StreamedIdentifiers]]:
-        stream = open_stream(self._api.api_client, self._endpoint, self._options).data
-        with self._lock:
-            if self._closed.is_set():
+    def _perform(self, step: Step) -> Any:
+        if step.kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the watcher was closed")
+            try:
+                return stream._receive(step.timeout)
+            except StopIteration:
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        if step.kind == SNAPSHOT:
+            return self._api.models_snapshot(**self._options)
+        if step.kind == CONNECT:
+            stream = open_stream(self._api.api_client, self._endpoint, self._options).data
+            with self._lock:
+                keep = not self._closed.is_set()
+                if keep:
+                    self._stream = stream
+            if not keep:
                 stream.close()
-                return None
-            self._stream = stream
-        self._state.connected()
-        return stream
+        elif step.kind == DISCONNECT:
+            self._forget()
+        else:  # SLEEP: cut short by close()
+            self._closed.wait(step.timeout)
+        return None
 
     def _forget(self) -> None:
         with self._lock:
             stream, self._stream = self._stream, None
         if stream is not None:
             stream.close()
-
-    def _read_burst(self, stream: ModelsStream[StreamedIdentifiers]) -> None:
-        """Read until a burst of messages is over; a stream that ends first is reported on
-        the next step, after this burst's change."""
-        burst = Burst()
-        while True:
-            wait = burst.wait(time.monotonic())
-            if wait == 0.0:
-                return
-            try:
-                message = stream._receive(wait)
-            except (StopIteration, ApiConnectionError) as error:
-                ended = (
-                    error
-                    if isinstance(error, ApiConnectionError)
-                    else dropped(stream.url, "Pieces OS closed the stream")
-                )
-                if not self._state.pending:
-                    raise ended from None
-                self._broken = ended
-                return
-            if message is _TIMED_OUT:
-                continue
-            self._state.feed(message)
-            self._reconnects.succeeded()
-            burst.message(time.monotonic())

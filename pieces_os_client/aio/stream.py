@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -49,20 +48,23 @@ from yarl import URL
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._endpoint import Endpoint
 from pieces_os_client._streaming import (
+    CONNECT,
+    DISCONNECT,
     KEEPALIVE_INTERVAL,
     MAX_MESSAGE_SIZE,
     RAW_TEXT_LIMIT,
-    Burst,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
     Message,
     ModelsChange,
-    Reconnects,
-    WatchState,
+    Step,
+    Watch,
     dropped,
     parse_message,
     refused,
     ssl_context,
     stream_request,
-    worth_reconnecting,
 )
 from pieces_os_client.aio.api_client import _failure_kind
 from pieces_os_client.api_response import ApiResponse
@@ -79,8 +81,6 @@ T = TypeVar("T")
 _Closable = TypeVar("_Closable")
 
 __all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "Opening"]
-
-_TIMED_OUT: Any = object()
 
 
 class Opening(Generic[_Closable]):
@@ -166,7 +166,7 @@ class AsyncModelsStream(Generic[T]):
         try:
             message = await self._websocket.receive(timeout)
         except asyncio.TimeoutError:
-            return _TIMED_OUT
+            return TIMED_OUT
         kind = message.type
         if kind in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
             return self._decode(message.data, self.headers)
@@ -320,10 +320,8 @@ class AsyncModelsWatcher:
         self._api = api
         self._endpoint = endpoint
         self._options = dict(options)
-        self._state = WatchState()
-        self._reconnects = Reconnects(client.configuration.retries)
+        self._watch = Watch(client.configuration.retries)
         self._stream: Optional[AsyncModelsStream[StreamedIdentifiers]] = None
-        self._broken: Optional[Exception] = None
         self._closed = False
         # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
         self._wake: Optional[asyncio.Event] = None
@@ -331,7 +329,7 @@ class AsyncModelsWatcher:
     @property
     def models(self) -> Optional[Models]:
         """The last ``Models`` snapshot (None before the first change)."""
-        return self._state.models
+        return self._watch.state.models
 
     def __aiter__(self) -> AsyncModelsWatcher:
         return self
@@ -350,78 +348,55 @@ class AsyncModelsWatcher:
         await self._forget()
 
     async def __anext__(self) -> ModelsChange:
+        steps = self._watch.next_change()
+        reply: Any = None
+        error: Optional[Exception] = None
         try:
-            return await self._next()
-        except asyncio.CancelledError:
-            await self.close()
+            while not self._closed:
+                try:
+                    step = steps.throw(error) if error is not None else steps.send(reply)
+                except StopIteration as done:
+                    change: ModelsChange = done.value
+                    return change
+                reply, error = None, None
+                try:
+                    reply = await self._perform(step)
+                except Exception as failure:
+                    error = failure
+        except BaseException:
+            await self.close()  # given up, or the task was cancelled: the watcher is done
             raise
-
-    async def _next(self) -> ModelsChange:
-        while not self._closed:
-            try:
-                if self._broken is not None:
-                    broken, self._broken = self._broken, None
-                    raise broken
-                stream = self._stream if self._stream is not None else await self._connect()
-                if stream is None:
-                    break
-                await self._read_burst(stream)
-                change = self._state.settle(await self._api.models_snapshot(**self._options))
-            except Exception as error:
-                if self._closed:
-                    break
-                await self._forget()
-                delay = self._reconnects.next_delay() if worth_reconnecting(error) else None
-                if delay is None:
-                    await self.close()
-                    raise
-                await self._sleep(delay)
-                continue
-            if change is not None:
-                return change
+        finally:
+            steps.close()
         raise StopAsyncIteration
 
-    async def _sleep(self, delay: float) -> None:
-        if self._wake is None:
-            self._wake = asyncio.Event()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
-
-    async def _connect(self) -> Optional[AsyncModelsStream[StreamedIdentifiers]]:
-        answer = await open_stream(self._api.api_client, self._endpoint, self._options)
-        stream = answer.data
-        if self._closed:
-            await stream.close()
-            return None
-        self._stream = stream
-        self._state.connected()
-        return stream
+    async def _perform(self, step: Step) -> Any:
+        if step.kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the watcher was closed")
+            try:
+                return await stream._receive(step.timeout)
+            except StopAsyncIteration:
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        if step.kind == SNAPSHOT:
+            return await self._api.models_snapshot(**self._options)
+        if step.kind == CONNECT:
+            stream = (await open_stream(self._api.api_client, self._endpoint, self._options)).data
+            if self._closed:
+                await stream.close()
+            else:
+                self._stream = stream
+        elif step.kind == DISCONNECT:
+            await self._forget()
+        else:  # SLEEP: cut short by close()
+            if self._wake is None:
+                self._wake = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), step.timeout)
+        return None
 
     async def _forget(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
             await stream.close()
-
-    async def _read_burst(self, stream: AsyncModelsStream[StreamedIdentifiers]) -> None:
-        burst = Burst()
-        while True:
-            wait = burst.wait(time.monotonic())
-            if wait == 0.0:
-                return
-            try:
-                message = await stream._receive(wait)
-            except (StopAsyncIteration, ApiConnectionError) as error:
-                ended = (
-                    error
-                    if isinstance(error, ApiConnectionError)
-                    else dropped(stream.url, "Pieces OS closed the stream")
-                )
-                if not self._state.pending:
-                    raise ended from None
-                self._broken = ended
-                return
-            if message is _TIMED_OUT:
-                continue
-            self._state.feed(message)
-            self._reconnects.succeeded()
-            burst.message(time.monotonic())
