@@ -74,7 +74,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise missing_extra("websockets", "stream") from error
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._endpoint import Endpoint
+from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
 from pieces_os_client.models.models import Models
@@ -249,7 +249,7 @@ def _open(
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
     stream = ModelsStream(connection, request.url, decode)
-    return ApiResponse(status_code=101, headers=stream.headers, data=stream, raw_data=b"")
+    return ApiResponse._received(101, stream.headers, stream, b"")
 
 
 class ModelsWatcher:
@@ -283,7 +283,7 @@ class ModelsWatcher:
         stream_request(client.configuration, client.default_headers, endpoint, options)
         self._api = api
         self._endpoint = endpoint
-        self._options = dict(options)
+        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
         self._watch = Watch(client.configuration.retries)
         self._stream: Optional[ModelsStream[StreamedIdentifiers]] = None
         self._lock = threading.Lock()

@@ -27,7 +27,6 @@ from pieces_os_client import (
     ApiException,
     ApiResponseValidationError,
     ApiTimeoutError,
-    ApiTypeError,
     Configuration,
     ModelsApi,
     NotFoundException,
@@ -231,7 +230,7 @@ def test_a_server_that_never_answers_the_upgrade_times_out() -> None:
 def test_bad_options_are_refused_before_anything_is_sent(peer: WsPeer) -> None:
     with ApiClient(config(peer.url)) as api_client:
         api = ModelsApi(api_client)
-        with pytest.raises(ApiTypeError, match="unexpected keyword"):
+        with pytest.raises(TypeError, match="unexpected keyword"):
             api.models_stream_identifiers(_timeout=3)  # type: ignore[call-arg]
         with pytest.raises(ValueError, match="CR, LF"):
             api.models_watch(_headers={"X-Bad": "a\r\nb"})

@@ -46,7 +46,7 @@ import aiohttp
 from yarl import URL
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._endpoint import Endpoint
+from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
 from pieces_os_client._streaming import (
     CONNECT,
     DISCONNECT,
@@ -296,7 +296,7 @@ async def _open(
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
     stream = AsyncModelsStream(session, websocket, request.url, answer.headers, decode)
-    return ApiResponse(status_code=101, headers=answer.headers, data=stream, raw_data=b"")
+    return ApiResponse._received(101, answer.headers, stream, b"")
 
 
 class AsyncModelsWatcher:
@@ -319,7 +319,7 @@ class AsyncModelsWatcher:
         stream_request(client.configuration, client.default_headers, endpoint, options)
         self._api = api
         self._endpoint = endpoint
-        self._options = dict(options)
+        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
         self._watch = Watch(client.configuration.retries)
         self._stream: Optional[AsyncModelsStream[StreamedIdentifiers]] = None
         self._closed = False
