@@ -85,6 +85,30 @@ if TYPE_CHECKING:
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.api_client import ApiClient
 
+
+def _no_redirects() -> Callable[..., Any]:
+    """websockets' sync opener, made to refuse redirects as the HTTP client does.
+
+    Since websockets 17 the sync client follows a 3xx to its ``Location`` (and would send
+    ``X-Application-ID`` there); a 3xx must instead raise the typed exception with its status,
+    headers and body. Its ``reconnect`` opener has the hook for that; older releases never
+    follow a redirect and have no such opener.
+    """
+    from websockets.sync import client
+
+    opener = getattr(client, "reconnect", None)
+    if not isinstance(opener, type) or not hasattr(opener, "process_redirect"):
+        return connect
+
+    class _Connect(opener):  # type: ignore[misc,valid-type]
+        def process_redirect(self, exc: Exception) -> Exception:
+            return exc
+
+    return _Connect
+
+
+_connect = _no_redirects()
+
 T = TypeVar("T")
 
 __all__ = ["ModelsChange", "ModelsStream", "ModelsWatcher"]
@@ -212,7 +236,7 @@ def _open(
     started = _timing(debug_logger)
     try:
         try:
-            connection = connect(
+            connection = _connect(
                 request.url,
                 additional_headers=headers,
                 user_agent_header=user_agent,
@@ -223,7 +247,7 @@ def _open(
                 ping_interval=KEEPALIVE_INTERVAL,
                 ping_timeout=KEEPALIVE_INTERVAL,
                 max_size=MAX_MESSAGE_SIZE,
-            ).__enter__()  # connects (websockets >= 17.1 opens on entering; older at once)
+            ).__enter__()  # connects (websockets >= 17 opens on entering; older at once)
         except InvalidStatus as error:
             answer = error.response
             raise refused(

@@ -29,6 +29,8 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import ServerConnection, serve
 
 STREAM_PATH = "/models/stream/identifiers"
+#: Where a refusal with a 3xx status points (served as a working stream).
+MOVED_PATH = "/moved" + STREAM_PATH
 
 
 def model_json(model_id: str, **changes: Any) -> Dict[str, Any]:
@@ -130,12 +132,14 @@ class WsPeer:
                 )
             return connection.respond(404, "no such endpoint\n")
         self.upgrades.append(request.headers)
-        if self.refuse is not None:
+        if self.refuse is not None and request.path == STREAM_PATH:
             status, body, headers = self.refuse
             answer = Headers({"Connection": "close", **headers})
             answer["Content-Length"] = str(len(body))
+            if 300 <= status <= 399:  # a working stream, for a client that follows
+                answer["Location"] = MOVED_PATH
             return Response(status, "Refused", answer, body)
-        if request.path != STREAM_PATH:
+        if request.path not in (STREAM_PATH, MOVED_PATH):
             return connection.respond(404, "no such stream\n")
         return None
 

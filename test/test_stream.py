@@ -193,6 +193,7 @@ def test_close_from_another_thread_ends_iteration(peer: WsPeer) -> None:
         (500, b"models are unavailable", ServiceException),
         (426, b"Upgrade Required", ApiException),
         (200, b'{"iterable": []}', ApiResponseValidationError),
+        (302, b"moved", ApiException),  # not followed, as by the HTTP client
     ],
 )
 def test_a_refused_upgrade_raises_the_typed_exception_with_its_body(
@@ -424,6 +425,7 @@ def test_async_drop_and_close(peer: WsPeer) -> None:
         (500, ServiceException),
         (426, ApiException),
         (200, ApiResponseValidationError),
+        (302, ApiException),  # not followed, as by the HTTP client
     ],
 )
 def test_async_refused_upgrade(peer: WsPeer, status: int, expected: type) -> None:

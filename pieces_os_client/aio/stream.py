@@ -201,7 +201,19 @@ class _HandshakeAnswer:
         context: Any,
         params: aiohttp.TraceRequestEndParams,
     ) -> None:
-        response = params.response
+        await self._keep(params.response)
+
+    async def on_request_redirect(
+        self,
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestRedirectParams,
+    ) -> None:
+        # Redirects are not followed (as by the HTTP client): X-Application-ID stays here.
+        await self._keep(params.response)
+        raise _Redirected(params.response.status)
+
+    async def _keep(self, response: aiohttp.ClientResponse) -> None:
         self.headers = dict(response.headers)
         if response.status == 101:
             return
@@ -218,6 +230,14 @@ class _HandshakeAnswer:
         except (aiohttp.ClientError, asyncio.TimeoutError):
             pass  # keep what arrived
         self.body = b"".join(chunks)
+
+
+class _Redirected(Exception):
+    """Stops aiohttp from following a redirect of the upgrade request."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
@@ -254,6 +274,7 @@ async def _open(
     answer = _HandshakeAnswer()
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
+    trace.on_request_redirect.append(answer.on_request_redirect)
     context = ssl_context(configuration)
     # A session of its own: the stream holds its connection for as long as it lives.
     session = aiohttp.ClientSession(
@@ -280,7 +301,7 @@ async def _open(
                 max_msg_size=MAX_MESSAGE_SIZE,
                 **extra,
             )
-        except aiohttp.WSServerHandshakeError as error:
+        except (aiohttp.WSServerHandshakeError, _Redirected) as error:
             if error.status == 101:  # upgraded, but not to a valid WebSocket
                 raise describe_failure("broken", "GET", request.url, error) from error
             raise refused(
