@@ -293,7 +293,8 @@ def test_a_broken_handshake_is_refused_with_a_reason(server: LocalPiecesOS) -> N
         server, "GET", {"Upgrade": "websocket", "Connection": "Upgrade"}
     )
     assert status == 400 and response.getheader("Connection") == "close"
-    assert b"Sec-WebSocket-Key" in body
+    assert response.getheader("Content-Type") == "text/plain; charset=utf-8"
+    assert b"Sec-WebSocket-Key" in body and b"\n" not in body
     assert server.open_streams == 0
 
 
@@ -338,6 +339,6 @@ print("websockets" in sys.modules and sys.modules["websockets"] is not None)
     )
     assert done.returncode == 0, done.stderr
     first, last = done.stdout.splitlines()[0], done.stdout.splitlines()[-1]
-    assert first.startswith("500 ")
-    assert "'stream' extra" in first and "websockets" in first
+    assert first.startswith("500 text/plain; charset=utf-8 LocalPiecesOS needs the websockets")
+    assert "'stream' extra" in first
     assert last == "False"

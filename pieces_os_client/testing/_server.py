@@ -12,6 +12,7 @@ from pieces_os_client.models.model import Model
 from pieces_os_client.testing._catalogue import builtin_catalogue
 from pieces_os_client.testing._http import (
     STOP_JOIN_TIMEOUT,
+    TEXT,
     HTTPServer,
     HTTPServer6,
     reason_phrase,
@@ -35,6 +36,11 @@ class LocalPiecesOS:
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
 
+    It answers only requests addressed to a loopback name or address, or to ``host``, and
+    refuses state changes from a web page of another origin; ``allowed_origins`` lists the
+    origins (``"vscode-webview://..."``, ``"https://my-plugin.example"``) that may send them
+    anyway.
+
     Example::
 
         >>> from pieces_os_client import ModelsApi
@@ -51,11 +57,15 @@ class LocalPiecesOS:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
         self._state = State(models)
         self._host = host
         self._port = port
+        if isinstance(allowed_origins, str):
+            raise TypeError("allowed_origins is a list of origins, e.g. ['http://localhost:3000']")
+        self._allowed_origins = tuple(allowed_origins)
         self._httpd: Optional[HTTPServer] = None
         self._serve_thread: Optional[threading.Thread] = None
         self._started = False
@@ -68,7 +78,7 @@ class LocalPiecesOS:
         self._started = True
         server_class = HTTPServer6 if ":" in self._host else HTTPServer
         try:
-            httpd = server_class((self._host, self._port), self._state)
+            httpd = server_class((self._host, self._port), self._state, self._allowed_origins)
         except OSError as error:
             raise OSError(
                 error.errno,
@@ -143,7 +153,8 @@ class LocalPiecesOS:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """Every request received so far (the last 10 000), oldest first; a copy."""
+        """Every request received so far, oldest first; a copy. The last 10 000 are kept,
+        and at most 64 MiB of them (the oldest are dropped first)."""
         return self._state.requests()
 
     def reset(self) -> None:
@@ -161,9 +172,11 @@ class LocalPiecesOS:
     ) -> None:
         """Answer the next ``n`` requests (to ``path`` only, if given) with ``status``.
 
-        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``; ``body``
-        replaces the default ``{"error": ..., "status": ...}`` JSON. The server state is not
-        touched by a failed request.
+        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``. The body
+        is one line of ``text/plain`` as Pieces OS sends (``"injected failure: 503 Service
+        Unavailable (LocalPiecesOS.fail_next)"``) unless you pass ``body``: a dict or list is
+        sent as JSON, a str or bytes as is (as JSON when it parses as JSON, else as text).
+        The server state is not touched by a failed request.
 
         Example::
 
@@ -192,22 +205,17 @@ class LocalPiecesOS:
             raise ValueError(
                 f"retry_after must be whole seconds (int >= 0) or an HTTP date, not {retry_after!r}"
             )
-        payload: Optional[bytes]
         content_type = _JSON
         if body is None:
             phrase = reason_phrase(status)
-            payload = json.dumps(
-                {
-                    "error": f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)",
-                    "status": status,
-                }
-            ).encode()
+            payload = f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)".encode()
+            content_type = TEXT
         elif isinstance(body, (dict, list)):
             payload = json.dumps(body).encode()
         else:
             payload = body.encode() if isinstance(body, str) else bytes(cast(bytes, body))
             if not _is_json(payload):
-                content_type = "text/plain; charset=utf-8"
+                content_type = TEXT
         self._state.add_fault(
             Fault(
                 "fail",

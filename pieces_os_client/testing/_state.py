@@ -34,10 +34,19 @@ from pieces_os_client.models.models import Models
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._catalogue import LLM_USAGES
 
-__all__ = ["REQUEST_LOG_LIMIT", "Fault", "RecordedRequest", "State", "identifiers_message"]
+__all__ = [
+    "REQUEST_LOG_BYTES",
+    "REQUEST_LOG_LIMIT",
+    "Fault",
+    "RecordedRequest",
+    "State",
+    "identifiers_message",
+]
 
 #: How many requests ``LocalPiecesOS.requests`` keeps (the oldest are dropped first).
 REQUEST_LOG_LIMIT = 10_000
+#: How many bytes of requests (bodies, header names and values) it keeps at most.
+REQUEST_LOG_BYTES = 64 * 1024 * 1024
 
 _JSON = "application/json"
 
@@ -73,6 +82,10 @@ class RecordedRequest:
     def json(self) -> Any:
         """The body parsed as JSON (``None`` for an empty body)."""
         return json.loads(self.body) if self.body else None
+
+    def _size(self) -> int:
+        headers = sum(len(name) + len(value) for name, value in self.headers.items())
+        return len(self.method) + len(self.path) + headers + len(self.body)
 
 
 @dataclass
@@ -115,7 +128,8 @@ class State:
         self._seed = [model.model_copy(deep=True) for model in catalogue]
         self._models: Dict[str, Model] = {}
         self._faults: List[Fault] = []
-        self._log: Deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self._log: Deque[RecordedRequest] = deque()
+        self._log_bytes = 0
         self._watchers: List[Watcher] = []
         self.reset()
 
@@ -124,6 +138,7 @@ class State:
             self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
             self._faults.clear()
             self._log.clear()
+            self._log_bytes = 0
 
     # --- stream subscribers ------------------------------------------------------------------
     def watch(self, watcher: Watcher) -> Callable[[], None]:
@@ -158,6 +173,12 @@ class State:
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._log.append(request)
+            self._log_bytes += request._size()
+            # The oldest go first, keeping the newest one even when it alone is over.
+            while len(self._log) > 1 and (
+                len(self._log) > REQUEST_LOG_LIMIT or self._log_bytes > REQUEST_LOG_BYTES
+            ):
+                self._log_bytes -= self._log.popleft()._size()
 
     def requests(self) -> List[RecordedRequest]:
         with self._lock:
