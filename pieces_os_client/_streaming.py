@@ -160,9 +160,12 @@ def refused(
                 "is the host Pieces OS?"
             ),
         )
-    return ApiException.from_response(
-        http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
-    )
+    try:  # from_response raises (as in the published SDK); the caller raises it in turn
+        ApiException.from_response(
+            http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
+        )
+    except ApiException as error:
+        return error
 
 
 def dropped(url: str, reason: object) -> ApiConnectionError:
