@@ -102,7 +102,9 @@ def ssl_context(configuration: Configuration) -> Optional[ssl.SSLContext]:
     """The TLS settings of ``configuration`` for a ``wss://`` stream (None for ``ws://``)."""
     if not configuration.host.startswith("https"):
         return None
-    context = ssl.create_default_context(cafile=configuration.ssl_ca_cert)
+    context = ssl.create_default_context(
+        cafile=configuration.ssl_ca_cert, cadata=configuration.ca_cert_data
+    )
     if configuration.cert_file:
         context.load_cert_chain(configuration.cert_file, configuration.key_file)
     if configuration.assert_hostname is False or not configuration.verify_ssl:

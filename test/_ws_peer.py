@@ -19,6 +19,7 @@ import contextlib
 import copy
 import json
 import socket
+import ssl
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -47,7 +48,7 @@ def message(*ids: str, deleted: bool = False) -> str:
 class WsPeer:
     """The server; a context manager that starts it on 127.0.0.1 and shuts it down."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: Optional[ssl.SSLContext] = None) -> None:
         self.models: Dict[str, Dict[str, Any]] = {"m1": model_json("m1")}
         #: (status, body, headers) to answer upgrade requests with instead of upgrading.
         self.refuse: Optional[Tuple[int, bytes, Dict[str, str]]] = None
@@ -58,9 +59,15 @@ class WsPeer:
         #: How many ``GET /models`` were answered.
         self.snapshots = 0
         self._connections: List[ServerConnection] = []
+        self._tls = tls
         self._lock = threading.Lock()
         self._server = serve(
-            self._handle, "127.0.0.1", 0, process_request=self._process_request, compression=None
+            self._handle,
+            "127.0.0.1",
+            0,
+            process_request=self._process_request,
+            compression=None,
+            ssl=tls,
         )
         self._thread = threading.Thread(target=self._server.serve_forever, name="ws-peer")
 
@@ -70,7 +77,7 @@ class WsPeer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self._tls else 'http'}://127.0.0.1:{self.port}"
 
     def __enter__(self) -> WsPeer:
         self._thread.start()

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator, List, TypeVar
 
 import pytest
@@ -236,6 +238,38 @@ def test_bad_options_are_refused_before_anything_is_sent(peer: WsPeer) -> None:
         with pytest.raises(ValueError, match="CR, LF"):
             api.models_watch(_headers={"X-Bad": "a\r\nb"})
     assert peer.upgrades == []
+
+
+TLS = Path(__file__).resolve().parent / "tls"
+
+
+@pytest.fixture
+def tls_peer() -> Iterator[WsPeer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "server-cert.pem", TLS / "server-key.pem")
+    with WsPeer(tls=context) as running:
+        yield running
+
+
+def test_an_https_host_streams_over_wss_with_the_configured_tls(tls_peer: WsPeer) -> None:
+    trusted = config(tls_peer.url, ca_cert_data=(TLS / "server-cert.pem").read_text())
+    with ApiClient(trusted) as api_client, ModelsApi(api_client).models_stream_identifiers() as s:
+        assert s.url.startswith("wss://127.0.0.1:")
+        assert next(s).iterable[0].model.id == "m1"  # type: ignore[union-attr]
+
+    async def main() -> str:
+        async with (
+            AsyncApiClient(trusted) as api_client,
+            AsyncModelsApi(api_client).models_stream_identifiers() as stream,
+        ):
+            return (await stream.__anext__()).iterable[0].model.id  # type: ignore[union-attr]
+
+    assert run(main) == "m1"
+    with (
+        ApiClient(config(tls_peer.url)) as api_client,
+        pytest.raises(ApiConnectionError, match="TLS"),
+    ):
+        ModelsApi(api_client).models_stream_identifiers()
 
 
 # --- the watcher (sync) ---------------------------------------------------------------------------

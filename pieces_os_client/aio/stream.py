@@ -82,6 +82,9 @@ _Closable = TypeVar("_Closable")
 
 __all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "Opening"]
 
+#: Longest wait in ``close()`` for the connection's socket to be closed, in seconds.
+_CLOSE_WAIT = 1.0
+
 
 class Opening(Generic[_Closable]):
     """What the stream methods return: ``await`` it for the object, or ``async with`` it to
@@ -157,10 +160,17 @@ class AsyncModelsStream(Generic[T]):
         """Close the stream (a clean WebSocket close) and its connection. Safe to call more
         than once, and from another task than the one iterating, which then stops."""
         self._closing = True
+        sock = self._websocket.get_extra_info("socket")
         try:
             await self._websocket.close()
         finally:
             await self._session.close()
+        # A TLS connection finishes closing a few loop turns later; wait (briefly) so that
+        # nothing of the stream outlives close(), even when the loop ends right after.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLOSE_WAIT
+        while sock is not None and sock.fileno() != -1 and loop.time() < deadline:
+            await asyncio.sleep(0.005)
 
     async def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
         try:
