@@ -34,6 +34,7 @@ _EXCEPTIONS = (
     "UnprocessableEntityException",
     "ServiceException",
     "ApiResponseValidationError",
+    "ApiResponseTooLargeError",
 )
 _MODELS = (
     "ByteDescriptor",
@@ -79,6 +80,7 @@ __all__ = [
     "ApiException",
     "ApiKeyError",
     "ApiResponse",
+    "ApiResponseTooLargeError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
     "ApiTypeError",
@@ -146,6 +148,7 @@ if TYPE_CHECKING:
         ApiConnectionError,
         ApiException,
         ApiKeyError,
+        ApiResponseTooLargeError,
         ApiResponseValidationError,
         ApiTimeoutError,
         ApiTypeError,

@@ -271,6 +271,8 @@ JSON = {"Content-Type": "application/json"}
         ("POST", "/models/create", b"[1, 2]", JSON, 422, "JSON object"),
         ("POST", "/models/create", b'{"name": "x"}', JSON, 422, "not a valid SeededModel"),
         ("POST", "/models/create", VALID.replace(b"BALANCED", b"TURBO"), JSON, 422, "TURBO"),
+        # The SDK parses an answer without maxTokens.total; a server wants it in a request.
+        ("POST", "/models/create", VALID[:-1] + b',"maxTokens":{}}', JSON, 422, "maxTokens.total"),
         ("POST", "/models/create", VALID.replace(b'"1.0"', b"1.0"), JSON, 422, "version"),
         ("POST", f"/models/{LOCAL_LLM}/delete/cache", b'{"schema": 1}', JSON, 422, "schema"),
         ("POST", f"/models/{LOCAL_LLM}/delete/cache", b"{", JSON, 400, "JSON"),

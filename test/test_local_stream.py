@@ -23,7 +23,7 @@ from websockets.exceptions import (
 from websockets.sync.client import ClientConnection, connect
 
 from pieces_os_client import ModelsApi, SeededModel, ServiceException
-from pieces_os_client.testing import LocalPiecesOS, builtin_catalogue, builtin_id
+from pieces_os_client.testing import LocalPiecesOS, _stream, builtin_catalogue, builtin_id
 
 STREAM = "/models/stream/identifiers"
 LOCAL_LLM = builtin_id("llama-3-8b-instruct-q4f16_1-gpu")
@@ -342,3 +342,43 @@ print("websockets" in sys.modules and sys.modules["websockets"] is not None)
     assert first.startswith("500 text/plain; charset=utf-8 LocalPiecesOS needs the websockets")
     assert "'stream' extra" in first
     assert last == "False"
+
+
+def test_a_subscriber_that_stops_reading_is_cut_off_without_holding_up_others(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_stream, "MAX_QUEUED_MESSAGES", 2)
+    # Loaded models with long ids make each unload and reset message large (about 0.4 MB),
+    # so the socket buffers of a subscriber that never reads fill after a few.
+    many = [
+        {
+            **json.loads(builtin_catalogue()[8].to_json()),
+            "id": f"{n}-{'x' * 1000}",
+            "unique": str(n),
+        }
+        for n in range(400)
+    ]
+    with LocalPiecesOS(catalogue=many) as server, server.client(retries=0) as client:
+        api = ModelsApi(client)
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.settimeout(TIMEOUT)
+        with stalled, follow(server) as reader:
+            stalled.connect(("127.0.0.1", server.port))
+            stalled.sendall(
+                f"GET {STREAM} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            assert len(ids(recv(reader))) == len(many)
+            assert eventually(lambda: server.open_streams == 2)
+            rounds = 0
+            while server.open_streams == 2 and rounds < 40:
+                api.unload_models()
+                server.reset()
+                assert len(ids(recv(reader))) == len(many)  # the reader keeps up
+                assert len(ids(recv(reader))) == len(many)
+                rounds += 1
+            assert eventually(lambda: server.open_streams == 1)  # the stalled one is cut
+            api.unload_models()
+            assert len(ids(recv(reader))) == len(many)

@@ -13,6 +13,7 @@ import http
 import io
 import json
 import logging
+import os
 import socket
 import socketserver
 import threading
@@ -52,7 +53,12 @@ from pieces_os_client.testing._stream import (
 
 __all__ = ["HEALTH_PATH", "HTTPServer", "HTTPServer6", "reason_phrase"]
 
-logger = logging.getLogger("pieces_os_client.testing")
+#: LocalPiecesOS's own logger: request lines (DEBUG) and its own failures. Not a child of
+#: the SDK's ``pieces_os_client`` logger, so configuring one never pulls in the other.
+LOGGER_NAME = "LocalPiecesOS"
+logger = logging.getLogger(LOGGER_NAME)
+#: What the websockets library logs about the stream's connections.
+stream_logger = logging.getLogger(f"{LOGGER_NAME}.stream")
 
 _W = TypeVar("_W", bound=WireModel)
 
@@ -113,8 +119,9 @@ class HTTPServer(ThreadingHTTPServer):
     """One thread per connection, tracked so ``stop()`` can close them all."""
 
     daemon_threads = True
-    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire.
-    allow_reuse_address = True
+    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire. Not on
+    # Windows, where the same option lets two servers share a port.
+    allow_reuse_address = os.name != "nt"
 
     #: Pending connections the kernel keeps while every thread is busy accepting.
     request_queue_size = 128
@@ -154,7 +161,7 @@ class HTTPServer(ThreadingHTTPServer):
         except OSError:
             pass  # the client went away (or stop() closed the socket): nothing to answer
         except Exception:
-            logger.exception("LocalPiecesOS: unexpected error serving %s", client_address)
+            logger.exception("unexpected error serving %s", client_address)
         finally:
             self.shutdown_request(request)
             with self._connections_lock:
@@ -249,7 +256,7 @@ class _Handler(BaseHTTPRequestHandler):
         except _Rejected as rejected:
             answer = rejected.answer
         except Exception as error:  # a bug here must still produce an answer, not a hang
-            logger.exception("LocalPiecesOS: error handling %s %s", self.command, self.path)
+            logger.exception("error handling %s %s", self.command, self.path)
             answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
         self._send(answer)
 
@@ -263,7 +270,7 @@ class _Handler(BaseHTTPRequestHandler):
         # http.server has parsed the request already, so the handshake is checked on a
         # Request built from it, and the frames are read by a second protocol object that
         # starts OPEN (one that starts CONNECTING would parse the frames as a request).
-        handshake = library.ServerProtocol(logger=logger)
+        handshake = library.ServerProtocol(logger=stream_logger)
         request = library.Request(self.path, library.Headers(self.headers.items()))
         response = handshake.accept(request)
         if response.status_code != 101:
@@ -281,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"".join(handshake.data_to_send()))
         self.wfile.flush()
         protocol = library.ServerProtocol(
-            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=logger
+            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=stream_logger
         )
         # A WebSocket client sends nothing before it has our 101, so nothing it sent is
         # left unread in rfile: from here on, the subscriber reads the socket itself.
@@ -379,7 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(_error(code, message or reason_phrase(code)))
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("LocalPiecesOS %s " + format, self.address_string(), *args)
+        logger.debug("%s " + format, self.address_string(), *args)
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -492,13 +499,12 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
             for e in error.errors(include_url=False)
         ]
         raise _Rejected(_invalid_body(model_class, problems)) from None
-    # The SDK keeps enum values it does not know (a newer server may send them); a server
-    # knows all of its own, so an unknown one in a request is an error.
-    unknown = [
-        f"{where}: unknown value {value!r}" for where, value in _unknown_enum_values(parsed, "")
-    ]
-    if unknown:
-        raise _Rejected(_invalid_body(model_class, unknown))
+    # The SDK keeps enum values it does not know (a newer server may send them) and
+    # parses an answer without a field the published SDK read as optional; a server knows
+    # its own values and fields, so either in a request is an error.
+    lax = list(_lax_parts(parsed, ""))
+    if lax:
+        raise _Rejected(_invalid_body(model_class, lax))
     return parsed
 
 
@@ -506,16 +512,20 @@ def _invalid_body(model_class: Type[WireModel], problems: List[str]) -> _Answer:
     return _error(422, f"the body is not a valid {model_class.__name__}: {'; '.join(problems)}")
 
 
-def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:
+def _lax_parts(value: Any, where: str) -> Iterator[str]:
+    """What the SDK tolerates in an answer but a server refuses in a request: enum values
+    it does not know, and fields the wire facts require that are absent."""
     if isinstance(value, WireEnum):
         if not value.is_known:
-            yield where, value.value
+            yield f"{where}: unknown value {value.value!r}"
     elif isinstance(value, WireModel):
-        for name, field_info in type(value).model_fields.items():
+        fields = type(value).model_fields
+        for name in sorted(type(value)._required_on_wire - value.model_fields_set):
+            alias = fields[name].alias or name
+            yield f"{where}.{alias}: Field required" if where else f"{alias}: Field required"
+        for name, field_info in fields.items():
             alias = field_info.alias or name
-            yield from _unknown_enum_values(
-                getattr(value, name), f"{where}.{alias}" if where else alias
-            )
+            yield from _lax_parts(getattr(value, name), f"{where}.{alias}" if where else alias)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _unknown_enum_values(item, f"{where}[{index}]")
+            yield from _lax_parts(item, f"{where}[{index}]")

@@ -158,7 +158,9 @@ class LocalPiecesOS:
         return self._state.requests()
 
     def reset(self) -> None:
-        """Back to the seeded catalogue, with no pending faults and an empty request log."""
+        """Back to the seeded catalogue, with no pending faults and an empty request log.
+
+        Open streams stay open and get one message naming what the reset changed."""
         self._state.reset()
 
     # --- fault injection -----------------------------------------------------------------------
