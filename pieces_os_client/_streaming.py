@@ -72,6 +72,8 @@ class StreamRequest:
     #: Seconds to connect and complete the upgrade; the stream itself has no read timeout
     #: (quiet is normal), keepalive pings find a dead peer instead.
     open_timeout: Optional[float]
+    #: The largest message accepted: ``MAX_MESSAGE_SIZE``, or ``max_response_size`` if smaller.
+    max_message_size: int = 0
 
 
 def stream_request(
@@ -87,8 +89,12 @@ def stream_request(
     spec = prepared.timeout if prepared.timeout is not None else configuration.timeout
     timeout = make_timeout(spec)
     connect = _seconds(timeout.connect_timeout)
+    limit = getattr(configuration, "max_response_size", None)
     return StreamRequest(
-        url, prepared.headers, connect if connect is not None else _seconds(timeout.total)
+        url,
+        prepared.headers,
+        connect if connect is not None else _seconds(timeout.total),
+        min(MAX_MESSAGE_SIZE, limit) if limit else MAX_MESSAGE_SIZE,
     )
 
 

@@ -46,7 +46,6 @@ from pieces_os_client._streaming import (
     CONNECT,
     DISCONNECT,
     KEEPALIVE_INTERVAL,
-    MAX_MESSAGE_SIZE,
     RECEIVE,
     SNAPSHOT,
     TIMED_OUT,
@@ -246,7 +245,7 @@ def _open(
                 proxy=configuration.proxy,
                 ping_interval=KEEPALIVE_INTERVAL,
                 ping_timeout=KEEPALIVE_INTERVAL,
-                max_size=MAX_MESSAGE_SIZE,
+                max_size=request.max_message_size,
             ).__enter__()  # connects (websockets >= 17 opens on entering; older at once)
         except InvalidStatus as error:
             answer = error.response

@@ -168,6 +168,15 @@ def test_the_raw_text_kept_in_an_error_is_bounded(peer: WsPeer) -> None:
     assert body is not None and len(body) < 10_000 and body.endswith("more characters)")
 
 
+def test_a_message_over_the_size_limit_ends_the_stream(peer: WsPeer) -> None:
+    peer.greeting = json.dumps({"iterable": [{"model": {"id": "x" * 5000}}]})
+    with ApiClient(config(peer.url, max_response_size=1000)) as api_client:
+        stream = ModelsApi(api_client).models_stream_identifiers()
+        with pytest.raises(ApiConnectionError, match="too big"):
+            next(stream)
+        assert stream.closed
+
+
 def test_a_drop_mid_stream_raises_connection_error(peer: WsPeer) -> None:
     with ApiClient(config(peer.url)) as api_client:
         stream = ModelsApi(api_client).models_stream_identifiers()

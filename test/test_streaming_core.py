@@ -28,6 +28,7 @@ from pieces_os_client import (
 from pieces_os_client._streaming import (
     CONNECT,
     DISCONNECT,
+    MAX_MESSAGE_SIZE,
     RECEIVE,
     SLEEP,
     SNAPSHOT,
@@ -258,6 +259,9 @@ def test_stream_request_url_headers_and_timeout(host: str, url: str) -> None:
     assert request.open_timeout == 3.0
     total = stream_request(config, headers, STREAM, {"_request_timeout": 7})
     assert total.open_timeout == 7.0
+    assert request.max_message_size == MAX_MESSAGE_SIZE
+    config.max_response_size = 1000
+    assert stream_request(config, headers, STREAM, {}).max_message_size == 1000
 
 
 def test_parse_message_keeps_the_raw_text_of_a_bad_one() -> None:

@@ -51,7 +51,6 @@ from pieces_os_client._streaming import (
     CONNECT,
     DISCONNECT,
     KEEPALIVE_INTERVAL,
-    MAX_MESSAGE_SIZE,
     RAW_TEXT_LIMIT,
     RECEIVE,
     SNAPSHOT,
@@ -308,7 +307,7 @@ async def _open(
                 URL(request.url, encoded=True),
                 headers=request.headers,
                 heartbeat=KEEPALIVE_INTERVAL,
-                max_msg_size=MAX_MESSAGE_SIZE,
+                max_msg_size=request.max_message_size,
                 **extra,
             )
         except (aiohttp.WSServerHandshakeError, _Redirected) as error:
