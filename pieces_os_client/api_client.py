@@ -32,7 +32,6 @@ from pieces_os_client._endpoint import (
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import ApiTypeError, ApiValueError
-from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
 
@@ -155,9 +154,10 @@ class ApiClient(ClientBase):
         """Turn models, enums, datetimes and containers into JSON-ready Python values."""
         if obj is None or isinstance(obj, (str, int, float, bool)):
             return obj.value if isinstance(obj, Enum) else obj
-        if isinstance(obj, WireModel):
+        wire_dict = getattr(obj, "_wire_dict", None)
+        if wire_dict is not None:  # a WireModel (not imported here: models load on first use)
             # What to_json() writes, as Python values: one pydantic-core pass, no JSON round trip.
-            return obj._wire_dict("json")
+            return wire_dict("json")
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, (list, tuple)):

@@ -21,25 +21,21 @@ from typing import Optional
 import urllib3
 from typing_extensions import Unpack
 
+from pieces_os_client import models
 from pieces_os_client._endpoint import Endpoint, RequestOptions
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.api_response import ApiResponse
-from pieces_os_client.models.model import Model
-from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
-from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
-from pieces_os_client.models.models import Models
-from pieces_os_client.models.seeded_model import SeededModel
 
 __all__ = ["ModelsApi"]
 
-SNAPSHOT: Endpoint[Models] = Endpoint("models_snapshot", "GET", "/models", returns=Models)
-CREATE: Endpoint[Model] = Endpoint(
+SNAPSHOT: Endpoint[models.Models] = Endpoint("models_snapshot", "GET", "/models", returns="Models")
+CREATE: Endpoint[models.Model] = Endpoint(
     "models_create_new_model",
     "POST",
     "/models/create",
-    returns=Model,
+    returns="Model",
     body_param="seeded_model",
-    body_type=SeededModel,
+    body_type="SeededModel",
 )
 DELETE: Endpoint[None] = Endpoint(
     "models_delete_specific_model",
@@ -48,14 +44,14 @@ DELETE: Endpoint[None] = Endpoint(
     path_param="model",
     success_status=204,
 )
-DELETE_CACHE: Endpoint[ModelDeleteCacheOutput] = Endpoint(
+DELETE_CACHE: Endpoint[models.ModelDeleteCacheOutput] = Endpoint(
     "models_delete_specific_model_cache",
     "POST",
     "/models/{model}/delete/cache",
-    returns=ModelDeleteCacheOutput,
+    returns="ModelDeleteCacheOutput",
     path_param="model",
     body_param="model_delete_cache_input",
-    body_type=ModelDeleteCacheInput,
+    body_type="ModelDeleteCacheInput",
 )
 UNLOAD: Endpoint[None] = Endpoint("unload_models", "POST", "/models/unload", success_status=204)
 
@@ -80,13 +76,13 @@ class ModelsApi:
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
 
     # GET /models ----------------------------------------------------------------------------
-    def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
+    def models_snapshot(self, **options: Unpack[RequestOptions]) -> models.Models:
         """Every model Pieces OS knows (``GET /models``)."""
         return self.api_client._invoke(SNAPSHOT, None, None, options).data
 
     def models_snapshot_with_http_info(
         self, **options: Unpack[RequestOptions]
-    ) -> ApiResponse[Models]:
+    ) -> ApiResponse[models.Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
         return self.api_client._invoke(SNAPSHOT, None, None, options)
 
@@ -98,20 +94,20 @@ class ModelsApi:
 
     # POST /models/create --------------------------------------------------------------------
     def models_create_new_model(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
-    ) -> Model:
+        self, seeded_model: Optional[models.SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> models.Model:
         """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
         and returns the existing model instead of creating a duplicate."""
         return self.api_client._invoke(CREATE, None, seeded_model, options).data
 
     def models_create_new_model_with_http_info(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
-    ) -> ApiResponse[Model]:
+        self, seeded_model: Optional[models.SeededModel] = None, **options: Unpack[RequestOptions]
+    ) -> ApiResponse[models.Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
         return self.api_client._invoke(CREATE, None, seeded_model, options)
 
     def models_create_new_model_without_preload_content(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self, seeded_model: Optional[models.SeededModel] = None, **options: Unpack[RequestOptions]
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_create_new_model`, returning the unread urllib3 response."""
         return self.api_client._invoke_raw(CREATE, None, seeded_model, options)
@@ -137,25 +133,25 @@ class ModelsApi:
     def models_delete_specific_model_cache(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         **options: Unpack[RequestOptions],
-    ) -> ModelDeleteCacheOutput:
+    ) -> models.ModelDeleteCacheOutput:
         """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
         return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options).data
 
     def models_delete_specific_model_cache_with_http_info(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         **options: Unpack[RequestOptions],
-    ) -> ApiResponse[ModelDeleteCacheOutput]:
+    ) -> ApiResponse[models.ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
         return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options)
 
     def models_delete_specific_model_cache_without_preload_content(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         **options: Unpack[RequestOptions],
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_delete_specific_model_cache`, returning the unread urllib3 response."""

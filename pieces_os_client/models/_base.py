@@ -210,12 +210,17 @@ class _KeepExplicitNull:
         schema = handler(source)
         inner = schema["schema"] if schema["type"] == "nullable" else schema
         keep = core_schema.chain_schema(
-            [core_schema.none_schema(), core_schema.no_info_plain_validator_function(_explicit_null)]
+            [
+                core_schema.none_schema(),
+                core_schema.no_info_plain_validator_function(_explicit_null),
+            ]
         )
         # ``Any`` would take the null itself, so the null check goes first there.
         choices = [keep, inner] if inner["type"] == "any" else [inner, keep]
         return core_schema.union_schema(
-            choices, mode="left_to_right", serialization=core_schema.any_schema().get("serialization")
+            choices,
+            mode="left_to_right",
+            serialization=core_schema.any_schema().get("serialization"),
         )
 
 
