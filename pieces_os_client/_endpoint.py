@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
+_ModelT = TypeVar("_ModelT")
 
 logger = logging.getLogger("pieces_os_client")
 
@@ -111,12 +112,13 @@ class Endpoint(Generic[T]):
         return {str(self.success_status): returns, "500": "str"}
 
 
-def _model_class(model: Union[Type[Any], str, None]) -> Any:
+def _model_class(model: Union[Type[_ModelT], str, None]) -> Optional[Type[_ModelT]]:
     if not isinstance(model, str):
         return model
     from pieces_os_client import models
 
-    return getattr(models, model)
+    found: Type[_ModelT] = getattr(models, model)
+    return found
 
 
 @dataclass

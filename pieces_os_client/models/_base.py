@@ -278,7 +278,7 @@ class WireModel(BaseModel):
     )
 
     # Unknown fields: any JSON value, a null kept as sent.
-    __pydantic_extra__: Dict[str, Annotated[Any, _KeepExplicitNull]]  # type: ignore[assignment]
+    __pydantic_extra__: Dict[str, Annotated[Any, _KeepExplicitNull]]
 
     #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
     _x_nullable: ClassVar[FrozenSet[str]] = frozenset()
