@@ -1,28 +1,34 @@
-"""The SDK next to its floor (urllib3 + json), both measured in the same run.
+"""The SDK next to its floor (urllib3, json, a bare pydantic model), measured in the same run.
 
 Usage::
 
-    python benchmarks/run.py            # full run, about a minute
-    python benchmarks/run.py --quick    # CI smoke, a few seconds
+    python benchmarks/run.py            # full run, a few minutes
+    python benchmarks/run.py --quick    # CI smoke, 1000-model snapshots only, fewer rounds
     python benchmarks/run.py --check    # exit 1 when a figure misses its target
 
 Each figure is the median of several rounds. Every round measures the floor and then the
 SDK, one right after the other, so both see the same machine state (CPU clock, caches,
-other load). Timed sections run with the garbage collector paused and free their results
-after the clock stops, like ``timeit``. Only the standard library and the SDK are used.
+other load); the ratio is the median of the per-round ratios. Timed sections run with the
+garbage collector paused and free their results after the clock stops, like ``timeit``.
+Only the standard library, pydantic and the SDK are used.
 
-What is compared:
+What is compared (targets in the table it prints):
 
-- import: a cold ``python -c`` importing the SDK vs importing pydantic, urllib3 and
-  dateutil (the SDK's dependencies): wall time and the child's peak RSS (``wait4``). Both
-  children get bytecode caches (a throwaway ``PYTHONPYCACHEPREFIX``), as after ``pip install``.
-- parse / serialize: ``Models.from_json`` and ``to_json()`` of a 1000-model snapshot vs
-  ``json.loads`` / ``json.dumps`` of the same data.
+- import: a cold ``python -c`` importing ``ModelsApi, ApiClient, Configuration`` vs importing
+  pydantic, urllib3 and dateutil (the SDK's dependencies): wall and CPU time, peak RSS
+  (``wait4``). Both children get bytecode caches (a throwaway ``PYTHONPYCACHEPREFIX``).
+- parse / serialize: ``Models.from_json`` and ``to_json()`` vs ``json.loads`` / ``json.dumps``
+  of the same data, for three snapshots (``snapshots.py``: today's catalogue, a realistic one
+  with every field, unknown fields and explicit nulls, and one from a newer Pieces OS with a
+  third of its enum values unknown), at 1,000 and 10,000 models. The pydantic floor, a bare
+  model of the same shape (``bare_models.py``), is parsed in the same rounds.
 - body: a ``SeededModel`` turned into request bytes vs ``json.dumps`` of its dict.
 - call CPU: the CPU time this process spends per call (``time.process_time``) against a
   ``LocalPiecesOS`` running in another process, vs the same request sent with a bare
   ``urllib3.PoolManager`` and read with ``json.loads``. The server's work is not counted.
-- memory: bytes still allocated per parsed model (``tracemalloc``).
+- memory: bytes still allocated per parsed model (``tracemalloc``), SDK and bare pydantic.
+
+The table is made of ``SECTIONS``: other modules add theirs to that list.
 """
 
 from __future__ import annotations
@@ -329,14 +335,25 @@ def _snapshot_rows(kind: str, text: str, size: int, rounds: int) -> List[Row]:
         )
     )
     if size == SNAPSHOT_SIZE:
+        floor_bytes = [_retained_per_model(lambda: json.loads(text), size)]
         rows.append(
             Row(
                 f"memory: retained per parsed model ({kind})",
                 "json.loads dicts",
-                [_retained_per_model(lambda: json.loads(text), size)],
+                floor_bytes,
                 [_retained_per_model(lambda: Models.from_json(text), size)],
                 "B",
                 MEMORY_TARGET,
+            )
+        )
+        rows.append(
+            Row(
+                f"memory: retained per bare pydantic model ({kind})",
+                "json.loads dicts",
+                floor_bytes,
+                [_retained_per_model(lambda: bare_models.Models.model_validate_json(text), size)],
+                "B",
+                None,
             )
         )
     return rows
