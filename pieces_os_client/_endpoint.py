@@ -30,7 +30,6 @@ from urllib.parse import quote
 from pydantic_core import ValidationError
 from typing_extensions import TypedDict
 
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
@@ -39,6 +38,7 @@ from pieces_os_client.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from pieces_os_client.api_response import ApiResponse
     from pieces_os_client.configuration import Configuration, TimeoutSpec
     from pieces_os_client.models._base import WireModel
 
@@ -298,10 +298,18 @@ def interpret(
                     expected=returns.__name__,
                     problem=_first_problem(error),
                 ) from error
-        return ApiResponse._received(status, headers, data, body)
+        return _response_class()._received(status, headers, data, body)
     ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )
+
+
+def _response_class() -> Type[ApiResponse[Any]]:
+    """``ApiResponse``, imported at the first answer: it is a pydantic model, and importing
+    the client loads none of pydantic's model machinery."""
+    from pieces_os_client.api_response import ApiResponse
+
+    return ApiResponse
 
 
 def _first_problem(error: ValidationError) -> str:

@@ -12,6 +12,7 @@ import json
 import re
 from enum import Enum
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
@@ -40,14 +41,17 @@ from pieces_os_client._client_base import (
 from pieces_os_client._endpoint import (
     Endpoint,
     PreparedRequest,
+    _response_class,
     apply_auth_setting,
     check_header,
     encode_path_segment,
     interpret,
     prepare,
 )
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
+
+if TYPE_CHECKING:
+    from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
@@ -185,10 +189,10 @@ class ApiClient(ClientBase):
         if 200 <= status <= 299 and type_name and not _is_model_name(type_name):
             body = response_data.data
             if type_name == "bytearray":
-                return ApiResponse._received(status, headers, body, body)
+                return _response_class()._received(status, headers, body, body)
             text = body.decode("utf-8", errors="replace")
             data = self.deserialize(text, type_name, response_data.getheader("Content-Type"))
-            return ApiResponse._received(status, headers, data, body)
+            return _response_class()._received(status, headers, data, body)
         returns = _model_class(type_name) if type_name and _is_model_name(type_name) else None
         endpoint: Endpoint[Any] = Endpoint("call_api", "", "", returns=returns)
         return interpret(endpoint, status, response_data.reason, headers, response_data.data)

@@ -31,11 +31,12 @@ from typing import Any, Dict, Mapping, Optional
 
 import urllib3
 
-# Models are named through the lazily loaded package: importing this module loads none.
+# Models (and ApiResponse, a pydantic model too) are named through the lazily loaded packages,
+# so importing this module loads none of them; typing.get_type_hints still resolves them.
+import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._endpoint import Endpoint
 from pieces_os_client.api_client import ApiClient
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import TimeoutSpec
 
 __all__ = ["ModelsApi"]
@@ -108,7 +109,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[models.Models]:
+    ) -> pieces_os_client.ApiResponse[models.Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
         return self.api_client._invoke(SNAPSHOT, None, None, locals())
 
@@ -148,7 +149,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[models.Model]:
+    ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
         return self.api_client._invoke(CREATE, None, seeded_model, locals())
 
@@ -188,7 +189,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[None]:
+    ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
         return self.api_client._invoke(DELETE, model, None, locals())
 
@@ -230,7 +231,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[models.ModelDeleteCacheOutput]:
+    ) -> pieces_os_client.ApiResponse[models.ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
         return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, locals())
 
@@ -269,7 +270,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[None]:
+    ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
         return self.api_client._invoke(UNLOAD, None, None, locals())
 
