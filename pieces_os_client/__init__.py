@@ -33,6 +33,7 @@ _EXCEPTIONS = (
     "UnprocessableEntityException",
     "ServiceException",
     "ApiResponseValidationError",
+    "ApiResponseTooLargeError",
 )
 _MODELS = (
     "ByteDescriptor",
@@ -75,6 +76,7 @@ __all__ = [
     "ApiException",
     "ApiKeyError",
     "ApiResponse",
+    "ApiResponseTooLargeError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
     "ApiTypeError",
@@ -139,6 +141,7 @@ if TYPE_CHECKING:
         ApiConnectionError,
         ApiException,
         ApiKeyError,
+        ApiResponseTooLargeError,
         ApiResponseValidationError,
         ApiTimeoutError,
         ApiTypeError,

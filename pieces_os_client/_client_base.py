@@ -9,9 +9,9 @@ import time
 from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
 
 from pieces_os_client._endpoint import check_header
+from pieces_os_client._host import parse_host, redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
-from pieces_os_client.exceptions import ApiValueError
 
 #: The ``User-Agent`` sent unless you set another.
 DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
@@ -91,7 +91,7 @@ def _timing(debug_logger: Optional[logging.Logger]) -> Optional[float]:
 def _log_answer(
     debug_logger: Optional[logging.Logger], method: str, url: str, status: int, started: float
 ) -> None:
-    _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, status, _ms(started))
+    _log(debug_logger, "%s %s -> %s in %.1f ms", method, redact_url(url), status, _ms(started))
 
 
 def _log_failure(
@@ -101,7 +101,9 @@ def _log_failure(
     error: BaseException,
     started: float,
 ) -> None:
-    _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+    _log(
+        debug_logger, "%s %s failed after %.1f ms: %s", method, redact_url(url), _ms(started), error
+    )
 
 
 def _ms(started: float) -> float:
@@ -116,7 +118,5 @@ def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> No
 
 
 def _check_host(host: str) -> None:
-    if not isinstance(host, str) or not host.startswith(("http://", "https://")):
-        raise ApiValueError(
-            f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
-        )
+    # Checked again on every call (cached), since configuration.host may change later.
+    parse_host(host)

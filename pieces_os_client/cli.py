@@ -343,6 +343,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         return EXIT_USAGE, _one_line(str(error))
     if isinstance(error, _CommandError):
         return EXIT_API_ERROR, _one_line(str(error))
+    from pieces_os_client._host import redact_url
     from pieces_os_client.exceptions import (
         ApiConnectionError,
         ApiException,
@@ -352,7 +353,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         ApiValueError,
     )
 
-    host = getattr(args, "resolved_host", None) or args.host or "Pieces OS"
+    host = redact_url(getattr(args, "resolved_host", None) or args.host or "Pieces OS")
     if isinstance(error, ApiTimeoutError):
         return EXIT_API_ERROR, (
             f"timed out waiting for {host}: raise --timeout or check that Pieces OS is healthy"
