@@ -72,16 +72,18 @@ class WireEnum(str, Enum, metaclass=_WireEnumType):
     def _missing_(cls, value: object) -> Any:
         if not isinstance(value, str):
             return None
-        member = str.__new__(cls, value)
-        member._name_ = value
-        member._value_ = value
         unknown: Optional[Dict[str, Any]] = cls.__dict__.get("_wire_unknown")
         if unknown is None:
             unknown = {}
             # Set once the class exists: in the class body it would become a member.
             type.__setattr__(cls, "_wire_unknown", unknown)
-        if len(unknown) < _UNKNOWN_CACHE_SIZE:
-            unknown.setdefault(value, member)
+        member = unknown.get(value)
+        if member is None:
+            member = str.__new__(cls, value)
+            member._name_ = value
+            member._value_ = value
+            if len(unknown) < _UNKNOWN_CACHE_SIZE:
+                member = unknown.setdefault(value, member)
         return member
 
     @property
