@@ -88,7 +88,7 @@ class Settings:
     sizes: Tuple[int, ...]
 
 
-QUICK = Settings(import_rounds=5, rounds=5, body_loops=300, calls=20, sizes=(SNAPSHOT_SIZE,))
+QUICK = Settings(import_rounds=3, rounds=3, body_loops=200, calls=10, sizes=(SNAPSHOT_SIZE,))
 FULL = Settings(
     import_rounds=21,
     rounds=25,
@@ -165,15 +165,24 @@ def _pair(
     clock: Callable[[], float] = time.perf_counter,
 ) -> Tuple[List[float], List[float]]:
     """Seconds per call of the floor and of the SDK, one sample of each per round."""
-    floor_times: List[float] = []
-    sdk_times: List[float] = []
-    for _ in range(2):  # warm-up: lazily built schemas, allocator arenas, CPU clock
-        _timed(floor, clock, loops)
-        _timed(sdk, clock, loops)
-    for _ in range(rounds):
-        floor_times.append(_timed(floor, clock, loops))
-        sdk_times.append(_timed(sdk, clock, loops))
+    floor_times, sdk_times = _rounds([floor, sdk], rounds, loops, clock)
     return floor_times, sdk_times
+
+
+def _rounds(
+    funcs: List[Callable[[], Any]],
+    rounds: int,
+    loops: int = 1,
+    clock: Callable[[], float] = time.perf_counter,
+) -> List[List[float]]:
+    """Seconds per call of each of ``funcs``, one sample of each per round, in order."""
+    samples: List[List[float]] = [[] for _ in funcs]
+    for round_number in range(rounds + 2):  # the first two warm up (lazy schemas, caches, clock)
+        for func, times in zip(funcs, samples):
+            elapsed = _timed(func, clock, loops)
+            if round_number >= 2:
+                times.append(elapsed)
+    return samples
 
 
 # --- import ---------------------------------------------------------------------------------
@@ -257,22 +266,6 @@ PARSE_TARGETS = {"today": 2.0, "realistic": 2.0, "newer": 2.3}
 SERIALIZE_TARGETS = {"today": 1.0, "realistic": 1.1, "newer": 1.1}
 MEMORY_TARGET = 2.0
 BODY_TARGET = 2.0
-
-
-def _rounds(
-    funcs: List[Callable[[], Any]],
-    rounds: int,
-    loops: int = 1,
-    clock: Callable[[], float] = time.perf_counter,
-) -> List[List[float]]:
-    """Seconds per call of each of ``funcs``, one sample of each per round, in order."""
-    samples: List[List[float]] = [[] for _ in funcs]
-    for round_number in range(rounds + 2):  # the first two warm up (lazy schemas, caches, clock)
-        for func, times in zip(funcs, samples):
-            elapsed = _timed(func, clock, loops)
-            if round_number >= 2:
-                times.append(elapsed)
-    return samples
 
 
 def bench_payloads(settings: Settings) -> List[Row]:
