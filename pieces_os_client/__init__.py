@@ -12,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from pieces_os_client._version import __version__
@@ -127,7 +126,8 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'pieces_os_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
+    # __import__ rather than importlib.import_module: -X importtime then reports it.
+    value = getattr(__import__(module_name, fromlist=[name]), name)
     globals()[name] = value
     return value
 

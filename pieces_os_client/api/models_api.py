@@ -38,30 +38,27 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 import urllib3
 
+# Models (and ApiResponse, a pydantic model too) are named through the lazily loaded packages,
+# so importing this module loads none of them; typing.get_type_hints still resolves them.
+import pieces_os_client
+from pieces_os_client import models
 from pieces_os_client._endpoint import Endpoint
 from pieces_os_client.api_client import ApiClient
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import TimeoutSpec
-from pieces_os_client.models.model import Model
-from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
-from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
-from pieces_os_client.models.models import Models
-from pieces_os_client.models.seeded_model import SeededModel
-from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
 
 if TYPE_CHECKING:
     from pieces_os_client.stream import ModelsStream, ModelsWatcher
 
 __all__ = ["ModelsApi"]
 
-SNAPSHOT: Endpoint[Models] = Endpoint("models_snapshot", "GET", "/models", returns=Models)
-CREATE: Endpoint[Model] = Endpoint(
+SNAPSHOT: Endpoint[models.Models] = Endpoint("models_snapshot", "GET", "/models", returns="Models")
+CREATE: Endpoint[models.Model] = Endpoint(
     "models_create_new_model",
     "POST",
     "/models/create",
-    returns=Model,
+    returns="Model",
     body_param="seeded_model",
-    body_type=SeededModel,
+    body_type="SeededModel",
 )
 DELETE: Endpoint[None] = Endpoint(
     "models_delete_specific_model",
@@ -70,25 +67,25 @@ DELETE: Endpoint[None] = Endpoint(
     path_param="model",
     success_status=204,
 )
-DELETE_CACHE: Endpoint[ModelDeleteCacheOutput] = Endpoint(
+DELETE_CACHE: Endpoint[models.ModelDeleteCacheOutput] = Endpoint(
     "models_delete_specific_model_cache",
     "POST",
     "/models/{model}/delete/cache",
-    returns=ModelDeleteCacheOutput,
+    returns="ModelDeleteCacheOutput",
     path_param="model",
     body_param="model_delete_cache_input",
-    body_type=ModelDeleteCacheInput,
+    body_type="ModelDeleteCacheInput",
 )
 UNLOAD: Endpoint[None] = Endpoint("unload_models", "POST", "/models/unload", success_status=204)
 
 #: Every HTTP endpoint of this API, in the order of the docs.
 ENDPOINTS = (SNAPSHOT, CREATE, DELETE, DELETE_CACHE, UNLOAD)
 #: The WebSocket: each message is a ``StreamedIdentifiers`` (see :mod:`pieces_os_client.stream`).
-STREAM: Endpoint[StreamedIdentifiers] = Endpoint(
+STREAM: Endpoint[models.StreamedIdentifiers] = Endpoint(
     "models_stream_identifiers",
     "GET",
     "/models/stream/identifiers",
-    returns=StreamedIdentifiers,
+    returns="StreamedIdentifiers",
     success_status=101,
 )
 
@@ -118,7 +115,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> Models:
+    ) -> models.Models:
         """Every model Pieces OS knows (``GET /models``)."""
         return self.api_client._invoke(SNAPSHOT, None, None, locals()).data
 
@@ -130,7 +127,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[Models]:
+    ) -> pieces_os_client.ApiResponse[models.Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
         return self.api_client._invoke(SNAPSHOT, None, None, locals())
 
@@ -149,34 +146,34 @@ class ModelsApi:
     # POST /models/create --------------------------------------------------------------------
     def models_create_new_model(
         self,
-        seeded_model: Optional[SeededModel] = None,
+        seeded_model: Optional[models.SeededModel] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> Model:
+    ) -> models.Model:
         """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
         and returns the existing model instead of creating a duplicate."""
         return self.api_client._invoke(CREATE, None, seeded_model, locals()).data
 
     def models_create_new_model_with_http_info(
         self,
-        seeded_model: Optional[SeededModel] = None,
+        seeded_model: Optional[models.SeededModel] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[Model]:
+    ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
         return self.api_client._invoke(CREATE, None, seeded_model, locals())
 
     def models_create_new_model_without_preload_content(
         self,
-        seeded_model: Optional[SeededModel] = None,
+        seeded_model: Optional[models.SeededModel] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
@@ -210,7 +207,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[None]:
+    ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
         return self.api_client._invoke(DELETE, model, None, locals())
 
@@ -231,35 +228,35 @@ class ModelsApi:
     def models_delete_specific_model_cache(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ModelDeleteCacheOutput:
+    ) -> models.ModelDeleteCacheOutput:
         """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
         return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, locals()).data
 
     def models_delete_specific_model_cache_with_http_info(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[ModelDeleteCacheOutput]:
+    ) -> pieces_os_client.ApiResponse[models.ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
         return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, locals())
 
     def models_delete_specific_model_cache_without_preload_content(
         self,
         model: str,
-        model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
+        model_delete_cache_input: Optional[models.ModelDeleteCacheInput] = None,
         *,
         _request_timeout: Optional[TimeoutSpec] = None,
         _request_auth: Optional[Dict[str, Any]] = None,
@@ -291,7 +288,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[None]:
+    ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
         return self.api_client._invoke(UNLOAD, None, None, locals())
 
@@ -316,7 +313,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ModelsStream[StreamedIdentifiers]:
+    ) -> ModelsStream[models.StreamedIdentifiers]:
         """Open the models stream: an iterator of ``StreamedIdentifiers`` and a context manager.
 
         The first message lists every model id, each later one the models that changed. Needs
@@ -336,7 +333,7 @@ class ModelsApi:
         _content_type: Optional[str] = None,
         _headers: Optional[Mapping[str, str]] = None,
         _host_index: int = 0,
-    ) -> ApiResponse[ModelsStream[StreamedIdentifiers]]:
+    ) -> pieces_os_client.ApiResponse[ModelsStream[models.StreamedIdentifiers]]:
         """:meth:`models_stream_identifiers` in an ``ApiResponse``: ``status_code`` 101, the
         upgrade answer's ``headers``, the open stream as ``data``."""
         from pieces_os_client.stream import open_stream
