@@ -7,6 +7,7 @@
     pieces-os-models models delete ID
     pieces-os-models models delete-cache ID
     pieces-os-models models unload
+    pieces-os-models models watch [--json]                 # until Ctrl-C
     pieces-os-models serve [--host 127.0.0.1] [--port 1000]
 
 Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
@@ -163,6 +164,8 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     unload = actions.add_parser("unload", parents=after, help="unload every model from memory")
     unload.set_defaults(handler=_unload)
 
+    _add_watch(actions, after)
+
     serve = commands.add_parser(
         "serve", help="run a local stand-in for Pieces OS (for tests and demos)"
     )
@@ -286,6 +289,80 @@ def _unload(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _with_api(args, run)
+
+
+def _add_watch(actions: Any, parents: List[argparse.ArgumentParser]) -> None:
+    watch = actions.add_parser(
+        "watch",
+        parents=parents,
+        help="print each change to the models as it happens (until Ctrl-C)",
+        description=(
+            "Follow GET /models/stream/identifiers: one line per change (added, updated, "
+            "removed models), reconnecting after a dropped connection up to --retries times. "
+            "Exit status 0 on Ctrl-C, 1 when the connection is lost for good. "
+            "Needs the stream extra (websockets)."
+        ),
+    )
+    watch.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per change: {"initial", "added", "updated", "removed", "models"}',
+    )
+    watch.set_defaults(handler=_watch)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    def run(api: ModelsApi) -> int:
+        names: dict[str, str] = {}
+        try:
+            with api.models_watch() as watcher:
+                for change in watcher:
+                    if args.json:
+                        _out(_change_json(change))
+                    else:
+                        _out(_change_line(change, names))
+                    sys.stdout.flush()
+                    names = {model.id: model.name for model in change.models}
+        except KeyboardInterrupt:
+            return EXIT_OK  # Ctrl-C is how a watch ends
+        return EXIT_OK
+
+    return _with_api(args, run)
+
+
+def _change_json(change: Any) -> str:
+    return json.dumps(
+        {
+            "initial": change.initial,
+            "added": list(change.added),
+            "updated": list(change.updated),
+            "removed": list(change.removed),
+            "models": len(change.models),
+        }
+    )
+
+
+def _change_line(change: Any, names: dict[str, str]) -> str:
+    """``12:00:01 added Phi-3 (id); updated Llama 3 (id); 16 models``."""
+    import time
+
+    if change.initial:
+        return f"{time.strftime('%H:%M:%S')} watching {len(change.models)} models"
+
+    def named(ids: Sequence[str], known: dict[str, str]) -> str:
+        return ", ".join(f"{known[i]} ({i})" if i in known else i for i in ids)
+
+    now = {model.id: model.name for model in change.models}
+    parts = [
+        f"{label} {named(ids, known)}"
+        for label, ids, known in (
+            ("added", change.added, now),
+            ("updated", change.updated, now),
+            ("removed", change.removed, names),
+        )
+        if ids
+    ]
+    return f"{time.strftime('%H:%M:%S')} {'; '.join(parts)}; {len(change.models)} models"
 
 
 def _serve(args: argparse.Namespace) -> int:
