@@ -18,7 +18,7 @@ import typing
 from enum import Enum, EnumMeta
 from typing import Any, ClassVar, Dict, FrozenSet, List, Optional, Type, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_core import SchemaSerializer, core_schema
 from typing_extensions import Annotated, Literal
 
@@ -279,8 +279,9 @@ class WireModel(BaseModel):
         defer_build=True,
     )
 
-    # Unknown fields: any JSON value, a null kept as sent.
-    __pydantic_extra__: Dict[str, Annotated[Any, _KeepExplicitNull]]
+    # Unknown fields: any JSON value, a null kept as sent. ``Field(init=False)`` does nothing at
+    # run time; it keeps type checkers (pyright, Pylance) from asking for it in every __init__.
+    __pydantic_extra__: Dict[str, Annotated[Any, _KeepExplicitNull]] = Field(init=False)
 
     #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
     _x_nullable: ClassVar[FrozenSet[str]] = frozenset()
