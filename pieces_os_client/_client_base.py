@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
 from pieces_os_client._endpoint import check_header
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
-from pieces_os_client.exceptions import ApiValueError
+from pieces_os_client.exceptions import ApiTypeError, ApiValueError
 
 #: The ``User-Agent`` sent unless you set another.
 DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
@@ -66,6 +66,10 @@ class ClientBase:
         with cls._default_lock:
             cls._default = default
 
+    def __repr__(self) -> str:
+        """``ApiClient(host='http://localhost:1000')``: which Pieces OS this client talks to."""
+        return f"{type(self).__name__}(host={_shown_host(self.configuration.host)!r})"
+
     @property
     def user_agent(self) -> str:
         """The ``User-Agent`` header value."""
@@ -119,4 +123,38 @@ def _check_host(host: str) -> None:
     if not isinstance(host, str) or not host.startswith(("http://", "https://")):
         raise ApiValueError(
             f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
+        )
+
+
+def _shown_host(host: str) -> str:
+    """``host`` without any ``user:password@`` part, for reprs."""
+    scheme, sep, rest = host.partition("://")
+    authority, slash, path = rest.partition("/")
+    if sep and "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
+def _api_repr(api: Any) -> str:
+    """``ModelsApi(host='http://localhost:1000')``, shared by the sync and async APIs."""
+    return f"{type(api).__name__}(host={_shown_host(api.api_client.configuration.host)!r})"
+
+
+def _check_api_client(api_name: str, api_client: Any, *, is_async: bool) -> None:
+    """Refuse, at construction, a client of the other kind (or no client at all): the mistake
+    would otherwise surface on the first call as ``'coroutine' object has no attribute``."""
+    import inspect
+
+    invoke = getattr(api_client, "_invoke", None)
+    wanted = "AsyncApiClient" if is_async else "ApiClient"
+    got = type(api_client).__name__
+    if invoke is None:
+        raise ApiTypeError(
+            f"{api_name} needs an {wanted} (got {got}): write {api_name}({wanted}(configuration))"
+        )
+    if inspect.iscoroutinefunction(invoke) != is_async:
+        other = "pieces_os_client.ModelsApi" if is_async else "pieces_os_client.aio.AsyncModelsApi"
+        raise ApiTypeError(
+            f"{api_name} needs an {wanted} (got {got}): use {other} with an {got}, "
+            f"or give {api_name} an {wanted}"
         )

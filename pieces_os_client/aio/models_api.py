@@ -21,6 +21,7 @@ from typing import Optional
 import aiohttp
 from typing_extensions import Unpack
 
+from pieces_os_client._client_base import _api_repr, _check_api_client
 from pieces_os_client._endpoint import RequestOptions
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.api.models_api import CREATE, DELETE, DELETE_CACHE, SNAPSHOT, UNLOAD
@@ -56,7 +57,12 @@ class AsyncModelsApi:
     """
 
     def __init__(self, api_client: Optional[AsyncApiClient] = None) -> None:
+        if api_client is not None:
+            _check_api_client("AsyncModelsApi", api_client, is_async=True)
         self.api_client = api_client if api_client is not None else AsyncApiClient.get_default()
+
+    def __repr__(self) -> str:
+        return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
     async def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:

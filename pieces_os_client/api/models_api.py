@@ -21,6 +21,7 @@ from typing import Optional
 import urllib3
 from typing_extensions import Unpack
 
+from pieces_os_client._client_base import _api_repr, _check_api_client
 from pieces_os_client._endpoint import Endpoint, RequestOptions
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.api_response import ApiResponse
@@ -77,7 +78,12 @@ class ModelsApi:
     """
 
     def __init__(self, api_client: Optional[ApiClient] = None) -> None:
+        if api_client is not None:
+            _check_api_client("ModelsApi", api_client, is_async=False)
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
+
+    def __repr__(self) -> str:
+        return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
     def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
