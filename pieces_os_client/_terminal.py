@@ -185,7 +185,11 @@ class Terminal:
         for row in rows:
             table.add_row(*(_styled(rich, cell) for cell in row))
         total = sum(widths) + _GAP * (len(widths) - 1)
-        self._out_console.print(table, width=max(room, total), crop=False)
+        console = self._out_console
+        if total > room:  # --wide: a console as wide as the table; the terminal wraps lines
+            console = self._console(self.stdout, True, console.color_system is not None)
+            console.width = total
+        console.print(table, crop=False)
 
     # --- stderr ----------------------------------------------------------------------------
     def note(self, text: str) -> None:

@@ -257,11 +257,11 @@ def _resolve_url(args: argparse.Namespace) -> str:
             return _url(env_url)
         except argparse.ArgumentTypeError as error:
             raise _UsageError(f"{HOST_ENV_VAR} is {error}") from None
-    from pieces_os_client.discovery import discover
+    from pieces_os_client import discovery
 
     terminal: Terminal = args.terminal
     with terminal.progress("looking for Pieces OS"):
-        found = discover().host
+        found = discovery.discover(ports=discovery.DEFAULT_PORTS).host
     terminal.note(f"found Pieces OS at {found}")
     return found
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -491,3 +492,179 @@ def test_the_table_has_one_line_per_row_and_columns_line_up(rows: List[Tuple[str
                 continue
             padded = line.ljust(start + len(shown))  # lines drop trailing blanks
             assert padded[start : start + len(shown)] == shown
+
+
+# --- on a terminal ------------------------------------------------------------------------------
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+def _on_a_terminal(argv: List[str], columns: int = 80, **env: str) -> Tuple[int, str]:
+    """Run the CLI with stdout and stderr on a pseudo-terminal ``columns`` wide; return the
+    exit status and everything written (escape sequences kept)."""
+    import pty
+
+    leader, follower = pty.openpty()
+    child_env = {**_child_env(), "COLUMNS": str(columns), "LINES": "30", "TERM": "xterm-256color"}
+    child_env.pop("NO_COLOR", None)
+    child_env.update(env)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "pieces_os_client", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=child_env,
+    )
+    os.close(follower)
+    chunks: List[bytes] = []
+    try:
+        while True:
+            ready, _, _ = select.select([leader], [], [], 30)
+            if not ready:
+                raise AssertionError("the CLI wrote nothing for 30 s")
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal (EIO on Linux)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = child.wait(timeout=30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+        os.close(leader)
+    return code, b"".join(chunks).decode("utf-8", "replace")
+
+
+def _screen_lines(output: str) -> List[str]:
+    return [_ANSI.sub("", line) for line in output.replace("\r\n", "\n").split("\n") if line]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_on_a_terminal_the_table_fits_its_width_in_colour(
+    local_pieces_os: LocalPiecesOS, columns: int
+) -> None:
+    code, output = _on_a_terminal(["--url", local_pieces_os.url, "models", "list"], columns)
+    assert code == 0, output
+    lines = _screen_lines(output)
+    assert max(len(line) for line in lines) <= columns
+    header, *rows = lines
+    assert header.split()[:2] == ["ID", "NAME"]
+    models = local_pieces_os.models()
+    assert [row.split()[0] for row in rows] == [m.id for m in models]  # ids whole: copyable
+    assert "\x1b[" in output  # coloured
+    if columns >= 120:
+        assert "SIZE" in header and "USAGE" in header
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_wide_shows_every_column_and_no_color_turns_colour_off(
+    local_pieces_os: LocalPiecesOS,
+) -> None:
+    code, output = _on_a_terminal(
+        ["models", "list", "--wide", "--url", local_pieces_os.url], 80, NO_COLOR="1"
+    )
+    assert code == 0
+    assert "\x1b[3" not in output and "\x1b[1m" not in output  # no colour, no bold
+    flat = " ".join(_screen_lines(output))
+    for column in TEXT_COLUMNS:
+        assert column.upper() in flat
+    assert "\N{HORIZONTAL ELLIPSIS}" not in flat  # nothing shortened
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_a_slow_call_shows_a_spinner_on_the_terminal(local_pieces_os: LocalPiecesOS) -> None:
+    local_pieces_os.delay_next(1, 1.5, path="/models/unload")
+    code, output = _on_a_terminal(["--url", local_pieces_os.url, "models", "unload"])
+    assert code == 0
+    assert "unloading every model" in output  # the spinner's line (cleared when done)
+    assert _screen_lines(output)[-1].strip().endswith("unloaded every model")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_without_rich_the_terminal_gets_a_plain_fitted_table(
+    local_pieces_os: LocalPiecesOS, tmp_path: Path
+) -> None:
+    (tmp_path / "rich").mkdir()  # a package that cannot be imported hides the installed rich
+    (tmp_path / "rich" / "__init__.py").write_text("raise ImportError('hidden for the test')\n")
+    code, output = _on_a_terminal(
+        ["--url", local_pieces_os.url, "models", "list"], 80, PYTHONPATH=str(tmp_path)
+    )
+    assert code == 0, output
+    lines = _screen_lines(output)
+    assert max(len(line) for line in lines) <= 80
+    assert [line.split()[0] for line in lines[1:]] == [m.id for m in local_pieces_os.models()]
+    assert "\x1b[" not in output
+
+
+def test_piped_retries_are_one_note_line_each(capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    code, _, err = run(capsys, "--url", url, "--retries", "1", "models", "list")
+    assert code == 1
+    retry, error = err.splitlines()
+    assert retry.startswith("retrying GET /models after ") and "(0 retries left)" in retry
+    assert error.startswith("error: cannot reach ")
+
+
+# --- finding Pieces OS --------------------------------------------------------------------------
+def test_without_a_url_the_cli_finds_pieces_os_and_says_where(
+    capsys: pytest.CaptureFixture[str],
+    local_pieces_os: LocalPiecesOS,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pieces_os_client import discovery
+
+    port = int(local_pieces_os.url.rsplit(":", 1)[1])
+    # Only the test's own ports: the usual ones may belong to a real Pieces OS.
+    monkeypatch.setattr(discovery, "DEFAULT_PORTS", (free_port(), port))
+    code, out, err = run(capsys, "models", "list", "--json")
+    assert code == 0 and json.loads(out)["iterable"]
+    assert err == f"found Pieces OS at http://localhost:{port}\n"
+
+
+def test_when_nothing_is_found_the_error_says_what_to_do(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pieces_os_client import discovery
+
+    monkeypatch.setattr(discovery, "DEFAULT_PORTS", (free_port(),))
+    code, out, err = run(capsys, "models", "list")
+    assert code == 1 and out == ""
+    line = assert_one_error_line(err)
+    assert "found no Pieces OS" in line and "pieces-os-models serve" in line and "--url" in line
+
+
+# --- serve options --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "argv",
+    [["serve", "--debug", "--port", "PORT"], ["--debug", "serve", "--port", "PORT"]],
+)
+def test_serve_takes_debug_before_or_after_it(
+    capsys: pytest.CaptureFixture[str], argv: List[str]
+) -> None:
+    with socket.socket() as taken:  # a taken port ends serve at once, after parsing
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = str(taken.getsockname()[1])
+        code, _, err = run(capsys, *[port if arg == "PORT" else arg for arg in argv])
+    assert code == 1  # not 2: the options were accepted
+    assert "pass another --port" in err
+
+
+# --- fitting columns --------------------------------------------------------------------------------
+@settings(max_examples=200, deadline=None)
+@given(
+    widths=st.lists(st.integers(1, 40), min_size=len(TEXT_COLUMNS), max_size=len(TEXT_COLUMNS)),
+    room=st.integers(20, 300),
+)
+def test_fitted_columns_keep_the_id_and_table_order_and_fit(widths: List[int], room: int) -> None:
+    from pieces_os_client._terminal import fit_columns
+
+    names = fit_columns(widths, TEXT_COLUMNS, room)
+    assert "id" in names
+    assert names == [name for name in TEXT_COLUMNS if name in names]
+    natural = dict(zip(TEXT_COLUMNS, widths))
+    counted = [min(natural[n], 12) if n == "name" else natural[n] for n in names]
+    assert sum(counted) + 2 * (len(names) - 1) <= max(room, natural["id"])
