@@ -20,13 +20,13 @@ COLUMNS = [
     "name",
     "id",
     "version",
-    "provider",
-    "foundation",
-    "usage",
     "location",
     "downloaded",
     "loaded",
     "size",
+    "usage",
+    "provider",
+    "foundation",
     "created",
 ]
 NBSP = "\N{NO-BREAK SPACE}"
@@ -135,25 +135,25 @@ def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> Non
             "Llama 3",
             "a",
             "3",
-            "META",
-            "LLAMA_3_8B",
-            "CODE_CONVERSATION",
             "local",
             "yes",
             "no",
             f"4.9{NBSP}GB",  # a size never wraps between number and unit
+            "CODE_CONVERSATION",
+            "META",
+            "LLAMA_3_8B",
             "2024-05-01",
         ],
         [
             "GPT-4o",
             "b",
             "2024-08-06",
-            "OPENAI",
-            "-",
-            "CODE_CONVERSATION",
             "cloud",
             "-",
             "-",
+            "-",
+            "CODE_CONVERSATION",
+            "OPENAI",
             "-",
             "2024-05-01",
         ],
@@ -165,13 +165,15 @@ def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> Non
 def test_text_is_left_aligned_and_sizes_right_aligned_without_wrapping() -> None:
     """Jupyter's stylesheet right-aligns every cell; each cell says how it wants to sit."""
     table = parse(snapshot_of(make_model(bytes={"value": 2048, "readable": "2 kB"}))._repr_html_())
-    size = COLUMNS.index("size")
+    size, name = COLUMNS.index("size"), COLUMNS.index("name")
     for styles in [table.header_styles, *table.styles]:
         for column, style in enumerate(styles):
             if column == size:
                 assert "text-align: right" in style and "white-space: nowrap" in style
             else:
                 assert "text-align: left" in style
+            if column != name:  # only names wrap: "2024-08-06" stays one line
+                assert "white-space: nowrap" in style
 
 
 def test_one_model_is_a_field_value_table() -> None:
@@ -195,7 +197,7 @@ def test_one_model_is_a_field_value_table() -> None:
 def test_values_a_newer_server_sends_render_as_their_text() -> None:
     model = Model.from_dict(make_model(usage="TIME_TRAVEL", provider="NEWCO", foundation="NEXT"))
     cells = parse(snapshot_of(model.to_dict())._repr_html_()).rows[0]
-    assert cells[3:6] == ["NEWCO", "NEXT", "TIME_TRAVEL"]
+    assert cells[7:10] == ["TIME_TRAVEL", "NEWCO", "NEXT"]
     fields = dict(parse(model._repr_html_()).rows)  # type: ignore[arg-type]
     assert (fields["usage"], fields["provider"]) == ("TIME_TRAVEL", "NEWCO")
 
@@ -232,8 +234,8 @@ def test_every_value_is_escaped_and_reads_back_unchanged(
     cells = table.rows[0]
     assert cells[0] == name
     assert cells[1] == model_id == table.code_cells[0]
-    assert cells[3] == provider
-    assert cells[9] == (readable or "1 B").replace(" ", NBSP)
+    assert cells[COLUMNS.index("provider")] == provider
+    assert cells[COLUMNS.index("size")] == (readable or "1 B").replace(" ", NBSP)
 
     fields = parse(model._repr_html_())
     assert set(fields.tags) <= _ALLOWED_TAGS

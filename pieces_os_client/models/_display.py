@@ -80,13 +80,13 @@ COLUMNS: Tuple[Column, ...] = (
     Column("id", lambda m: m.id),
     Column("name", lambda m: m.name),
     Column("version", lambda m: m.version),
-    Column("provider", lambda m: _enum_text(m.provider)),
-    Column("foundation", lambda m: _enum_text(m.foundation)),
-    Column("usage", lambda m: _enum_text(m.usage)),
     Column("location", lambda m: "cloud" if m.cloud else "local"),
     Column("downloaded", lambda m: _flag_text(m.downloaded)),
     Column("loaded", lambda m: _flag_text(m.loaded)),
     Column("size", _size_text, numeric=True),
+    Column("usage", lambda m: _enum_text(m.usage)),
+    Column("provider", lambda m: _enum_text(m.provider)),
+    Column("foundation", lambda m: _enum_text(m.foundation)),
     Column("created", lambda m: _date_text(m.created)),
 )
 #: Column names, most wanted first: what a narrow table keeps.
@@ -136,12 +136,18 @@ def summary_line(models: Models) -> str:
 # Inline styles: Jupyter's stylesheet right-aligns every cell and lets them wrap, and a
 # ``<style>`` block would leak into the rest of the notebook (GitHub drops it anyway).
 _TEXT_STYLE = "text-align: left; vertical-align: top"
+_NAME_STYLE = "text-align: left; vertical-align: top; min-width: 12em"
+#: Short values (versions, dates, enum names) stay on one line; only names may wrap.
+_SHORT_TEXT_STYLE = "text-align: left; white-space: nowrap; vertical-align: top"
 _NUMBER_STYLE = "text-align: right; white-space: nowrap; vertical-align: top"
 _ID_STYLE = "white-space: nowrap; user-select: all"
 
 
 def _html_cell(tag: str, column: Column, text: str) -> str:
-    style = _NUMBER_STYLE if column.numeric else _TEXT_STYLE
+    if column.numeric:
+        style = _NUMBER_STYLE
+    else:
+        style = _NAME_STYLE if column.name == "name" else _SHORT_TEXT_STYLE
     if column.numeric and tag == "td":
         text = text.replace(" ", _NBSP)  # "4.9 GB" stays on one line even without the style
     escaped = html.escape(text)
