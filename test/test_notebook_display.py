@@ -296,9 +296,13 @@ def test_models_repr_counts_models() -> None:
     assert repr(many) == "Models(500 models)"
 
 
-def test_repr_of_an_unvalidated_model_does_not_raise() -> None:
+def test_repr_str_and_html_of_an_unvalidated_model_do_not_raise() -> None:
     assert repr(Model.model_construct()) == "Model(id=None, name=None, usage=None)"
     assert repr(Models.model_construct()) == "Models(0 models)"
+    assert str(Model.model_construct()) == ""
+    assert parse(Model.model_construct()._repr_html_()).caption == "Model"
+    assert str(Models.model_construct()).startswith("Models: 0 models: ")
+    assert parse(Models.model_construct()._repr_html_()).rows == []
 
 
 # --- Models as a sequence ----------------------------------------------------------------------

@@ -24,7 +24,6 @@ from typing import (
 
 if TYPE_CHECKING:
     from pieces_os_client.models.model import Model
-    from pieces_os_client.models.models import Models
 
 #: What an absent value shows as.
 MISSING = "-"
@@ -123,7 +122,7 @@ def model_row(model: Model, names: Sequence[str] = TEXT_COLUMNS) -> Tuple[str, .
     return tuple(_BY_NAME[name].cell(model) for name in names)
 
 
-def summary_line(models: Models) -> str:
+def summary_line(models: Sequence[Model]) -> str:
     """``20 models: 12 local, 8 cloud; 3 loaded``."""
     count = len(models)
     local = sum(1 for model in models if not model.cloud)
@@ -224,7 +223,8 @@ def _plain(value: Any) -> str:
 def html_fields(model: Model) -> str:
     """A two-column field/value ``<table>`` of one model; every value is escaped."""
     parts: List[str] = ['<table class="pieces-os-model">']
-    title = f"Model {model.__dict__.get('name')!s}"
+    name = model.__dict__.get("name")
+    title = "Model" if name is None else f"Model {name}"
     parts.append(f'<caption style="text-align: left">{html.escape(title)}</caption>')
     parts.append(
         f'<thead><tr><th style="{_TEXT_STYLE}">field</th>'
@@ -274,7 +274,7 @@ def text_fields(model: Model) -> str:
     return "\n".join(f"{name.ljust(width)}  {_printable(text)}" for name, text in rows)
 
 
-def text_summary(models: Models) -> str:
+def text_summary(models: Sequence[Model]) -> str:
     """What ``print(snapshot)`` shows: a count line, then a table of :data:`SUMMARY_COLUMNS`."""
     rows = [model_row(model, SUMMARY_COLUMNS) for model in models]
     return f"Models: {summary_line(models)}\n" + text_table(rows, SUMMARY_COLUMNS)

@@ -159,8 +159,13 @@ class Models(WireModel):
     def __str__(self) -> str:
         """A count line and a table, one model per line (what ``print`` shows); every field
         is in ``to_dict()`` and ``to_json()``."""
-        return text_summary(self)
+        return text_summary(self._shown())
 
     def _repr_html_(self) -> str:
         """The HTML table Jupyter shows for a snapshot (values escaped)."""
-        return html_table(self.iterable, caption=summary_line(self))
+        models = self._shown()
+        return html_table(models, caption=summary_line(models))
+
+    def _shown(self) -> List[Model]:
+        # From __dict__, so a half-built snapshot (model_construct) still displays.
+        return list(self.__dict__.get("iterable") or ())
