@@ -668,3 +668,16 @@ def test_fitted_columns_keep_the_id_and_table_order_and_fit(widths: List[int], r
     natural = dict(zip(TEXT_COLUMNS, widths))
     counted = [min(natural[n], 12) if n == "name" else natural[n] for n in names]
     assert sum(counted) + 2 * (len(names) - 1) <= max(room, natural["id"])
+
+
+def test_piped_commands_do_not_import_rich(local_pieces_os: LocalPiecesOS) -> None:
+    probe = (
+        "import sys; from pieces_os_client.cli import main; "
+        f"code = main(['--url', {local_pieces_os.url!r}, 'models', 'list', '--json']); "
+        "sys.stderr.write(f'{code} {\"rich\" in sys.modules}')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True
+    )
+    assert result.stderr == "0 False"
+    assert json.loads(result.stdout)["iterable"]
