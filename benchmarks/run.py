@@ -5,6 +5,7 @@ Usage::
     python benchmarks/run.py            # full run, about a minute
     python benchmarks/run.py --quick    # CI smoke, a few seconds
     python benchmarks/run.py --check    # exit 1 when a figure misses its target
+    python benchmarks/run.py --published  # also beside the published SDK 5.0.1 (published.py)
 
 Each figure is the median of several rounds. Every round measures the floor and then the
 SDK, one right after the other, so both see the same machine state (CPU clock, caches,
@@ -644,10 +645,19 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument(
         "--check", action="store_true", help="exit with status 1 when a figure misses its target"
     )
+    parser.add_argument(
+        "--published",
+        action="store_true",
+        help="also measure the published SDK 5.0.1 (installed into a throwaway venv: needs network)",
+    )
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
     started = time.perf_counter()
     rows = bench_import(settings) + bench_payloads(settings) + bench_calls(settings)
+    if args.published:
+        import published  # benchmarks/published.py
+
+        rows += [Row(*row) for row in published.measure(settings.rounds, realistic_snapshot())]
     # Peak RSS belongs with the other memory figure at the end.
     rows.sort(key=lambda row: row.figure.startswith("memory:"))
     print(_describe(settings, args.quick))

@@ -15,7 +15,9 @@ from typing import (
     Any,
     Dict,
     Generic,
+    List,
     Mapping,
+    MutableMapping,
     Optional,
     Tuple,
     Type,
@@ -44,7 +46,7 @@ logger = logging.getLogger("pieces_os_client")
 
 
 class RequestOptions(TypedDict, total=False):
-    """The per-call keyword options every endpoint method takes.
+    """The per-call options every endpoint method names as keyword parameters.
 
     - ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``.
     - ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``)
@@ -61,7 +63,8 @@ class RequestOptions(TypedDict, total=False):
     _host_index: Optional[int]
 
 
-_OPTION_NAMES = frozenset(RequestOptions.__annotations__)
+#: The option names; an endpoint method hands them to :func:`prepare` in its ``locals()``.
+OPTION_NAMES = tuple(RequestOptions.__annotations__)
 
 
 @dataclass(frozen=True)
@@ -177,14 +180,11 @@ def prepare(
     body_value: Any,
     options: Mapping[str, Any],
 ) -> PreparedRequest:
-    """Check every argument and build the request; raises before anything is sent."""
-    # Most calls pass no options: skip building a set for them.
-    unknown = set(options) - _OPTION_NAMES if options else None
-    if unknown:
-        raise ApiTypeError(
-            f"{endpoint.name}() got unexpected keyword argument(s) {sorted(unknown)}; "
-            f"accepted: {sorted(_OPTION_NAMES)}"
-        )
+    """Check every argument and build the request; raises before anything is sent.
+
+    ``options`` maps option names (:data:`OPTION_NAMES`) to values; other keys are ignored,
+    so an endpoint method can pass its ``locals()``.
+    """
     host_index = options.get("_host_index")
     host = (
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
@@ -205,10 +205,10 @@ def prepare(
         headers.update(extra)
     auth = options.get("_request_auth")
     if auth is not None:
-        _apply_auth_setting(headers, auth)
+        apply_auth_setting(headers, auth)
     else:
         for setting in configuration.auth_settings().values():
-            _apply_auth_setting(headers, setting)
+            apply_auth_setting(headers, setting)
 
     body = encode_body(endpoint, body_value) if endpoint.body_param else None
     content_type = options.get("_content_type")
@@ -222,15 +222,31 @@ def prepare(
     return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
 
 
-def _apply_auth_setting(headers: Dict[str, str], setting: Mapping[str, Any]) -> None:
+def apply_auth_setting(
+    headers: MutableMapping[str, str],
+    setting: Mapping[str, Any],
+    queries: Optional[List[Tuple[str, Any]]] = None,
+) -> None:
+    """Add one auth setting (``{"in": "header", "key": ..., "value": ...}``) to a request.
+
+    ``"cookie"`` settings become the ``Cookie`` header; ``"query"`` ones go to ``queries``
+    where the caller builds a query (the published SDK's ``update_params_for_auth``).
+    """
     if not isinstance(setting, Mapping) or "key" not in setting or "value" not in setting:
         raise ApiValueError(
             "_request_auth must look like {'in': 'header', 'key': 'X-Application-ID', 'value': '...'}"
         )
-    if setting.get("in", "header") != "header":
-        raise ApiValueError("only header authentication is supported by the Models API")
-    check_header(setting["key"], setting["value"])
-    headers[setting["key"]] = setting["value"]
+    where = setting.get("in", "header")
+    if where == "query" and queries is not None:
+        queries.append((setting["key"], setting["value"]))
+        return
+    if where not in ("header", "cookie"):
+        raise ApiValueError(
+            f"auth setting 'in' must be 'header' (what the Models API uses), not {where!r}"
+        )
+    name = "Cookie" if where == "cookie" else setting["key"]
+    check_header(name, setting["value"])
+    headers[name] = setting["value"]
 
 
 def interpret(
@@ -255,7 +271,7 @@ def interpret(
                     expected=endpoint.returns.__name__,
                     problem=_first_problem(error),
                 ) from error
-        return ApiResponse(status_code=status, headers=headers, data=data, raw_data=body)
+        return ApiResponse._received(status, headers, data, body)
     raise ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )

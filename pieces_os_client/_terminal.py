@@ -107,7 +107,7 @@ class Terminal:
         self.err_is_terminal = _is_terminal(self.stderr)
         colour = _colour_allowed()
         # rich is imported only when a terminal will use it: scripts and pipes skip its cost.
-        self._rich = _load_rich() if self.out_is_terminal or self.err_is_terminal else None
+        self._rich: Any = _load_rich() if self.out_is_terminal or self.err_is_terminal else None
         # Rich only for a terminal: a pipe gets plain lines, never re-wrapped to 80 columns.
         self._out_console = self._console(self.stdout, self.out_is_terminal, colour)
         self._err_console = self._console(self.stderr, self.err_is_terminal, colour)

@@ -7,9 +7,25 @@ connections are closed when you are done.
 from __future__ import annotations
 
 import datetime as _dt
+import decimal
 import json
+import re
 from enum import Enum
-from typing import Any, ClassVar, Dict, List, Mapping, Optional, Tuple, TypeVar, Union
+from typing import (
+    Any,
+    Callable,
+    ClassVar,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    MutableMapping,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+)
+from urllib.parse import quote
 
 import urllib3
 
@@ -24,6 +40,7 @@ from pieces_os_client._client_base import (
 from pieces_os_client._endpoint import (
     Endpoint,
     PreparedRequest,
+    apply_auth_setting,
     check_header,
     encode_path_segment,
     interpret,
@@ -31,7 +48,12 @@ from pieces_os_client._endpoint import (
 )
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.exceptions import ApiTypeError, ApiValueError
+from pieces_os_client.exceptions import (
+    ApiException,
+    ApiResponseValidationError,
+    ApiTypeError,
+    ApiValueError,
+)
 from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
@@ -51,6 +73,21 @@ class ApiClient(ClientBase):
     """
 
     _default: ClassVar[Optional[ApiClient]] = None
+
+    #: Values sent as they are (the published SDK's names).
+    PRIMITIVE_TYPES: ClassVar[Tuple[type, ...]] = (float, bool, bytes, str, int)
+    #: Type names :meth:`deserialize` understands besides the model names.
+    NATIVE_TYPES_MAPPING: ClassVar[Dict[str, type]] = {
+        "int": int,
+        "long": int,
+        "float": float,
+        "str": str,
+        "bool": bool,
+        "date": _dt.date,
+        "datetime": _dt.datetime,
+        "decimal": decimal.Decimal,
+        "object": object,
+    }
 
     def __init__(
         self,
@@ -91,27 +128,24 @@ class ApiClient(ClientBase):
     ) -> Tuple[str, str, Dict[str, str], Any, Any]:
         """Build ``(method, url, headers, body, post_params)`` for :meth:`call_api`."""
         if files:
-            raise ApiValueError("file uploads are not used by the Models API")
+            self.files_parameters(files)  # raises: the Models API takes no uploads
         path = resource_path
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", encode_path_segment(value, name))
         url = (_host or self.configuration.host) + path
-        if query_params:
-            from urllib.parse import urlencode
-
-            url += "?" + urlencode(
-                [(k, self.sanitize_for_serialization(v)) for k, v in query_params]
-            )
         headers = dict(self.default_headers)
         for name, value in (header_params or {}).items():
             check_header(name, value)
             headers[name] = value
-        settings = (
-            [_request_auth] if _request_auth else list(self.configuration.auth_settings().values())
+        queries = list(query_params or ())
+        # As in the published SDK: only the schemes named in auth_settings are applied.
+        self.update_params_for_auth(
+            headers, queries, auth_settings, path, method, body, request_auth=_request_auth
         )
-        for setting in settings:
-            check_header(setting["key"], setting["value"])
-            headers[setting["key"]] = setting["value"]
+        if queries:
+            url += "?" + self.parameters_to_url_query(
+                self.sanitize_for_serialization(queries), collection_formats
+            )
         if body is not None:
             body = self.sanitize_for_serialization(body)
             headers.setdefault("Content-Type", "application/json")
@@ -152,7 +186,11 @@ class ApiClient(ClientBase):
         )
 
     def sanitize_for_serialization(self, obj: Any) -> Any:
-        """Turn models, enums, datetimes and containers into JSON-ready Python values."""
+        """Turn models, enums, datetimes and containers into JSON-ready Python values.
+
+        As in the published SDK: tuples stay tuples, ``Decimal`` becomes its text and a
+        pydantic ``SecretStr`` its secret.
+        """
         if obj is None or isinstance(obj, (str, int, float, bool)):
             return obj.value if isinstance(obj, Enum) else obj
         if isinstance(obj, WireModel):
@@ -160,13 +198,129 @@ class ApiClient(ClientBase):
             return obj._wire_dict("json")
         if isinstance(obj, Enum):
             return obj.value
-        if isinstance(obj, (list, tuple)):
+        if isinstance(obj, list):
             return [self.sanitize_for_serialization(item) for item in obj]
+        if isinstance(obj, tuple):
+            return tuple(self.sanitize_for_serialization(item) for item in obj)
         if isinstance(obj, (_dt.datetime, _dt.date)):
             return obj.isoformat()
+        if isinstance(obj, decimal.Decimal):
+            return str(obj)
         if isinstance(obj, dict):
             return {str(k): self.sanitize_for_serialization(v) for k, v in obj.items()}
+        if isinstance(obj, bytes):
+            return obj
+        secret = getattr(obj, "get_secret_value", None)
+        if callable(secret):
+            return secret()
         raise ApiTypeError(f"cannot send a {type(obj).__name__} as JSON")
+
+    def deserialize(
+        self, response_text: str, response_type: str, content_type: Optional[str]
+    ) -> Any:
+        """Parse a response body as ``response_type`` (a model name such as ``"Models"``,
+        ``"str"``, ``"int"``, ``"List[Model]"``, ``"Dict[str, int]"``, ``"datetime"``...).
+
+        The ``content_type`` decides how the text is read: JSON for ``application/json``
+        (and ``+json``), the text itself for ``text/*``, JSON-or-text when it is None.
+        A body that does not parse raises
+        :class:`~pieces_os_client.exceptions.ApiResponseValidationError` (a ``ValueError``).
+
+        Example::
+
+            >>> from pieces_os_client import ApiClient
+            >>> ApiClient().deserialize('{"id": "m1"}', "ReferencedModel", "application/json").id
+            'm1'
+        """
+        if content_type is None:
+            try:
+                data: Any = json.loads(response_text)
+            except ValueError:
+                data = response_text
+        elif _JSON_MEDIA_TYPE.match(content_type):
+            data = _parse_json(response_text, response_type) if response_text else ""
+        elif _TEXT_MEDIA_TYPE.match(content_type):
+            data = response_text
+        else:
+            raise ApiException(status=0, reason=f"Unsupported content type: {content_type}")
+        return _convert(data, response_type)
+
+    def parameters_to_tuples(
+        self,
+        params: Union[Mapping[str, Any], Iterable[Tuple[str, Any]]],
+        collection_formats: Optional[Mapping[str, str]],
+    ) -> List[Tuple[str, Any]]:
+        """``(name, value)`` pairs, with list values joined or repeated as their collection
+        format says (``multi``: one pair per item; ``csv``, ``ssv``, ``tsv``, ``pipes``).
+
+        Example::
+
+            >>> from pieces_os_client import ApiClient
+            >>> ApiClient().parameters_to_tuples({"ids": ["a", "b"], "n": 1}, {"ids": "csv"})
+            [('ids', 'a,b'), ('n', 1)]
+        """
+        return _collection_pairs(params, collection_formats, _unchanged, str)
+
+    def parameters_to_url_query(
+        self,
+        params: Union[Mapping[str, Any], Iterable[Tuple[str, Any]]],
+        collection_formats: Optional[Mapping[str, str]],
+    ) -> str:
+        """A percent-encoded query string (``a=Hello%20World&b=true``), collections formatted
+        as in :meth:`parameters_to_tuples`; booleans are ``true``/``false``, dicts JSON.
+
+        Example::
+
+            >>> from pieces_os_client import ApiClient
+            >>> ApiClient().parameters_to_url_query({"q": "a b", "exact": True}, None)
+            'q=a%20b&exact=true'
+        """
+        pairs = _collection_pairs(params, collection_formats, _query_text, _query_quote)
+        return "&".join(f"{name}={value}" for name, value in pairs)
+
+    def files_parameters(self, files: Any) -> List[Tuple[str, Any]]:
+        """File uploads: no Models API operation takes one, so this always refuses.
+
+        Raises :class:`~pieces_os_client.exceptions.ApiValueError` (nothing is read or sent).
+        """
+        raise ApiValueError(
+            "file uploads are not part of the Models API: no operation takes a file; "
+            "send models as JSON bodies (e.g. SeededModel) instead"
+        )
+
+    def update_params_for_auth(
+        self,
+        headers: MutableMapping[str, str],
+        queries: List[Tuple[str, Any]],
+        auth_settings: Optional[List[str]],
+        resource_path: str,
+        method: str,
+        body: Any,
+        request_auth: Optional[Mapping[str, Any]] = None,
+    ) -> None:
+        """Add the credentials of the schemes named in ``auth_settings`` (``["application"]``
+        sends ``X-Application-ID``) to ``headers`` / ``queries``; ``request_auth`` replaces
+        them for one request. Nothing is added when ``auth_settings`` is empty.
+
+        Example::
+
+            >>> from pieces_os_client import ApiClient, Configuration
+            >>> client = ApiClient(Configuration(api_key={"application": "my-app"}))
+            >>> headers = {}
+            >>> client.update_params_for_auth(headers, [], ["application"], "/models", "GET", None)
+            >>> headers
+            {'X-Application-ID': 'my-app'}
+        """
+        if not auth_settings:
+            return
+        if request_auth:
+            apply_auth_setting(headers, request_auth, queries)
+            return
+        configured = self.configuration.auth_settings()
+        for name in auth_settings:
+            setting = configured.get(name)
+            if setting:
+                apply_auth_setting(headers, setting, queries)
 
     def select_header_accept(self, accepts: List[str]) -> Optional[str]:
         """``application/json`` when offered, else the first of ``accepts``."""
@@ -256,3 +410,99 @@ def _model_class(type_name: str) -> Any:
     if model_class is None:
         raise ApiValueError(f"unknown response type {type_name!r}")
     return model_class
+
+
+_JSON_MEDIA_TYPE = re.compile(r"^application/(json|[\w!#$&.+\-^_]+\+json)\s*(;|$)", re.IGNORECASE)
+_TEXT_MEDIA_TYPE = re.compile(r"^text/[a-z.+\-]+\s*(;|$)", re.IGNORECASE)
+_LIST_TYPE = re.compile(r"List\[(.*)\]$")
+_DICT_TYPE = re.compile(r"Dict\[([^,]*), (.*)\]$")
+#: How each collection format joins a list value (``multi`` repeats the pair instead).
+_DELIMITERS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
+
+
+def _parse_json(text: str, expected: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise ApiResponseValidationError(
+            body=text, expected=expected, problem=f"not JSON: {error}"
+        ) from error
+
+
+def _convert(data: Any, type_name: str) -> Any:
+    """``data`` (parsed JSON or text) as the published SDK's type name says."""
+    if data is None:
+        return None
+    match = _LIST_TYPE.match(type_name)
+    if match:
+        return [_convert(item, match.group(1)) for item in data]
+    match = _DICT_TYPE.match(type_name)
+    if match:
+        return {key: _convert(value, match.group(2)) for key, value in data.items()}
+    native = ApiClient.NATIVE_TYPES_MAPPING.get(type_name)
+    if native is object:
+        return data
+    if native in (_dt.datetime, _dt.date):
+        from dateutil.parser import parse
+
+        try:
+            parsed = parse(data)
+        except (ValueError, OverflowError, TypeError) as error:
+            raise ApiResponseValidationError(
+                body=str(data), expected=type_name, problem=str(error)
+            ) from error
+        return parsed if native is _dt.datetime else parsed.date()
+    if native is not None:
+        try:
+            return native(data)
+        except (TypeError, ValueError, decimal.InvalidOperation):
+            return data  # as the published SDK: a value that does not convert is kept
+    model_class = _model_class(type_name)
+    if isinstance(model_class, type) and issubclass(model_class, Enum):
+        return model_class(data)
+    from pydantic import ValidationError
+
+    try:
+        return model_class.model_validate(data)
+    except ValidationError as error:
+        raise ApiResponseValidationError(
+            body=json.dumps(data, default=str), expected=type_name, problem=str(error)
+        ) from error
+
+
+def _collection_pairs(
+    params: Union[Mapping[str, Any], Iterable[Tuple[str, Any]]],
+    collection_formats: Optional[Mapping[str, str]],
+    single: Callable[[Any], Any],
+    item: Callable[[Any], str],
+) -> List[Tuple[str, Any]]:
+    """The pairs of ``params``: ``single`` renders a plain value (and each item of a
+    ``multi`` one), ``item`` each item of a value joined by its collection format."""
+    formats = collection_formats or {}
+    pairs: List[Tuple[str, Any]] = []
+    for name, value in params.items() if isinstance(params, Mapping) else params:
+        collection_format = formats.get(name)
+        if collection_format is None:
+            pairs.append((name, single(value)))
+        elif collection_format == "multi":
+            pairs.extend((name, single(each)) for each in value)
+        else:
+            delimiter = _DELIMITERS.get(collection_format, ",")
+            pairs.append((name, delimiter.join(item(each) for each in value)))
+    return pairs
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _query_text(value: Any) -> str:
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    elif isinstance(value, dict):
+        value = json.dumps(value)
+    return _query_quote(value)
+
+
+def _query_quote(value: Any) -> str:
+    return quote(str(value))

@@ -81,6 +81,7 @@ class Configuration:
         ignore_operation_servers: bool = False,
         ssl_ca_cert: Optional[str] = None,
         retries: Any = DEFAULT_RETRIES,
+        ca_cert_data: Optional[Union[str, bytes]] = None,
         *,
         debug: bool = False,
         timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
@@ -101,6 +102,8 @@ class Configuration:
         self.ignore_operation_servers = ignore_operation_servers
         self.verify_ssl: bool = True
         self.ssl_ca_cert: Optional[str] = ssl_ca_cert
+        #: CA certificates to verify an https host with: PEM text or DER bytes.
+        self.ca_cert_data: Optional[Union[str, bytes]] = ca_cert_data
         self.cert_file: Optional[str] = None
         self.key_file: Optional[str] = None
         self.assert_hostname: Optional[bool] = None
@@ -148,6 +151,21 @@ class Configuration:
             return None
         prefix = self.api_key_prefix.get(identifier)
         return f"{prefix} {key}" if prefix else key
+
+    def get_basic_auth_token(self) -> Optional[str]:
+        """The ``Authorization`` value for HTTP basic auth from ``username`` and ``password``
+        (the Models API does not use it; kept for code written for the published SDK).
+
+        Example::
+
+            >>> from pieces_os_client import Configuration
+            >>> Configuration(username="user", password="pass").get_basic_auth_token()
+            'Basic dXNlcjpwYXNz'
+        """
+        import base64
+
+        credentials = f"{self.username or ''}:{self.password or ''}".encode()
+        return "Basic " + base64.b64encode(credentials).decode("ascii")
 
     def auth_settings(self) -> Dict[str, Dict[str, str]]:
         """The auth headers this configuration sends, keyed by scheme name."""

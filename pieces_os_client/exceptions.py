@@ -3,7 +3,8 @@
 ::
 
     OpenApiException
-    ├── ApiTypeError            (also TypeError)      an argument of the wrong type; nothing was sent
+    ├── ApiTypeError            (also TypeError and ValueError) an argument of the wrong type;
+    │                                                 nothing was sent
     ├── ApiValueError           (also ValueError)     an argument with a bad value; nothing was sent
     ├── ApiKeyError             (also KeyError)
     ├── ApiAttributeError       (also AttributeError)
@@ -18,9 +19,12 @@
         ├── UnprocessableEntityException   422
         ├── ServiceException               5xx
         └── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
+                                           (also ValueError, as the published SDK's
+                                           JSONDecodeError / ValidationError were)
 
 Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
-``data`` (the body parsed as JSON when it is JSON).
+``data``: the parsed value of a JSON body, the text of any other body (Pieces OS sends its
+errors as ``text/plain``), None when there is no body.
 """
 
 from __future__ import annotations
@@ -42,8 +46,12 @@ def _render_path(path_to_item: Optional[Sequence[Union[str, int]]]) -> str:
     return "".join(f"[{p}]" if isinstance(p, int) else f"['{p}']" for p in path_to_item or ())
 
 
-class ApiTypeError(OpenApiException, TypeError):
+class ApiTypeError(OpenApiException, TypeError, ValueError):
     """An argument has the wrong type. Raised before anything is sent.
+
+    Also a ``ValueError``: the published SDK checked arguments with pydantic, whose
+    ``ValidationError`` is a ``ValueError``, so ``except ValueError`` written for it still
+    catches every bad argument.
 
     Example::
 
@@ -112,12 +120,19 @@ class ApiTimeoutError(ApiConnectionError, TimeoutError):
 class ApiException(OpenApiException):
     """Pieces OS answered with an error status (or a 2xx the SDK could not read).
 
+    ``data`` is the body as Pieces OS meant it: parsed for a JSON ``Content-Type``, the text
+    itself for ``text/plain`` (how Pieces OS sends its errors) and other types, and for a body
+    without a ``Content-Type`` the parsed JSON if it is JSON, else the text.
+
     Example::
 
         >>> from pieces_os_client.exceptions import ApiException
         >>> e = ApiException(status=500, reason="Internal Server Error", body='{"error": "boom"}')
         >>> e.status, e.data
         (500, {'error': 'boom'})
+        >>> ApiException(status=500, body="model not found",
+        ...              headers={"Content-Type": "text/plain"}).data
+        'model not found'
     """
 
     def __init__(
@@ -140,7 +155,7 @@ class ApiException(OpenApiException):
         if isinstance(body, (bytes, bytearray)):
             body = bytes(body).decode("utf-8", errors="replace")
         if data is None and body:
-            data = _parse_json_or_none(body)
+            data = _body_data(body, headers)
         self.status = status
         self.reason = reason
         self.body = body
@@ -175,11 +190,31 @@ class ApiException(OpenApiException):
         return exc_class(http_resp=http_resp, body=body, data=data)
 
 
-def _parse_json_or_none(body: str) -> Any:
-    try:
-        return json.loads(body)
-    except ValueError:
+def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
+    """``data`` for an error body: what its ``Content-Type`` says it is (as the published SDK
+    read it): JSON parsed (None when it does not parse), any other type as its text."""
+    content_type = _content_type(headers)
+    if content_type is None or _is_json(content_type):
+        try:
+            return json.loads(body)
+        except ValueError:
+            # Declared JSON but broken: no data (``body`` keeps it). Undeclared: it is text.
+            return None if content_type is not None else body
+    return body
+
+
+def _content_type(headers: Optional[Mapping[str, str]]) -> Optional[str]:
+    if not headers:
         return None
+    value = headers.get("Content-Type")
+    if value is None:
+        # Plain dicts are case-sensitive; HTTP header names are not.
+        value = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    return value.split(";", 1)[0].strip().lower() if value else None
+
+
+def _is_json(media_type: str) -> bool:
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class BadRequestException(ApiException):
@@ -210,10 +245,12 @@ class ServiceException(ApiException):
     """5xx: Pieces OS failed; ``body`` usually says why (a built-in model cannot be deleted...)."""
 
 
-class ApiResponseValidationError(ApiException):
+class ApiResponseValidationError(ApiException, ValueError):
     """A 2xx answer whose body is not JSON or not the documented shape.
 
     ``status``, ``headers`` and the raw ``body`` are kept; ``__cause__`` is the parsing error.
+    It is also a ``ValueError``, so code written for the published SDK (which raised
+    ``json.JSONDecodeError`` or pydantic's ``ValidationError`` here) still catches it.
     """
 
     def __init__(

@@ -264,6 +264,7 @@ class RESTClientObject:
                 ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE
             )
             pool_args["ca_certs"] = configuration.ssl_ca_cert
+            pool_args["ca_cert_data"] = configuration.ca_cert_data
             pool_args["cert_file"] = configuration.cert_file
             pool_args["key_file"] = configuration.key_file
             if configuration.assert_hostname is not None:

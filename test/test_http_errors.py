@@ -69,13 +69,14 @@ def test_error_status_maps_to_its_exception_and_keeps_everything(
     api.api_client.close()
 
 
-def test_text_error_body_is_kept_and_data_is_none(scripted_server: ScriptedServer) -> None:
+def test_text_error_body_is_kept_as_body_and_data(scripted_server: ScriptedServer) -> None:
     scripted_server.script(Reply(500, "Built-in models cannot be deleted."))
     api = _api(scripted_server)
     with pytest.raises(ServiceException) as caught:
         api.models_delete_specific_model("builtin")
     assert caught.value.body == "Built-in models cannot be deleted."
-    assert caught.value.data is None
+    # As in the published SDK: the text of a non-JSON body is the data.
+    assert caught.value.data == "Built-in models cannot be deleted."
     api.api_client.close()
 
 

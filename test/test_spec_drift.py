@@ -22,8 +22,8 @@ from pieces_os_client.models import WireEnum, WireModel
 SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
 SPEC: Dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 SCHEMAS: Dict[str, Any] = SPEC["components"]["schemas"]
-#: Schemas in the spec that describe no model class (the body of an error answer).
-NOT_MODELS = {"ErrorResponse"}
+#: Schemas in the spec that describe no model class.
+NOT_MODELS: Set[str] = set()
 
 CLASSES: Dict[str, type] = {
     name: getattr(models, name) for name in models.__all__ if name not in ("WireModel", "WireEnum")
@@ -136,7 +136,9 @@ def test_fields_match_the_spec(name: str) -> None:
         assert py == _python_name(wire), f"{wire} should be the attribute {_python_name(wire)}"
 
     required = {wire for wire, py in wire_to_python.items() if fields[py].is_required()}
-    assert required == set(schema.get("required", [])), "required fields differ"
+    tolerated = {fields[py].alias or py for py in cls._required_on_wire}
+    assert required | tolerated == set(schema.get("required", [])), "required fields differ"
+    assert tolerated == {w for w, p in props.items() if p.get("x-sdk-optional")}
 
     x_nullable = {fields[py].alias or py for py in cls._x_nullable}
     assert x_nullable == {w for w, p in props.items() if p.get("x-nullable")}, "x-nullable differs"
@@ -167,17 +169,22 @@ def test_operations_match_the_endpoints_of_models_api() -> None:
 
     endpoints = {endpoint.name: endpoint for endpoint in models_api.ENDPOINTS}
     operations = _operations()
-    assert {op["operationId"] for _, _, op in operations} == set(endpoints)
+    # Pieces' operation ids; the method names are the same words joined by "_".
+    method_names = {
+        op["operationId"]: op["operationId"].replace("-", "_") for _, _, op in operations
+    }
+    assert set(method_names.values()) == set(endpoints)
     for path, method, op in operations:
-        endpoint = endpoints[op["operationId"]]
+        endpoint = endpoints[method_names[op["operationId"]]]
         assert (endpoint.method, endpoint.path) == (method.upper(), path)
+        assert op["tags"] == ["Models"]
         for suffix in ("", "_with_http_info", "_without_preload_content"):
-            assert callable(getattr(models_api.ModelsApi, op["operationId"] + suffix))
+            assert callable(getattr(models_api.ModelsApi, endpoint.name + suffix))
 
         responses = op["responses"]
         assert set(responses) == {str(endpoint.success_status), "500"}
-        error_schema = responses["500"]["content"]["application/json"]["schema"]
-        assert _ref_name(error_schema) == "ErrorResponse"
+        # Pieces OS answers its errors in plain text.
+        assert responses["500"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
         success = responses[str(endpoint.success_status)]
         if endpoint.returns is None:
             assert endpoint.success_status == 204
@@ -198,11 +205,15 @@ def test_operations_match_the_endpoints_of_models_api() -> None:
         assert params == ([endpoint.path_param] if endpoint.path_param else [])
 
 
-def test_error_schema_is_a_json_object_with_a_message() -> None:
-    error = SCHEMAS["ErrorResponse"]
-    assert error["type"] == "object"
-    assert error["required"] == ["error"]
-    assert error["properties"]["error"]["type"] == "string"
+def test_every_operation_is_secured_by_the_application_id_header() -> None:
+    assert SPEC["security"] == [{"application": []}]
+    scheme = SPEC["components"]["securitySchemes"]["application"]
+    assert (scheme["type"], scheme["in"], scheme["name"]) == (
+        "apiKey",
+        "header",
+        "X-Application-ID",
+    )
+    assert all("security" not in op for _, _, op in _operations())
 
 
 def test_spec_is_valid_openapi_3_0() -> None:

@@ -344,7 +344,7 @@ def _ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
         return True
     if not config.verify_ssl:
         return False
-    context = ssl.create_default_context(cafile=config.ssl_ca_cert)
+    context = ssl.create_default_context(cafile=config.ssl_ca_cert, cadata=config.ca_cert_data)
     if config.cert_file:
         context.load_cert_chain(config.cert_file, config.key_file)
     if config.assert_hostname is False:

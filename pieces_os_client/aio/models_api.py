@@ -12,20 +12,23 @@ exceptions are those of ``ModelsApi``:
   raises nothing for error statuses. You must read or release it yourself:
   ``async with response: body = await response.read()`` (or ``response.release()``),
   otherwise its connection is not returned to the pool.
+
+Each method is a declaration shaped like its sync twin: the same named per-call options
+(``_request_timeout``, ``_request_auth``, ``_content_type``, ``_headers``, ``_host_index``)
+and one awaited call, ``api_client._invoke(ENDPOINT, path_value, body_value, locals())``.
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Mapping, Optional
 
 import aiohttp
-from typing_extensions import Unpack
 
 from pieces_os_client._client_base import _api_repr, _check_api_client
-from pieces_os_client._endpoint import RequestOptions
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.api.models_api import CREATE, DELETE, DELETE_CACHE, SNAPSHOT, UNLOAD
 from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import TimeoutSpec
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
@@ -65,71 +68,138 @@ class AsyncModelsApi:
         return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
-    async def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
+    async def models_snapshot(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> Models:
         """Every model Pieces OS knows (``GET /models``)."""
-        return (await self.api_client._invoke(SNAPSHOT, None, None, options)).data
+        return (await self.api_client._invoke(SNAPSHOT, None, None, locals())).data
 
     async def models_snapshot_with_http_info(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
-        return await self.api_client._invoke(SNAPSHOT, None, None, options)
+        return await self.api_client._invoke(SNAPSHOT, None, None, locals())
 
     async def models_snapshot_without_preload_content(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`models_snapshot`, returning the unread aiohttp response (read or release it)."""
-        return await self.api_client._invoke_raw(SNAPSHOT, None, None, options)
+        return await self.api_client._invoke_raw(SNAPSHOT, None, None, locals())
 
     # POST /models/create --------------------------------------------------------------------
     async def models_create_new_model(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> Model:
         """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
         and returns the existing model instead of creating a duplicate."""
-        return (await self.api_client._invoke(CREATE, None, seeded_model, options)).data
+        return (await self.api_client._invoke(CREATE, None, seeded_model, locals())).data
 
     async def models_create_new_model_with_http_info(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
-        return await self.api_client._invoke(CREATE, None, seeded_model, options)
+        return await self.api_client._invoke(CREATE, None, seeded_model, locals())
 
     async def models_create_new_model_without_preload_content(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`models_create_new_model`, returning the unread aiohttp response."""
-        return await self.api_client._invoke_raw(CREATE, None, seeded_model, options)
+        return await self.api_client._invoke_raw(CREATE, None, seeded_model, locals())
 
     # POST /models/{model}/delete ------------------------------------------------------------
     async def models_delete_specific_model(
-        self, model: str, **options: Unpack[RequestOptions]
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> None:
         """Delete a custom model (``POST /models/{model}/delete``); built-in models refuse."""
-        return (await self.api_client._invoke(DELETE, model, None, options)).data
+        return (await self.api_client._invoke(DELETE, model, None, locals())).data
 
     async def models_delete_specific_model_with_http_info(
-        self, model: str, **options: Unpack[RequestOptions]
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
-        return await self.api_client._invoke(DELETE, model, None, options)
+        return await self.api_client._invoke(DELETE, model, None, locals())
 
     async def models_delete_specific_model_without_preload_content(
-        self, model: str, **options: Unpack[RequestOptions]
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`models_delete_specific_model`, returning the unread aiohttp response."""
-        return await self.api_client._invoke_raw(DELETE, model, None, options)
+        return await self.api_client._invoke_raw(DELETE, model, None, locals())
 
     # POST /models/{model}/delete/cache ------------------------------------------------------
     async def models_delete_specific_model_cache(
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ModelDeleteCacheOutput:
         """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
         answer = await self.api_client._invoke(
-            DELETE_CACHE, model, model_delete_cache_input, options
+            DELETE_CACHE, model, model_delete_cache_input, locals()
         )
         return answer.data
 
@@ -137,35 +207,67 @@ class AsyncModelsApi:
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
-        return await self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options)
+        return await self.api_client._invoke(
+            DELETE_CACHE, model, model_delete_cache_input, locals()
+        )
 
     async def models_delete_specific_model_cache_without_preload_content(
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`models_delete_specific_model_cache`, returning the unread aiohttp response."""
         return await self.api_client._invoke_raw(
-            DELETE_CACHE, model, model_delete_cache_input, options
+            DELETE_CACHE, model, model_delete_cache_input, locals()
         )
 
     # POST /models/unload --------------------------------------------------------------------
-    async def unload_models(self, **options: Unpack[RequestOptions]) -> None:
+    async def unload_models(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> None:
         """Unload every loaded model from memory (``POST /models/unload``)."""
-        return (await self.api_client._invoke(UNLOAD, None, None, options)).data
+        return (await self.api_client._invoke(UNLOAD, None, None, locals())).data
 
     async def unload_models_with_http_info(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
-        return await self.api_client._invoke(UNLOAD, None, None, options)
+        return await self.api_client._invoke(UNLOAD, None, None, locals())
 
     async def unload_models_without_preload_content(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`unload_models`, returning the unread aiohttp response."""
-        return await self.api_client._invoke_raw(UNLOAD, None, None, options)
+        return await self.api_client._invoke_raw(UNLOAD, None, None, locals())

@@ -1,8 +1,13 @@
 """``ModelsApi``: the five Models API endpoints, each in three variants.
 
 The endpoints are declared once below (``SNAPSHOT``, ``CREATE``, ...) and served to both the
-sync client and ``pieces_os_client.aio``. Each method is a one-line call into the shared
-request path; adding an endpoint means one ``Endpoint(...)`` and its three methods.
+sync client and ``pieces_os_client.aio``. Each method is a declaration: its signature names
+its arguments and the per-call options, and its body is one call into the shared request
+path, ``api_client._invoke(ENDPOINT, path_value, body_value, locals())``. ``locals()`` hands
+over the options by name (the names :class:`~pieces_os_client._endpoint.RequestOptions`
+lists), so the plumbing lives once, in ``_endpoint.prepare``. A new operation is one
+``Endpoint(...)`` here and three methods shaped exactly like their neighbours, here and in
+``aio/models_api.py``.
 
 - ``name(...)`` returns the parsed data (or None for 204 endpoints);
 - ``name_with_http_info(...)`` returns an :class:`~pieces_os_client.api_response.ApiResponse`
@@ -10,21 +15,27 @@ request path; adding an endpoint means one ``Endpoint(...)`` and its three metho
 - ``name_without_preload_content(...)`` returns urllib3's response unread and raises nothing
   for error statuses: read it (``.data``) or ``release_conn()`` it yourself.
 
-Every method takes the keyword options of
-:class:`~pieces_os_client._endpoint.RequestOptions` (``_request_timeout``, ``_headers``, ...).
+Every method takes the per-call options as keyword parameters, as the published SDK does:
+
+- ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``;
+- ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``) used
+  instead of the configured ones for this call;
+- ``_content_type``: the ``Content-Type`` sent with a body;
+- ``_headers``: extra headers for this call;
+- ``_host_index``: the server to use (only ``0`` exists).
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Dict, Mapping, Optional
 
 import urllib3
-from typing_extensions import Unpack
 
 from pieces_os_client._client_base import _api_repr, _check_api_client
-from pieces_os_client._endpoint import Endpoint, RequestOptions
+from pieces_os_client._endpoint import Endpoint
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import TimeoutSpec
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
@@ -86,98 +97,199 @@ class ModelsApi:
         return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
-    def models_snapshot(self, **options: Unpack[RequestOptions]) -> Models:
+    def models_snapshot(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> Models:
         """Every model Pieces OS knows (``GET /models``)."""
-        return self.api_client._invoke(SNAPSHOT, None, None, options).data
+        return self.api_client._invoke(SNAPSHOT, None, None, locals()).data
 
     def models_snapshot_with_http_info(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
-        return self.api_client._invoke(SNAPSHOT, None, None, options)
+        return self.api_client._invoke(SNAPSHOT, None, None, locals())
 
     def models_snapshot_without_preload_content(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_snapshot`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(SNAPSHOT, None, None, options)
+        return self.api_client._invoke_raw(SNAPSHOT, None, None, locals())
 
     # POST /models/create --------------------------------------------------------------------
     def models_create_new_model(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> Model:
         """Register a custom model (``POST /models/create``); Pieces OS marks it ``custom``
         and returns the existing model instead of creating a duplicate."""
-        return self.api_client._invoke(CREATE, None, seeded_model, options).data
+        return self.api_client._invoke(CREATE, None, seeded_model, locals()).data
 
     def models_create_new_model_with_http_info(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
-        return self.api_client._invoke(CREATE, None, seeded_model, options)
+        return self.api_client._invoke(CREATE, None, seeded_model, locals())
 
     def models_create_new_model_without_preload_content(
-        self, seeded_model: Optional[SeededModel] = None, **options: Unpack[RequestOptions]
+        self,
+        seeded_model: Optional[SeededModel] = None,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_create_new_model`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(CREATE, None, seeded_model, options)
+        return self.api_client._invoke_raw(CREATE, None, seeded_model, locals())
 
     # POST /models/{model}/delete ------------------------------------------------------------
-    def models_delete_specific_model(self, model: str, **options: Unpack[RequestOptions]) -> None:
+    def models_delete_specific_model(
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> None:
         """Delete a custom model (``POST /models/{model}/delete``); built-in models refuse."""
-        return self.api_client._invoke(DELETE, model, None, options).data
+        return self.api_client._invoke(DELETE, model, None, locals()).data
 
     def models_delete_specific_model_with_http_info(
-        self, model: str, **options: Unpack[RequestOptions]
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
-        return self.api_client._invoke(DELETE, model, None, options)
+        return self.api_client._invoke(DELETE, model, None, locals())
 
     def models_delete_specific_model_without_preload_content(
-        self, model: str, **options: Unpack[RequestOptions]
+        self,
+        model: str,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_delete_specific_model`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(DELETE, model, None, options)
+        return self.api_client._invoke_raw(DELETE, model, None, locals())
 
     # POST /models/{model}/delete/cache ------------------------------------------------------
     def models_delete_specific_model_cache(
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ModelDeleteCacheOutput:
         """Delete what an LLM model downloaded (``POST /models/{model}/delete/cache``)."""
-        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options).data
+        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, locals()).data
 
     def models_delete_specific_model_cache_with_http_info(
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> ApiResponse[ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
-        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, options)
+        return self.api_client._invoke(DELETE_CACHE, model, model_delete_cache_input, locals())
 
     def models_delete_specific_model_cache_without_preload_content(
         self,
         model: str,
         model_delete_cache_input: Optional[ModelDeleteCacheInput] = None,
-        **options: Unpack[RequestOptions],
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_delete_specific_model_cache`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(DELETE_CACHE, model, model_delete_cache_input, options)
+        return self.api_client._invoke_raw(DELETE_CACHE, model, model_delete_cache_input, locals())
 
     # POST /models/unload --------------------------------------------------------------------
-    def unload_models(self, **options: Unpack[RequestOptions]) -> None:
+    def unload_models(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> None:
         """Unload every loaded model from memory (``POST /models/unload``)."""
-        return self.api_client._invoke(UNLOAD, None, None, options).data
+        return self.api_client._invoke(UNLOAD, None, None, locals()).data
 
-    def unload_models_with_http_info(self, **options: Unpack[RequestOptions]) -> ApiResponse[None]:
+    def unload_models_with_http_info(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
-        return self.api_client._invoke(UNLOAD, None, None, options)
+        return self.api_client._invoke(UNLOAD, None, None, locals())
 
     def unload_models_without_preload_content(
-        self, **options: Unpack[RequestOptions]
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`unload_models`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(UNLOAD, None, None, options)
+        return self.api_client._invoke_raw(UNLOAD, None, None, locals())

@@ -118,6 +118,9 @@ class WireModel(BaseModel):
 
     #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
     _x_nullable: ClassVar[FrozenSet[str]] = frozenset()
+    #: Python names of fields the wire facts require but that parse when absent (as in the
+    #: published SDK, which read them with ``.get``); test_wire_facts.py checks the list.
+    _required_on_wire: ClassVar[FrozenSet[str]] = frozenset()
 
     # --- the published SDK's surface -------------------------------------------------------
     def to_dict(self) -> Dict[str, Any]:

@@ -46,6 +46,7 @@ class Model(WireModel):
     cpu: Optional[StrictBool] = None
     custom: Optional[StrictBool] = None
     denied: Optional[StrictBool] = None
+    description: Optional[StrictStr] = None
     downloaded: Optional[StrictBool] = None
     downloading: Optional[StrictBool] = None
     foundation: Optional[ModelFoundationEnum] = None

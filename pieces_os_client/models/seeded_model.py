@@ -40,6 +40,7 @@ class SeededModel(WireModel):
     cpu: Optional[StrictBool] = None
     custom: Optional[StrictBool] = None
     denied: Optional[StrictBool] = None
+    description: Optional[StrictStr] = None
     downloaded: Optional[StrictBool] = None
     foundation: Optional[ModelFoundationEnum] = None
     max_tokens: Optional[ModelMaxTokens] = Field(default=None, alias="maxTokens")
