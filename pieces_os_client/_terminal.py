@@ -27,6 +27,7 @@ from pieces_os_client.models._display import (
     Column,
     columns,
     model_row,
+    printable,
     text_table,
 )
 
@@ -184,7 +185,7 @@ class Terminal:
                 style="cyan" if column.name == "id" else None,
             )
         for row in rows:
-            table.add_row(*(_styled(rich, cell) for cell in row))
+            table.add_row(*(_styled(rich, printable(cell)) for cell in row))
         total = sum(widths) + _GAP * (len(widths) - 1)
         console = self._out_console
         if total > room:  # --wide: a console as wide as the table; the terminal wraps lines
@@ -195,6 +196,7 @@ class Terminal:
     # --- stderr ----------------------------------------------------------------------------
     def note(self, text: str) -> None:
         """A remark on stderr (where Pieces OS was found, a retry): dim on a terminal."""
+        text = printable(text)  # a server's text must not drive the terminal
         if self._err_console is not None:
             self._err_console.print(text, style="dim", markup=False, soft_wrap=True)
         else:
@@ -202,6 +204,7 @@ class Terminal:
 
     def error(self, text: str) -> None:
         """``error: text`` on stderr, ``error:`` in red on a terminal."""
+        text = printable(text)
         if self._err_console is not None:
             prefix = self._rich.text.Text("error:", style="bold red")
             self._err_console.print(

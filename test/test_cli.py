@@ -681,3 +681,18 @@ def test_piped_commands_do_not_import_rich(local_pieces_os: LocalPiecesOS) -> No
     )
     assert result.stderr == "0 False"
     assert json.loads(result.stdout)["iterable"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_escape_sequences_in_a_name_never_reach_the_terminal(
+    local_pieces_os: LocalPiecesOS,
+) -> None:
+    with local_pieces_os.client() as api_client:
+        from pieces_os_client import ModelsApi, SeededModel
+
+        seed = SeededModel.from_dict({**SEED, "name": "\x1b]0;pwned\x07evil\x1b[2J"})
+        ModelsApi(api_client).models_create_new_model(seed)
+    code, output = _on_a_terminal(["--url", local_pieces_os.url, "models", "list", "--wide"])
+    assert code == 0
+    assert "\x1b]0;" not in output and "\x1b[2J" not in output
+    assert "\N{REPLACEMENT CHARACTER}]0;pwned" in output

@@ -243,7 +243,8 @@ def html_fields(model: Model) -> str:
 
 
 # --- plain text ----------------------------------------------------------------------------------
-def _printable(cell: str) -> str:
+def printable(cell: str) -> str:
+    """``cell`` with every unprintable character (newline, escape) replaced by U+FFFD."""
     # One model per line: a newline or an escape sequence in a name must not break the table
     # (or the terminal).
     if cell.isprintable():
@@ -255,7 +256,7 @@ def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str] = TEXT_COLU
     """Columns separated by two spaces, upper-case headers, no trailing blanks; numbers
     (:attr:`Column.numeric`) right-aligned, everything else left-aligned."""
     table = [[header.upper() for header in headers]]
-    table.extend([_printable(cell) for cell in row] for row in rows)
+    table.extend([printable(cell) for cell in row] for row in rows)
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
     right = [name in _BY_NAME and _BY_NAME[name].numeric for name in headers]
     return "\n".join(
@@ -271,7 +272,7 @@ def text_fields(model: Model) -> str:
     """One ``field  value`` line per field the model has a value for."""
     rows = field_rows(model)
     width = max((len(name) for name, _ in rows), default=0)
-    return "\n".join(f"{name.ljust(width)}  {_printable(text)}" for name, text in rows)
+    return "\n".join(f"{name.ljust(width)}  {printable(text)}" for name, text in rows)
 
 
 def text_summary(models: Sequence[Model]) -> str:
