@@ -272,7 +272,7 @@ def interpret(
                     problem=_first_problem(error),
                 ) from error
         return ApiResponse._received(status, headers, data, body)
-    raise ApiException.from_response(
+    ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )
 

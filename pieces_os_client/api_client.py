@@ -171,19 +171,28 @@ class ApiClient(ClientBase):
         response_data: rest.RESTResponse,
         response_types_map: Optional[Mapping[str, Optional[str]]] = None,
     ) -> ApiResponse[Any]:
-        """Parse a read response into an :class:`ApiResponse`, or raise its ``ApiException``."""
+        """Parse a read response into an :class:`ApiResponse`, or raise its ``ApiException``.
+
+        ``response_types_map`` maps a status (``"200"``, or a range such as ``"2XX"``) to the
+        published SDK's type name: a model (``"Models"``), ``"bytearray"`` (the raw bytes) or
+        any name :meth:`deserialize` reads (``"str"``, ``"List[Model]"``...).
+        """
         if response_data.data is None:
             raise ApiValueError("call read() on the response before response_deserialize()")
-        type_name = (response_types_map or {}).get(str(response_data.status))
-        returns = _model_class(type_name) if type_name and type_name != "str" else None
+        status = response_data.status
+        types = response_types_map or {}
+        type_name = types.get(str(status)) or types.get(f"{str(status)[:1]}XX")
+        headers = response_data.getheaders()
+        if 200 <= status <= 299 and type_name and not _is_model_name(type_name):
+            body = response_data.data
+            if type_name == "bytearray":
+                return ApiResponse._received(status, headers, body, body)
+            text = body.decode("utf-8", errors="replace")
+            data = self.deserialize(text, type_name, response_data.getheader("Content-Type"))
+            return ApiResponse._received(status, headers, data, body)
+        returns = _model_class(type_name) if type_name and _is_model_name(type_name) else None
         endpoint: Endpoint[Any] = Endpoint("call_api", "", "", returns=returns)
-        return interpret(
-            endpoint,
-            response_data.status,
-            response_data.reason,
-            response_data.getheaders(),
-            response_data.data,
-        )
+        return interpret(endpoint, status, response_data.reason, headers, response_data.data)
 
     def sanitize_for_serialization(self, obj: Any) -> Any:
         """Turn models, enums, datetimes and containers into JSON-ready Python values.
@@ -401,6 +410,13 @@ class ApiClient(ClientBase):
         if started is not None:
             _log_answer(debug_logger, method, url, response.status, started)
         return response
+
+
+def _is_model_name(type_name: str) -> bool:
+    from pieces_os_client import models
+
+    found = getattr(models, type_name, None) if type_name in models.__all__ else None
+    return isinstance(found, type) and issubclass(found, WireModel)
 
 
 def _model_class(type_name: str) -> Any:

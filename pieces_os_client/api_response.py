@@ -47,7 +47,19 @@ class ApiResponse(BaseModel, Generic[T]):
     def _received(
         cls, status_code: int, headers: Mapping[str, str], data: T, raw_data: bytes
     ) -> ApiResponse[T]:
-        """An answer the SDK itself read: nothing to validate, so none of pydantic's cost."""
-        return cls.model_construct(
-            status_code=status_code, headers=headers, data=data, raw_data=raw_data
-        )
+        """An answer the SDK itself read: nothing to validate, so none of pydantic's cost.
+
+        What ``model_construct`` does, without its per-field loop (this runs on every call).
+        """
+        response = cls.__new__(cls)
+        fields = {
+            "status_code": status_code,
+            "headers": headers,
+            "data": data,
+            "raw_data": raw_data,
+        }
+        object.__setattr__(response, "__dict__", fields)
+        object.__setattr__(response, "__pydantic_fields_set__", set(fields))
+        object.__setattr__(response, "__pydantic_extra__", None)
+        object.__setattr__(response, "__pydantic_private__", None)
+        return response

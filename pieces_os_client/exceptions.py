@@ -30,7 +30,7 @@ errors as ``text/plain``), None when there is no body.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, NoReturn, Optional, Sequence, Union
 
 #: What to try when Pieces OS cannot be reached.
 CONNECTION_HINT = (
@@ -42,7 +42,8 @@ class OpenApiException(Exception):
     """Root of every exception this SDK raises."""
 
 
-def _render_path(path_to_item: Optional[Sequence[Union[str, int]]]) -> str:
+def render_path(path_to_item: Optional[Sequence[Union[str, int]]]) -> str:
+    """Where an item sits, as the published SDK writes it: ``['iterable'][0]['id']``."""
     return "".join(f"[{p}]" if isinstance(p, int) else f"['{p}']" for p in path_to_item or ())
 
 
@@ -71,7 +72,7 @@ class ApiTypeError(OpenApiException, TypeError, ValueError):
         self.valid_classes = valid_classes
         self.key_type = key_type
         if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
+            msg = f"{msg} at {render_path(path_to_item)}"
         super().__init__(msg)
 
 
@@ -81,7 +82,7 @@ class _ItemError(OpenApiException):
     def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
         self.path_to_item = path_to_item
         if path_to_item:
-            msg = f"{msg} at {_render_path(path_to_item)}"
+            msg = f"{msg} at {render_path(path_to_item)}"
         super().__init__(msg)
 
 
@@ -181,13 +182,17 @@ class ApiException(OpenApiException):
         http_resp: Any,
         body: Optional[Union[str, bytes]],
         data: Any,
-    ) -> ApiException:
-        """Build the subclass that matches ``http_resp.status`` (404 -> NotFoundException...)."""
+    ) -> NoReturn:
+        """Raise the subclass that matches ``http_resp.status`` (404 -> NotFoundException...).
+
+        It raises rather than returns, as in the published SDK, so code that calls it
+        without ``raise`` still stops there.
+        """
         status = http_resp.status
         exc_class = _STATUS_EXCEPTIONS.get(status)
         if exc_class is None:
             exc_class = ServiceException if 500 <= status <= 599 else ApiException
-        return exc_class(http_resp=http_resp, body=body, data=data)
+        raise exc_class(http_resp=http_resp, body=body, data=data)
 
 
 def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:

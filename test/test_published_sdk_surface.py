@@ -14,6 +14,7 @@ import decimal
 import inspect
 import json
 import pydoc
+import typing
 from typing import Any, Callable, Dict, List, Tuple
 
 import pydantic
@@ -21,6 +22,7 @@ import pytest
 from _scripted_server import MODEL_JSON, Reply, ScriptedServer
 
 from pieces_os_client import ApiClient, Configuration, ModelsApi
+from pieces_os_client._endpoint import OPTION_NAMES
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
@@ -75,6 +77,23 @@ CONFIGURATION_NAMES = [
     "set_default",
     "to_debug_report",
 ]
+#: Every public name of 5.0.1's ``pieces_os_client.exceptions``.
+EXCEPTIONS_NAMES = [
+    "OpenApiException",
+    "ApiTypeError",
+    "ApiValueError",
+    "ApiAttributeError",
+    "ApiKeyError",
+    "ApiException",
+    "BadRequestException",
+    "NotFoundException",
+    "UnauthorizedException",
+    "ForbiddenException",
+    "ServiceException",
+    "ConflictException",
+    "UnprocessableEntityException",
+    "render_path",
+]
 #: ``Configuration(...)``'s parameters in 5.0.1, in order; ``debug`` is keyword-only.
 CONFIGURATION_PARAMETERS = [
     "host",
@@ -123,6 +142,24 @@ def test_api_client_configuration_and_api_response_have_every_published_name() -
     assert issubclass(ApiResponse, pydantic.BaseModel)
     assert set(ApiResponse.model_fields) == {"status_code", "headers", "data", "raw_data"}
     assert [n for n in METHOD_NAMES if not callable(getattr(ModelsApi, n, None))] == []
+
+
+def test_exceptions_module_has_every_published_name_and_from_response_raises() -> None:
+    from pieces_os_client import exceptions
+
+    assert [n for n in EXCEPTIONS_NAMES if not hasattr(exceptions, n)] == []
+    assert exceptions.render_path(["iterable", 0, "id"]) == "['iterable'][0]['id']"
+
+    class Answer:
+        status, reason, data = 404, "Not Found", b"no such model"
+
+        def getheaders(self) -> Dict[str, str]:
+            return {"Content-Type": "text/plain"}
+
+    # 5.0.1's from_response raises (code calls it without ``raise``).
+    with pytest.raises(exceptions.NotFoundException) as caught:
+        exceptions.ApiException.from_response(http_resp=Answer(), body=None, data=None)
+    assert (caught.value.status, caught.value.data) == (404, "no such model")
 
 
 def test_configuration_takes_the_published_keywords_in_order() -> None:
@@ -211,6 +248,41 @@ def test_param_serialize_call_api_response_deserialize_round_trip(server: LocalP
         created = client.response_deserialize(response, {"200": "Model", "500": "str"}).data
     assert isinstance(created, Model) and created.description == "made the 5.0.1 way"
     assert server.requests[-1].headers["X-Application-ID"] == "my-app"
+
+
+@pytest.mark.parametrize(
+    ("reply", "types", "data"),
+    [
+        (
+            Reply(200, "plain text", headers={"Content-Type": "text/plain"}),
+            {"200": "str"},
+            "plain text",
+        ),
+        (Reply(200, {"id": "m9"}), {"2XX": "ReferencedModel"}, ReferencedModel(id="m9")),
+        (
+            Reply(200, b"\x00\x01", headers={"Content-Type": "application/octet-stream"}),
+            {"200": "bytearray"},
+            b"\x00\x01",
+        ),
+        (
+            Reply(200, '"SPEED"', headers={"Content-Type": "application/json"}),
+            {"200": "ModelTypeEnum"},
+            "SPEED",
+        ),
+        (Reply(204), {"204": None}, None),
+    ],
+    ids=["str", "2XX-model", "bytearray", "enum", "no-content"],
+)
+def test_response_deserialize_reads_every_published_type_name(
+    scripted_server: ScriptedServer, reply: Reply, types: Dict[str, Any], data: Any
+) -> None:
+    scripted_server.script(reply)
+    with ApiClient(Configuration(host=scripted_server.url)) as client:
+        method, url, headers, _body, _ = client.param_serialize("GET", "/models")
+        response = client.call_api(method, url, header_params=headers)
+        response.read()
+        answer = client.response_deserialize(response, types)
+    assert (answer.status_code, answer.data) == (reply.status, data)
 
 
 def test_param_serialize_applies_only_the_named_auth_schemes() -> None:
@@ -430,11 +502,12 @@ def test_every_method_names_the_per_call_options(api_class: type, method_name: s
     parameters = inspect.signature(method).parameters
     options = {n: p for n, p in parameters.items() if n.startswith("_")}
     assert {n: p.annotation for n, p in options.items()} == OPTIONS
+    assert tuple(options) == OPTION_NAMES  # the names the shared request path reads
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in options.values())
     assert [p.default for p in options.values()] == [None, None, None, None, 0]
     assert not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
     # The annotations resolve (what IDEs and typing.get_type_hints read).
-    hints = inspect.get_annotations(method, eval_str=True)
+    hints = typing.get_type_hints(method)
     assert set(OPTIONS) <= set(hints)
     assert "_request_timeout" in pydoc.render_doc(method, renderer=pydoc.plaintext)
 
