@@ -101,11 +101,18 @@ def _shorten(text: str, width: int) -> str:
 class Terminal:
     """The CLI's output: stdout for results, stderr for notes, errors and the spinner."""
 
-    def __init__(self, stdout: Optional[IO[str]] = None, stderr: Optional[IO[str]] = None):
+    def __init__(
+        self,
+        stdout: Optional[IO[str]] = None,
+        stderr: Optional[IO[str]] = None,
+        *,
+        spinner: bool = True,
+    ):
         self.stdout = stdout if stdout is not None else sys.stdout
         self.stderr = stderr if stderr is not None else sys.stderr
         self.out_is_terminal = _is_terminal(self.stdout)
         self.err_is_terminal = _is_terminal(self.stderr)
+        self._spinner = spinner and self.err_is_terminal
         colour = _colour_allowed()
         # rich is imported only when a terminal will use it: scripts and pipes skip its cost.
         self._rich: Any = _load_rich() if self.out_is_terminal or self.err_is_terminal else None
@@ -218,7 +225,7 @@ class Terminal:
         """Show ``message`` with a spinner on stderr if this takes over :data:`SPINNER_DELAY`
         seconds; retries the SDK logs meanwhile update it (or are noted, one line each, when
         stderr is not a terminal)."""
-        spinner = _Spinner(self, message) if self.err_is_terminal else None
+        spinner = _Spinner(self, message) if self._spinner else None
         if spinner is not None:
             watcher = _RetryWatcher(spinner.retried, short=True)
         else:

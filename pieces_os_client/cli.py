@@ -531,7 +531,8 @@ def main(argv: Optional[Sequence[str]] = None, *, prog: str = "pieces-os-models"
         return code if isinstance(code, int) else EXIT_USAGE
     from pieces_os_client._terminal import Terminal
 
-    args.terminal = terminal = Terminal()
+    # With --debug every request is logged to stderr: a spinner would only garble it.
+    args.terminal = terminal = Terminal(spinner=not args.debug)
     try:
         status: int = args.handler(args)
         sys.stdout.flush()
