@@ -34,6 +34,7 @@ _EXCEPTIONS = (
     "UnprocessableEntityException",
     "ServiceException",
     "ApiResponseValidationError",
+    "ApiResponseTooLargeError",
 )
 _MODELS = (
     "ByteDescriptor",
@@ -76,6 +77,7 @@ __all__ = [
     "ApiException",
     "ApiKeyError",
     "ApiResponse",
+    "ApiResponseTooLargeError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
     "ApiTypeError",
@@ -140,6 +142,7 @@ if TYPE_CHECKING:
         ApiConnectionError,
         ApiException,
         ApiKeyError,
+        ApiResponseTooLargeError,
         ApiResponseValidationError,
         ApiTimeoutError,
         ApiTypeError,

@@ -9,9 +9,10 @@ import time
 from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
 
 from pieces_os_client._endpoint import check_header
+from pieces_os_client._host import parse_host, redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
-from pieces_os_client.exceptions import ApiTypeError, ApiValueError
+from pieces_os_client.exceptions import ApiTypeError
 
 #: The ``User-Agent`` sent unless you set another.
 DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
@@ -68,7 +69,7 @@ class ClientBase:
 
     def __repr__(self) -> str:
         """``ApiClient(host='http://localhost:1000')``: which Pieces OS this client talks to."""
-        return f"{type(self).__name__}(host={_shown_host(self.configuration.host)!r})"
+        return f"{type(self).__name__}(host={redact_url(self.configuration.host)!r})"
 
     @property
     def user_agent(self) -> str:
@@ -95,7 +96,7 @@ def _timing(debug_logger: Optional[logging.Logger]) -> Optional[float]:
 def _log_answer(
     debug_logger: Optional[logging.Logger], method: str, url: str, status: int, started: float
 ) -> None:
-    _log(debug_logger, "%s %s -> %s in %.1f ms", method, url, status, _ms(started))
+    _log(debug_logger, "%s %s -> %s in %.1f ms", method, redact_url(url), status, _ms(started))
 
 
 def _log_failure(
@@ -105,7 +106,9 @@ def _log_failure(
     error: BaseException,
     started: float,
 ) -> None:
-    _log(debug_logger, "%s %s failed after %.1f ms: %s", method, url, _ms(started), error)
+    _log(
+        debug_logger, "%s %s failed after %.1f ms: %s", method, redact_url(url), _ms(started), error
+    )
 
 
 def _ms(started: float) -> float:
@@ -120,24 +123,13 @@ def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> No
 
 
 def _check_host(host: str) -> None:
-    if not isinstance(host, str) or not host.startswith(("http://", "https://")):
-        raise ApiValueError(
-            f"host must be an http:// or https:// URL such as 'http://localhost:1000', not {host!r}"
-        )
-
-
-def _shown_host(host: str) -> str:
-    """``host`` without any ``user:password@`` part, for reprs."""
-    scheme, sep, rest = host.partition("://")
-    authority, slash, path = rest.partition("/")
-    if sep and "@" in authority:
-        authority = "***@" + authority.rpartition("@")[2]
-    return f"{scheme}{sep}{authority}{slash}{path}"
+    # Checked again on every call (cached), since configuration.host may change later.
+    parse_host(host)
 
 
 def _api_repr(api: Any) -> str:
     """``ModelsApi(host='http://localhost:1000')``, shared by the sync and async APIs."""
-    return f"{type(api).__name__}(host={_shown_host(api.api_client.configuration.host)!r})"
+    return f"{type(api).__name__}(host={redact_url(api.api_client.configuration.host)!r})"
 
 
 def _check_api_client(api_name: str, api_client: Any, *, is_async: bool) -> None:

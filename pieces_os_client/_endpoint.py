@@ -28,6 +28,7 @@ from urllib.parse import quote
 from pydantic import ValidationError
 from typing_extensions import TypedDict
 
+from pieces_os_client._host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
@@ -48,7 +49,8 @@ logger = logging.getLogger("pieces_os_client")
 class RequestOptions(TypedDict, total=False):
     """The per-call options every endpoint method names as keyword parameters.
 
-    - ``_request_timeout``: seconds for the whole attempt, or ``(connect, read)``.
+    - ``_request_timeout``: a deadline in seconds for the whole call (retries included), or
+      ``(connect, read)`` bounding each phase.
     - ``_request_auth``: one auth setting (``{"in": "header", "key": ..., "value": ...}``)
       used instead of the configured ones for this call.
     - ``_content_type``: the ``Content-Type`` sent with a body.
@@ -186,16 +188,19 @@ def prepare(
     so an endpoint method can pass its ``locals()``.
     """
     host_index = options.get("_host_index")
-    host = (
+    host = parse_host(
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
     )
     head, tail = endpoint._path_template
     if endpoint.path_param is not None:
-        url = host + head + encode_path_segment(path_value, endpoint.path_param) + tail
+        url = host.base + head + encode_path_segment(path_value, endpoint.path_param) + tail
     else:
-        url = host + head
+        url = host.base + head
 
     headers = dict(default_headers)
+    if host.authorization is not None:
+        # Credentials in the host: sent as Basic auth, never as part of a URL that is shown.
+        headers["Authorization"] = host.authorization
     extra = options.get("_headers")
     if extra:
         if not isinstance(extra, Mapping):
@@ -262,7 +267,9 @@ def interpret(
         if endpoint.returns is not None and status != 204:
             try:
                 data = endpoint.returns.model_validate_json(body)
-            except ValidationError as error:
+            except Exception as error:
+                # A ValidationError, or whatever else a hostile body provokes (nesting past
+                # the recursion limit, memory): always typed, with status, headers and body.
                 raise ApiResponseValidationError(
                     status,
                     reason,
@@ -277,7 +284,9 @@ def interpret(
     )
 
 
-def _first_problem(error: ValidationError) -> str:
+def _first_problem(error: Exception) -> str:
+    if not isinstance(error, ValidationError):
+        return f"{type(error).__name__}: {str(error)[:200]}"
     problems = error.errors(include_url=False)
     if not problems:
         return str(error)

@@ -46,6 +46,7 @@ from pieces_os_client._endpoint import (
     interpret,
     prepare,
 )
+from pieces_os_client._host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
@@ -132,8 +133,11 @@ class ApiClient(ClientBase):
         path = resource_path
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", encode_path_segment(value, name))
-        url = (_host or self.configuration.host) + path
+        host = parse_host(_host or self.configuration.host)
+        url = host.base + path
         headers = dict(self.default_headers)
+        if host.authorization is not None:
+            headers["Authorization"] = host.authorization
         for name, value in (header_params or {}).items():
             check_header(name, value)
             headers[name] = value
@@ -244,7 +248,7 @@ class ApiClient(ClientBase):
         if content_type is None:
             try:
                 data: Any = json.loads(response_text)
-            except ValueError:
+            except (ValueError, RecursionError, MemoryError):
                 data = response_text
         elif _JSON_MEDIA_TYPE.match(content_type):
             data = _parse_json(response_text, response_type) if response_text else ""
@@ -439,7 +443,7 @@ _DELIMITERS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
 def _parse_json(text: str, expected: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as error:
+    except (ValueError, RecursionError, MemoryError) as error:  # nesting or size past limits
         raise ApiResponseValidationError(
             body=text, expected=expected, problem=f"not JSON: {error}"
         ) from error

@@ -229,7 +229,11 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         help="address to listen on (default: 127.0.0.1, this machine only)",
     )
     serve.add_argument(
-        "--port", type=_port, default=None, help="port to listen on (default: 1000; 0: any free)"
+        "--port",
+        type=_port,
+        default=None,
+        help="port to listen on (default: 1000, else the first free port discover() probes; "
+        "0: any free port)",
     )
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
@@ -406,14 +410,14 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
         return EXIT_OK
     except OSError as error:
-        port = args.port if args.port is not None else 1000
+        # Without --port, serve() already tried 1000 and the other ports discover() probes.
+        where = f"{args.bind_host}:{args.port}" if args.port is not None else args.bind_host
         reason = error.strerror or str(error)
-        hint = ""
         if isinstance(error, PermissionError):
-            hint = "; ports below 1024 need root on Linux: pass --port 39300 (or --port 0 for any free port)"
-        elif port:
-            hint = "; pass another --port (or --port 0 for any free port)"
-        raise _CommandError(f"cannot listen on {args.bind_host}:{port}: {reason}{hint}") from error
+            hint = "; ports below 1024 need root on Linux: pass --port 39300 (or --port 0)"
+        else:
+            hint = "; pass another --port (--port 0: any free port)"
+        raise _CommandError(f"cannot listen on {where}: {reason}{hint}") from error
     return EXIT_OK
 
 
@@ -459,6 +463,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         return EXIT_USAGE, _one_line(str(error))
     if isinstance(error, _CommandError):
         return EXIT_API_ERROR, _one_line(str(error))
+    from pieces_os_client._host import redact_url
     from pieces_os_client.discovery import DiscoveryError
     from pieces_os_client.exceptions import (
         ApiConnectionError,
@@ -469,7 +474,8 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         ApiValueError,
     )
 
-    host = getattr(args, "resolved_host", None) or getattr(args, "url", None) or "Pieces OS"
+    host = redact_url(getattr(args, "resolved_host", None) or getattr(args, "url", None) or "")
+    host = host or "Pieces OS"
     if isinstance(error, DiscoveryError):
         return EXIT_API_ERROR, (
             f"found no Pieces OS ({len(error.tried)} places tried, from {error.tried[0]}): start "

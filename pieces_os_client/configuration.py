@@ -11,6 +11,7 @@ import os
 import threading
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
+from pieces_os_client._host import redact_url
 from pieces_os_client._version import __version__
 
 #: Where Pieces OS listens when neither ``host=`` nor ``PIECES_OS_URL`` says otherwise.
@@ -24,8 +25,10 @@ DEFAULT_READ_TIMEOUT = 120.0
 DEFAULT_RETRIES = 2
 #: Connections kept open per host; enough for a few busy threads.
 DEFAULT_POOL_MAXSIZE = 16
+#: The largest answer body read, in bytes after decompression: a large snapshot is a few MiB.
+DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 
-#: A timeout: seconds for the whole attempt, or a ``(connect, read)`` pair.
+#: A timeout: a deadline in seconds for the whole call, or a ``(connect, read)`` pair per phase.
 TimeoutSpec = Union[float, Tuple[float, float]]
 
 
@@ -85,6 +88,7 @@ class Configuration:
         *,
         debug: bool = False,
         timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
+        max_response_size: Optional[int] = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
         env_host = os.environ.get(HOST_ENV_VAR, "").strip()
         self.host: str = (host or env_host or DEFAULT_HOST).rstrip("/")
@@ -113,8 +117,12 @@ class Configuration:
         self.connection_pool_maxsize: int = DEFAULT_POOL_MAXSIZE
         #: Retries after the first attempt (an int), or a ``urllib3.Retry`` for full control.
         self.retries: Any = retries
-        #: Seconds for a whole attempt, or ``(connect, read)``; never infinite by default.
+        #: A deadline in seconds for the whole call, or ``(connect, read)`` per phase; never
+        #: infinite by default.
         self.timeout: TimeoutSpec = timeout
+        #: Bytes an answer's body may have after decompression; past it the call raises
+        #: ``ApiResponseTooLargeError``. ``None`` lifts the limit.
+        self.max_response_size: Optional[int] = max_response_size
         self.client_side_validation = True
         self.safe_chars_for_path_param = ""
         self.socket_options: Optional[Any] = None
@@ -202,7 +210,9 @@ class Configuration:
         if index not in (None, 0):
             from pieces_os_client.exceptions import ApiValueError
 
-            raise ApiValueError(f"invalid host index {index}: only index 0 ({self.host}) exists")
+            raise ApiValueError(
+                f"invalid host index {index}: only index 0 ({redact_url(self.host)}) exists"
+            )
         return self.host
 
     # --- logging -------------------------------------------------------------------------------
@@ -250,11 +260,9 @@ class Configuration:
 
         return (
             f"Python SDK Debug Report:\nOS: {sys.platform}\nPython Version: {platform.python_version()}\n"
-            f"SDK Package Version: {__version__}\nHost: {self.host}\n"
+            f"SDK Package Version: {__version__}\nHost: {redact_url(self.host)}\n"
             f"Timeout: {self.timeout}\nRetries: {self.retries}"
         )
 
     def __repr__(self) -> str:
-        return (
-            f"Configuration(host={self.host!r}, timeout={self.timeout!r}, retries={self.retries!r})"
-        )
+        return f"Configuration(host={redact_url(self.host)!r}, timeout={self.timeout!r}, retries={self.retries!r})"

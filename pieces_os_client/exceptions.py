@@ -18,19 +18,24 @@
         ├── ConflictException              409
         ├── UnprocessableEntityException   422
         ├── ServiceException               5xx
-        └── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
-                                           (also ValueError, as the published SDK's
-                                           JSONDecodeError / ValidationError were)
+        ├── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
+        │                                  (also ValueError, as the published SDK's
+        │                                  JSONDecodeError / ValidationError were)
+        └── ApiResponseTooLargeError       a body past Configuration.max_response_size
 
 Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
 ``data``: the parsed value of a JSON body, the text of any other body (Pieces OS sends its
-errors as ``text/plain``), None when there is no body.
+errors as ``text/plain``), None when there is no body. ``str()`` shows at most
+:data:`SHOWN_BODY_CHARS` characters of the body.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any, Mapping, NoReturn, Optional, Sequence, Union
+
+#: The most characters of a body an exception's text shows (``e.body`` keeps all of it).
+SHOWN_BODY_CHARS = 2048
 
 #: What to try when Pieces OS cannot be reached.
 CONNECTION_HINT = (
@@ -172,7 +177,7 @@ class ApiException(OpenApiException):
         if self.headers:
             text += f"HTTP response headers: {dict(self.headers)}\n"
         if self.body:
-            text += f"HTTP response body: {self.body}\n"
+            text += f"HTTP response body: {_shown(self.body)}\n"
         return text
 
     @classmethod
@@ -202,8 +207,9 @@ def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
     if content_type is None or _is_json(content_type):
         try:
             return json.loads(body)
-        except ValueError:
-            # Declared JSON but broken: no data (``body`` keeps it). Undeclared: it is text.
+        except (ValueError, RecursionError, MemoryError):
+            # Declared JSON but broken, nested past the interpreter's limit or too big to
+            # hold twice: no data (``body`` keeps it). Undeclared: it is text.
             return None if content_type is not None else body
     return body
 
@@ -220,6 +226,12 @@ def _content_type(headers: Optional[Mapping[str, str]]) -> Optional[str]:
 
 def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _shown(body: str) -> str:
+    if len(body) <= SHOWN_BODY_CHARS:
+        return body
+    return f"{body[:SHOWN_BODY_CHARS]}... ({len(body) - SHOWN_BODY_CHARS} more characters)"
 
 
 class BadRequestException(ApiException):
@@ -281,6 +293,47 @@ class ApiResponseValidationError(ApiException, ValueError):
         )
 
 
+class ApiResponseTooLargeError(ApiException):
+    """The answer's body (after decompression) is larger than ``Configuration.max_response_size``.
+
+    Reading stopped at the limit, so memory stays bounded. ``status`` and ``headers`` are
+    kept; ``body`` holds only the first bytes read; ``limit`` is the limit in bytes.
+    Raise the setting if such answers are expected, or check ``host``.
+
+    Example::
+
+        >>> from pieces_os_client.exceptions import ApiResponseTooLargeError
+        >>> e = ApiResponseTooLargeError(200, "OK", limit=1024, method="GET", url="http://h/models")
+        >>> e.limit, isinstance(e, ApiResponseTooLargeError)
+        (1024, True)
+    """
+
+    def __init__(
+        self,
+        status: Optional[int] = None,
+        reason: Optional[str] = None,
+        http_resp: Any = None,
+        *,
+        body: Optional[Union[str, bytes]] = None,
+        data: Any = None,
+        headers: Optional[Mapping[str, str]] = None,
+        limit: int = 0,
+        method: str = "",
+        url: str = "",
+    ) -> None:
+        self.limit = limit
+        self.method = method
+        self.url = url
+        super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.method} {self.url}: the answer ({self.status}) is larger than "
+            f"max_response_size ({self.limit} bytes); raise Configuration(max_response_size=...) "
+            f"if answers this large are expected\n" + super().__str__()
+        )
+
+
 _STATUS_EXCEPTIONS = {
     400: BadRequestException,
     401: UnauthorizedException,
@@ -295,6 +348,7 @@ __all__ = [
     "ApiConnectionError",
     "ApiException",
     "ApiKeyError",
+    "ApiResponseTooLargeError",
     "ApiResponseValidationError",
     "ApiTimeoutError",
     "ApiTypeError",

@@ -46,7 +46,8 @@ class Reply:
     sending anything; ``declared_length`` announces a ``Content-Length`` other than the real
     one; ``drop`` closes the connection without answering; ``close`` closes it after answering;
     ``stall`` waits that long after sending (before closing), for a body that stops coming;
-    ``raw`` is sent as-is instead of a well-formed answer.
+    ``raw`` is sent as-is instead of a well-formed answer; ``trickle`` sends the body (all of
+    ``raw`` when given) one byte at a time, that many seconds apart.
     """
 
     status: int = 200
@@ -58,6 +59,7 @@ class Reply:
     close: bool = False
     stall: float = 0.0
     raw: Optional[bytes] = None
+    trickle: float = 0.0
 
     def encode(self) -> Tuple[bytes, bytes]:
         body = self.body
@@ -230,10 +232,14 @@ class ScriptedServer:
                     return
                 if reply.drop:
                     return
-                if reply.raw is not None:
-                    sock.sendall(reply.raw)
+                head, body = (b"", reply.raw) if reply.raw is not None else reply.encode()
+                if reply.trickle:
+                    sock.sendall(head)
+                    for index in range(len(body)):
+                        if self._stop.wait(reply.trickle):
+                            return
+                        sock.sendall(body[index : index + 1])
                 else:
-                    head, body = reply.encode()
                     sock.sendall(head + body)
                 if reply.stall and self._stop.wait(reply.stall):
                     return

@@ -63,7 +63,10 @@ def test_when_retries_run_out_the_last_answer_is_raised(server: LocalPiecesOS) -
         ModelsApi(client).unload_models()
     assert caught.value.status == 503
     assert caught.value.headers is not None and caught.value.headers["Retry-After"] == "0"
-    assert "injected failure" in caught.value.data["error"]
+    assert caught.value.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert (
+        caught.value.body == "injected failure: 503 Service Unavailable (LocalPiecesOS.fail_next)"
+    )
     assert len(server.requests) == 2
     assert any(m.loaded for m in server.models())  # a failed request changes nothing
 

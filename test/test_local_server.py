@@ -98,6 +98,17 @@ def test_builtin_catalogue_is_realistic() -> None:
     )
 
 
+def test_some_models_carry_a_description(server: LocalPiecesOS) -> None:
+    status, _, body = raw(server, "GET", "/models")
+    assert status == 200
+    descriptions = {m["name"]: m.get("description") for m in json.loads(body)["iterable"]}
+    described = {name: text for name, text in descriptions.items() if text is not None}
+    # Some, not all: a client must cope with both, as with Pieces OS.
+    assert 0 < len(described) < len(descriptions)
+    assert all(isinstance(text, str) and text.strip() for text in described.values())
+    assert "GPT-4o" in described and "GPT-4o Mini" not in described
+
+
 def test_snapshot_lists_the_catalogue(server: LocalPiecesOS, api: ModelsApi) -> None:
     snapshot = api.models_snapshot()
     assert [m.to_json() for m in snapshot.iterable] == wire(server)
@@ -163,7 +174,7 @@ def test_create_without_a_body_is_refused(server: LocalPiecesOS, api: ModelsApi)
     before = wire(server)
     with pytest.raises(ServiceException) as caught:
         api.models_create_new_model()
-    assert caught.value.status == 500 and "SeededModel" in caught.value.data["error"]
+    assert caught.value.status == 500 and "SeededModel" in str(caught.value.body)
     assert wire(server) == before
 
 
@@ -189,7 +200,7 @@ def test_delete_refuses_builtin_and_unknown_models(
     with pytest.raises(ServiceException) as caught:
         api.models_delete_specific_model(model_id)
     assert caught.value.status == 500
-    assert reason in caught.value.data["error"] and repr(model_id) in caught.value.data["error"]
+    assert reason in str(caught.value.body) and repr(model_id) in str(caught.value.body)
     assert wire(server) == before
 
 
@@ -223,7 +234,7 @@ def test_delete_cache_refuses_other_models(
     before = wire(server)
     with pytest.raises(ServiceException) as caught:
         api.models_delete_specific_model_cache(model_id)
-    assert caught.value.status == 500 and reason in caught.value.data["error"]
+    assert caught.value.status == 500 and reason in str(caught.value.body)
     assert wire(server) == before
 
 
@@ -234,10 +245,14 @@ def test_unload_unloads_every_model(server: LocalPiecesOS, api: ModelsApi) -> No
     assert any(m.loaded for m in server.models())
     response = api.unload_models_with_http_info()
     assert response.status_code == 204 and response.raw_data == b""
-    assert all(m.loaded is False for m in server.models())
-    # Only `loaded` changed.
-    expected = [m.model_copy(update={"loaded": False}).to_json() for m in builtin_catalogue()]
+    assert not any(m.loaded for m in server.models())
+    # Only `loaded` changed, and only where it was true (a cloud model's stays unset).
+    expected = [
+        (m.model_copy(update={"loaded": False}) if m.loaded else m).to_json()
+        for m in builtin_catalogue()
+    ]
     assert wire(server) == expected
+    assert any(m.loaded is None for m in server.models())
 
 
 # --- refusals: never a crash or a hang, never a change ---------------------------------------
@@ -256,6 +271,8 @@ JSON = {"Content-Type": "application/json"}
         ("POST", "/models/create", b"[1, 2]", JSON, 422, "JSON object"),
         ("POST", "/models/create", b'{"name": "x"}', JSON, 422, "not a valid SeededModel"),
         ("POST", "/models/create", VALID.replace(b"BALANCED", b"TURBO"), JSON, 422, "TURBO"),
+        # The SDK parses an answer without maxTokens.total; a server wants it in a request.
+        ("POST", "/models/create", VALID[:-1] + b',"maxTokens":{}}', JSON, 422, "maxTokens.total"),
         ("POST", "/models/create", VALID.replace(b'"1.0"', b"1.0"), JSON, 422, "version"),
         ("POST", f"/models/{LOCAL_LLM}/delete/cache", b'{"schema": 1}', JSON, 422, "schema"),
         ("POST", f"/models/{LOCAL_LLM}/delete/cache", b"{", JSON, 400, "JSON"),
@@ -266,7 +283,7 @@ JSON = {"Content-Type": "application/json"}
         ("GET", "/models/", None, {}, 404, "no endpoint"),
     ],
 )
-def test_bad_requests_get_a_json_error_and_change_nothing(
+def test_bad_requests_get_a_one_line_text_error_and_change_nothing(
     server: LocalPiecesOS,
     method: str,
     path: str,
@@ -278,10 +295,10 @@ def test_bad_requests_get_a_json_error_and_change_nothing(
     before = wire(server)
     got_status, got_headers, got_body = raw(server, method, path, body, headers)
     assert got_status == status
-    assert got_headers["Content-Type"] == "application/json"
+    assert got_headers["Content-Type"] == "text/plain; charset=utf-8"
     assert int(got_headers["Content-Length"]) == len(got_body)
-    error = json.loads(got_body)
-    assert words in error["error"] and error["status"] == status
+    error = got_body.decode()
+    assert words in error and "\n" not in error and error == error.strip()
     assert wire(server) == before
 
 
@@ -333,17 +350,17 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
     # Refused from the headers alone, before any of the body is read; then the connection closes.
     answer = _exchange(
         server,
-        b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: 99999999\r\n\r\n",
     )
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 413") and b"Connection: close" in head
-    assert "over" in json.loads(body)["error"]
+    assert b"over" in body and b"Content-Type: text/plain; charset=utf-8" in head
     # A chunked body is read like any other.
     chunks = b"".join(b"%x\r\n%s\r\n" % (len(part), part) for part in (VALID[:10], VALID[10:]))
     answer = _exchange(
         server,
-        b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n",
     )
     assert answer.startswith(b"HTTP/1.1 200")
@@ -353,7 +370,7 @@ def test_oversized_and_chunked_bodies(server: LocalPiecesOS) -> None:
 def test_expect_100_continue_is_answered_at_once(server: LocalPiecesOS) -> None:
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
         sock.sendall(
-            b"POST /models/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"POST /models/create HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             b"Expect: 100-continue\r\nConnection: close\r\n"
             b"Content-Length: %d\r\n\r\n" % len(VALID)
         )
@@ -366,10 +383,11 @@ def test_expect_100_continue_is_answered_at_once(server: LocalPiecesOS) -> None:
     assert b"HTTP/1.1 200" in answer
 
 
-def test_a_garbage_request_line_gets_a_json_400(server: LocalPiecesOS) -> None:
+def test_a_garbage_request_line_gets_a_text_400(server: LocalPiecesOS) -> None:
     head, _, body = _exchange(server, b"HELLO\r\n\r\n").partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
-    assert json.loads(body)["status"] == 400
+    assert b"Content-Type: text/plain; charset=utf-8" in head
+    assert body == b"Bad request syntax ('HELLO')"
 
 
 # --- the request log and reset ---------------------------------------------------------------
@@ -466,7 +484,8 @@ def test_any_sequence_of_operations_matches_the_documented_semantics(
             else:
                 api.unload_models()
                 for model in expected.values():
-                    model["loaded"] = False
+                    if model.get("loaded"):
+                        model["loaded"] = False
         got = {m.id: json.loads(m.to_json()) for m in api.models_snapshot().iterable}
     assert got == expected
     assert list(got) == list(expected)  # order: catalogue first, then creation order
@@ -526,7 +545,10 @@ def test_eight_threads_of_mixed_requests(server: LocalPiecesOS) -> None:
     assert all(not m.loaded for m in final)
     assert [m.to_json() for m in final if not m.custom] == [
         m.model_copy(
-            update={"loaded": False, **({"downloaded": False} if m.id == LOCAL_LLM else {})}
+            update={
+                **({"loaded": False} if m.loaded else {}),
+                **({"downloaded": False, "loaded": False} if m.id == LOCAL_LLM else {}),
+            }
         ).to_json()
         for m in builtin_catalogue()
     ]
@@ -558,7 +580,7 @@ def test_starts_fast_and_stops_without_leaks() -> None:
         idle.getresponse().read()
         # And a request stuck in an injected delay must not hold up stop().
         server.delay_next(1, 30)
-        stuck.sendall(b"GET /models HTTP/1.1\r\nHost: x\r\n\r\n")
+        stuck.sendall(b"GET /models HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         deadline = time.monotonic() + 5
         while len(server.requests) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -618,6 +640,8 @@ def test_serve_runs_in_the_foreground_until_stopped() -> None:
         assert ready.wait(5)
         url = re.search(r"http://127\.0\.0\.1:\d+", out.getvalue())
         assert url is not None and "20 models" in out.getvalue()
+        port = url.group(0).rsplit(":", 1)[1]
+        assert f"stream on ws://127.0.0.1:{port}/models/stream/identifiers\n" in out.getvalue()
         with ApiClient(Configuration(host=url.group(0), retries=0)) as client:
             assert len(ModelsApi(client).models_snapshot().iterable) == 20
     finally:

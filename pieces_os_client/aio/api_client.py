@@ -8,18 +8,25 @@ logging is the sync client's (method, URL, status and timing, never a header val
 
 The aiohttp ``ClientSession`` is made on first use, one per event loop: a client can be used
 from successive ``asyncio.run()`` calls, and a session is closed when its loop shuts down its
-async generators (``asyncio.run()`` does) if ``close()`` was not called first.
+async generators (``asyncio.run()`` does) if ``close()`` was not called first. After
+``os.fork()`` the child leaves the parent's sessions alone and makes its own.
+
+A number timeout is a deadline for the whole call (every attempt, body and retry wait
+included); bodies are read and inflated within ``Configuration.max_response_size`` by the
+same :class:`~pieces_os_client._body.BoundedBody` the sync client uses.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ssl
 from typing import (
     Any,
     AsyncGenerator,
     ClassVar,
     Dict,
+    List,
     Mapping,
     Optional,
     Tuple,
@@ -33,11 +40,30 @@ from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 from yarl import URL
 
+from pieces_os_client._body import (
+    ACCEPT_ENCODING,
+    CHUNK_SIZE,
+    BodyTooLarge,
+    BoundedBody,
+    UndecodableBody,
+    check_limit,
+)
 from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
 from pieces_os_client._endpoint import Endpoint, PreparedRequest, interpret, prepare
+from pieces_os_client._host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.rest import RetryPolicy, describe_failure, make_retry, make_timeout
+from pieces_os_client.rest import (
+    CallLimits,
+    RetryPolicy,
+    describe_failure,
+    fork_generation,
+    late_retry,
+    make_retry,
+    make_timeout,
+    timeout_seconds,
+    too_large,
+)
 
 T = TypeVar("T")
 
@@ -47,6 +73,16 @@ __all__ = ["AsyncApiClient"]
 _CONNECT_TIMEOUT_ERROR: Any = getattr(aiohttp, "ConnectionTimeoutError", None)
 #: Failures that happened before Pieces OS could have seen the request.
 _NOT_SENT = ("connect", "connect_timeout")
+
+#: aiohttp >= 3.11 can turn decompression off per request (the SDK inflates preloaded bodies
+#: itself, a bounded step at a time); older ones inflate, and the size limit counts the result.
+_PER_REQUEST_DECOMPRESS = (
+    "auto_decompress" in inspect.signature(aiohttp.ClientSession._request).parameters
+)
+
+#: Sessions a parent process opened, kept (never used, never closed) by a forked child:
+#: closing them there could disturb the parent's connections.
+_INHERITED: List[Any] = []
 
 _Sessions = Dict[
     asyncio.AbstractEventLoop, Tuple[aiohttp.ClientSession, AsyncGenerator[None, None]]
@@ -89,10 +125,13 @@ class AsyncApiClient(ClientBase):
     ) -> None:
         super().__init__(configuration, header_name, header_value, cookie)
         # Checked now, as the sync client does, so a bad setting fails before any call.
-        self._timeout = _client_timeout(self.configuration.timeout)
+        self._timeout_spec = make_timeout(self.configuration.timeout)
+        self._timeout = _client_timeout(self._timeout_spec)
         self._retry_policy = make_retry(self.configuration.retries)
         self._retries = _retry_count(self._retry_policy)
+        self._max_size = check_limit(self.configuration.max_response_size)
         self._sessions: _Sessions = {}
+        self._fork_generation = fork_generation()
 
     # --- lifecycle -----------------------------------------------------------------------------
     async def __aenter__(self) -> AsyncApiClient:
@@ -158,30 +197,49 @@ class AsyncApiClient(ClientBase):
         """Send, retrying by the rules of :class:`~pieces_os_client.rest.RetryPolicy`."""
         method, url = request.method, request.url
         session = await self._session()
-        timeout = self._timeout if request.timeout is None else _client_timeout(request.timeout)
+        spec = self._timeout_spec if request.timeout is None else make_timeout(request.timeout)
+        limits = CallLimits(timeout_seconds(spec), self._max_size)
+        timeout = self._timeout if request.timeout is None else _client_timeout(spec)
         options = self._request_options()
+        headers = request.headers
+        if preload and _PER_REQUEST_DECOMPRESS:
+            options["auto_decompress"] = False
+            if not any(name.lower() == "accept-encoding" for name in headers):
+                headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         policy = self._retry_policy
         rules = type(policy) if isinstance(policy, RetryPolicy) else RetryPolicy
         retries_left = self._retries
         failures = 0
         while True:
             response: Optional[aiohttp.ClientResponse] = None
+            if limits.deadline is not None:
+                timeout = _within_deadline(spec, limits)
             try:
                 response = await session.request(
                     method,
                     # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
                     URL(url, encoded=True),
-                    headers=request.headers,
+                    headers=headers,
                     data=request.body,
                     timeout=timeout,
                     allow_redirects=False,
                     **options,
                 )
-                body = await response.read() if preload else b""
+                body = await _read_body(response, limits) if preload else b""
+            except BodyTooLarge as error:
+                assert response is not None
+                response.close()
+                raise too_large(error, method, url, response) from None
+            except UndecodableBody as error:
+                assert response is not None
+                response.close()
+                raise describe_failure("decode", method, url, error) from error
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 if response is not None:
                     response.close()
                 kind = _failure_kind(error)
+                if kind.endswith("timeout") and limits.deadline is not None:
+                    kind = "deadline"
                 if (
                     retries_left > 0
                     and kind not in ("tls", "other")  # never retried, as in the sync client
@@ -193,10 +251,16 @@ class AsyncApiClient(ClientBase):
                 ):
                     retries_left -= 1
                     failures += 1
-                    rules.log_retry(method, url, type(error).__name__, retries_left)
-                    await asyncio.sleep(_backoff(policy, failures))
+                    wait = _backoff(policy, failures)
+                    cause = type(error).__name__
+                    if wait >= limits.left():
+                        raise describe_failure(
+                            "deadline", method, url, late_retry(cause, wait), limits.seconds
+                        ) from error
+                    rules.log_retry(method, url, cause, retries_left)
+                    await asyncio.sleep(wait)
                     continue
-                raise describe_failure(kind, method, url, error) from error
+                raise describe_failure(kind, method, url, error, limits.seconds) from error
             except BaseException:
                 # Cancelled mid-call: free the connection so the session stays usable.
                 if response is not None:
@@ -210,19 +274,29 @@ class AsyncApiClient(ClientBase):
                 if delay is None:  # "Retry-After: 0" is a delay too: retry at once
                     delay = _backoff(policy, failures)
                 response.close()
-                rules.log_retry(method, url, f"status {response.status}", retries_left)
+                cause = f"status {response.status}"
+                if delay >= limits.left():
+                    raise describe_failure(
+                        "deadline", method, url, late_retry(cause, delay), limits.seconds
+                    )
+                rules.log_retry(method, url, cause, retries_left)
                 await asyncio.sleep(delay)
                 continue
             return response, body
 
     # --- sessions, one per event loop ---------------------------------------------------------
     async def _session(self) -> aiohttp.ClientSession:
+        if self._fork_generation != fork_generation():
+            # A forked child: the parent's sessions (and their sockets) stay the parent's.
+            _INHERITED.extend(self._sessions.values())
+            self._sessions = {}
+            self._fork_generation = fork_generation()
         loop = asyncio.get_running_loop()
         entry = self._sessions.get(loop)
         if entry is not None and not entry[0].closed:
             return entry[0]
         session = self._new_session()
-        keeper = _keep_until_shutdown(self._sessions, loop, session)
+        keeper = _keep_until_shutdown(self._sessions, loop, session, self._fork_generation)
         # Registered before the first await, so concurrent first calls share this session.
         self._sessions[loop] = (session, keeper)
         # Runs to its ``yield`` at once; the loop now knows it and closes it at shutdown.
@@ -263,17 +337,22 @@ class AsyncApiClient(ClientBase):
 
 
 async def _keep_until_shutdown(
-    sessions: _Sessions, loop: asyncio.AbstractEventLoop, session: aiohttp.ClientSession
+    sessions: _Sessions,
+    loop: asyncio.AbstractEventLoop,
+    session: aiohttp.ClientSession,
+    generation: int,
 ) -> AsyncGenerator[None, None]:
     """Suspended for the session's life; closing it (``close()``, or the loop's
-    ``shutdown_asyncgens()`` at the end of ``asyncio.run()``) closes the session."""
+    ``shutdown_asyncgens()`` at the end of ``asyncio.run()``) closes the session, unless
+    this is a forked child of the process that opened it."""
     try:
         yield
     finally:
         entry = sessions.get(loop)
         if entry is not None and entry[0] is session:
             del sessions[loop]
-        await session.close()
+        if generation == fork_generation():
+            await session.close()
 
 
 def _failure_kind(error: BaseException) -> str:
@@ -330,7 +409,8 @@ def _seconds(value: Any) -> Optional[float]:
 
 
 def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.ClientTimeout:
-    """``5`` -> 5 s for the whole attempt; ``(2, 30)`` -> connect 2 s, then 30 s per read."""
+    """``5`` -> 5 s in all (each attempt then gets what is left: :func:`_within_deadline`);
+    ``(2, 30)`` -> connect 2 s, then 30 s per read."""
     timeout = make_timeout(spec)
     return aiohttp.ClientTimeout(
         total=_seconds(timeout.total),
@@ -339,8 +419,30 @@ def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.
     )
 
 
+def _within_deadline(spec: urllib3.Timeout, limits: CallLimits) -> aiohttp.ClientTimeout:
+    """This attempt's timeout: what is left of the call's deadline, per phase too."""
+    left = max(limits.left(), 0.001)
+    connect, read = _seconds(spec.connect_timeout), _seconds(spec._read)
+    return aiohttp.ClientTimeout(
+        total=left,
+        sock_connect=left if connect is None else min(connect, left),
+        sock_read=None if read is None else min(read, left),
+    )
+
+
+async def _read_body(response: aiohttp.ClientResponse, limits: CallLimits) -> bytes:
+    """The body, inflated here a bounded step at a time when aiohttp was told not to."""
+    inflate = _PER_REQUEST_DECOMPRESS
+    body = BoundedBody(limits.max_size, response.headers if inflate else {})
+    while True:
+        chunk = await response.content.read(CHUNK_SIZE)
+        if not chunk:
+            return body.finish()
+        body.feed(chunk)
+
+
 def _ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
-    if not config.host.startswith("https"):
+    if parse_host(config.host).scheme != "https":
         return True
     if not config.verify_ssl:
         return False

@@ -1,7 +1,8 @@
 """Test your code against the Pieces OS Models API without Pieces OS.
 
 :class:`LocalPiecesOS` is a real HTTP server on 127.0.0.1 with Pieces OS's semantics, a
-seeded catalogue, fault injection and a request log. The ``local_pieces_os`` pytest fixture
+seeded catalogue, the WebSocket stream of model changes (with the ``stream`` extra), fault
+injection and a request log. The ``local_pieces_os`` pytest fixture
 (installed with the package) hands you a started one. See ``docs/testing.md``.
 
 Example::

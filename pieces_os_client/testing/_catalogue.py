@@ -67,6 +67,7 @@ def _entry(
     downloaded: Optional[bool] = None,
     loaded: Optional[bool] = None,
     capabilities: Optional[Dict[str, bool]] = None,
+    description: Optional[str] = None,
 ) -> Dict[str, Any]:
     entry: Dict[str, Any] = {
         "id": builtin_id(unique),
@@ -90,6 +91,7 @@ def _entry(
         "quantization": quantization,
         "cpu": cpu,
         "capabilities": capabilities,
+        "description": description,
     }
     entry.update({key: value for key, value in optional.items() if value is not None})
     if not cloud:
@@ -124,6 +126,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         cloud=True,
         max_tokens=_tokens(128_000, 16_384),
         capabilities=_CHAT_IMAGES,
+        description="OpenAI's multimodal flagship: text and images in, text out, fast.",
     ),
     _entry(
         "gpt-4o-mini",
@@ -163,6 +166,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         cloud=True,
         max_tokens=_tokens(200_000, 64_000),
         capabilities=_CHAT_IMAGES,
+        description="Anthropic's balanced model for coding and long-context reasoning.",
     ),
     _entry(
         "gemini-1.5-pro",
@@ -188,6 +192,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         created="2025-02-05T17:00:00Z",
         cloud=True,
         max_tokens=_tokens(1_048_576, 8_192),
+        description="Google's low-latency multimodal model with a 1M-token context.",
     ),
     _entry(
         "perplexity-sonar",
@@ -232,6 +237,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         cpu=False,
         downloaded=True,
         loaded=True,
+        description="Meta's 8B instruction-tuned Llama 3, 4-bit, runs on the GPU.",
     ),
     _entry(
         "llama-3-8b-instruct-q4f32_1-cpu",
@@ -250,6 +256,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         quantization="q4f32_1",
         cpu=True,
         downloaded=False,
+        description="Meta's 8B instruction-tuned Llama 3, 4-bit, for machines without a GPU.",
     ),
     _entry(
         "phi-3-mini-4k-instruct",
@@ -353,6 +360,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         ram=8 * _GB,
         quantization="q4f16_1",
         downloaded=True,
+        description="Alibaba's 7B code model: generation, repair and reasoning over code.",
     ),
     # --- small local models that are not LLMs --------------------------------------------------
     _entry(
@@ -398,6 +406,7 @@ _ENTRIES: List[Dict[str, Any]] = [
         size=62 * _MB,
         ram=256 * _MB,
         downloaded=True,
+        description="Reads code and text out of screenshots.",
     ),
     _entry(
         "potion-base-8m",

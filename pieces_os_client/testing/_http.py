@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import http
+import io
 import json
 import logging
+import os
 import socket
 import socketserver
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
 from urllib.parse import unquote
 
 from pydantic import ValidationError
@@ -28,11 +31,34 @@ from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInp
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
 from pieces_os_client.models.referenced_model import ReferencedModel
 from pieces_os_client.models.seeded_model import SeededModel
+from pieces_os_client.testing._guard import (
+    MAX_JSON_DEPTH,
+    DeadlineReader,
+    FramingError,
+    chunk_size,
+    content_length,
+    foreign_host,
+    foreign_origin,
+    too_deep,
+)
 from pieces_os_client.testing._state import RecordedRequest, State
+from pieces_os_client.testing._stream import (
+    MAX_INCOMING_MESSAGE,
+    MISSING_LIBRARY,
+    STREAM_PATH,
+    StreamHub,
+    Subscriber,
+    load_websockets,
+)
 
 __all__ = ["HEALTH_PATH", "HTTPServer", "HTTPServer6", "reason_phrase"]
 
-logger = logging.getLogger("pieces_os_client.testing")
+#: LocalPiecesOS's own logger: request lines (DEBUG) and its own failures. Not a child of
+#: the SDK's ``pieces_os_client`` logger, so configuring one never pulls in the other.
+LOGGER_NAME = "LocalPiecesOS"
+logger = logging.getLogger(LOGGER_NAME)
+#: What the websockets library logs about the stream's connections.
+stream_logger = logging.getLogger(f"{LOGGER_NAME}.stream")
 
 _W = TypeVar("_W", bound=WireModel)
 
@@ -56,10 +82,18 @@ class _Answer:
     headers: Dict[str, str] = field(default_factory=dict)
 
 
-def _error(status: int, message: str, **extra: Any) -> _Answer:
-    """An error answer in the shape the spec documents: ``{"error": ..., "status": ...}``."""
-    payload = {"error": message, "status": status, **extra}
-    return _Answer(status, json.dumps(payload).encode())
+#: The media type of every error answer, as Pieces OS sends them.
+TEXT = "text/plain; charset=utf-8"
+#: The longest error message sent (a message quoting a huge request stays readable).
+MAX_ERROR_CHARS = 1000
+
+
+def _error(status: int, message: str) -> _Answer:
+    """An error answer as Pieces OS sends them: ``text/plain``, one line saying what went wrong."""
+    line = " ".join(message.split())
+    if len(line) > MAX_ERROR_CHARS:
+        line = line[: MAX_ERROR_CHARS - 3] + "..."
+    return _Answer(status, line.encode(), TEXT)
 
 
 def _ok(model: WireModel) -> _Answer:
@@ -85,11 +119,19 @@ class HTTPServer(ThreadingHTTPServer):
     """One thread per connection, tracked so ``stop()`` can close them all."""
 
     daemon_threads = True
-    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire.
-    allow_reuse_address = True
+    # A restart on a fixed port (``serve``) should not wait for TIME_WAIT to expire. Not on
+    # Windows, where the same option lets two servers share a port.
+    allow_reuse_address = os.name != "nt"
 
-    def __init__(self, address: Tuple[str, int], state: State) -> None:
+    #: Pending connections the kernel keeps while every thread is busy accepting.
+    request_queue_size = 128
+
+    def __init__(
+        self, address: Tuple[str, int], state: State, allowed_origins: Iterable[str] = ()
+    ) -> None:
         self.state = state
+        self.allowed_origins = frozenset(allowed_origins)
+        self.streams = StreamHub()
         self.stopping = threading.Event()
         self._connections: Dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
@@ -119,7 +161,7 @@ class HTTPServer(ThreadingHTTPServer):
         except OSError:
             pass  # the client went away (or stop() closed the socket): nothing to answer
         except Exception:
-            logger.exception("LocalPiecesOS: unexpected error serving %s", client_address)
+            logger.exception("unexpected error serving %s", client_address)
         finally:
             self.shutdown_request(request)
             with self._connections_lock:
@@ -153,6 +195,15 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile.close()  # replaced by one that keeps a deadline per request
+        self._reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        # One deadline for the wait for a request and for all of it to arrive, however
+        # slowly it trickles in.
+        self._reader.deadline = time.monotonic() + IDLE_CONNECTION_TIMEOUT
+        super().handle_one_request()
 
     def handle_expect_100(self) -> bool:
         # The interim answer must leave now, not sit in the write buffer while we wait for
@@ -163,7 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def __getattr__(self, name: str) -> Any:
         # Every method (TRACE and made-up ones included) goes through one dispatcher, which
-        # answers 405 or 404 in JSON instead of http.server's HTML 501.
+        # answers 405 or 404 in plain text instead of http.server's HTML 501.
         if name.startswith("do_"):
             return self._dispatch
         raise AttributeError(name)
@@ -171,6 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         state = self.server.state
         try:
+            self._refuse_foreign_callers()
             body = self._read_body()
         except _Rejected as rejected:
             # The body was not read, so the connection cannot be reused.
@@ -179,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(rejected.answer)
             return
         state.record(RecordedRequest(self.command, self.path, self._headers(), body))
+        self.connection.settimeout(IDLE_CONNECTION_TIMEOUT)  # for the answer, not the deadline
 
         delay, outcome = state.take_faults(self.path.split("?", 1)[0])
         if delay is not None and self.server.stopping.wait(delay.seconds):
@@ -195,43 +248,100 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer)
             return
 
+        if _is_upgrade(self.command, self.path, self.headers.get("Upgrade")):
+            self._serve_stream()
+            return
         try:
             answer = _route(state, self.command, self.path, self.headers.get("Content-Type"), body)
         except _Rejected as rejected:
             answer = rejected.answer
         except Exception as error:  # a bug here must still produce an answer, not a hang
-            logger.exception("LocalPiecesOS: error handling %s %s", self.command, self.path)
+            logger.exception("error handling %s %s", self.command, self.path)
             answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
         self._send(answer)
+
+    def _serve_stream(self) -> None:
+        """Upgrade to the WebSocket stream and serve it on this thread until it ends."""
+        self.close_connection = True  # after the stream, this connection is done
+        library = load_websockets()
+        if library is None:
+            self._send(_error(500, MISSING_LIBRARY))
+            return
+        # http.server has parsed the request already, so the handshake is checked on a
+        # Request built from it, and the frames are read by a second protocol object that
+        # starts OPEN (one that starts CONNECTING would parse the frames as a request).
+        handshake = library.ServerProtocol(logger=stream_logger)
+        request = library.Request(self.path, library.Headers(self.headers.items()))
+        response = handshake.accept(request)
+        if response.status_code != 101:
+            # websockets explains the refusal; answer it in this server's own error shape.
+            reason = response.body.decode("utf-8", "replace").strip().splitlines()
+            answer = _error(response.status_code, reason[0] if reason else "not a WebSocket")
+            for name in ("Upgrade", "Allow", "Sec-WebSocket-Version"):
+                if name in response.headers:
+                    answer.headers[name] = response.headers[name]
+            self._send(answer)
+            return
+        response.headers["Server"] = self.version_string()
+        handshake.send_response(response)
+        self.log_request(101)
+        self.wfile.write(b"".join(handshake.data_to_send()))
+        self.wfile.flush()
+        protocol = library.ServerProtocol(
+            state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=stream_logger
+        )
+        # A WebSocket client sends nothing before it has our 101, so nothing it sent is
+        # left unread in rfile: from here on, the subscriber reads the socket itself.
+        subscriber = Subscriber(self.connection, protocol)
+        self.server.streams.serve(subscriber, self.server.state.watch)
 
     def _headers(self) -> Dict[str, str]:
         return {name: value for name, value in self.headers.items()}
 
+    def _refuse_foreign_callers(self) -> None:
+        """Refuse a DNS-rebound Host, and a browser page that would change state."""
+        own = (str(self.server.server_address[0]), str(self.connection.getsockname()[0]))
+        if self.request_version != "HTTP/1.0" and "Host" not in self.headers:
+            raise _Rejected(_error(400, "an HTTP/1.1 request needs a Host header"))
+        refused = foreign_host(self.headers.get("Host"), own)
+        if refused is None:
+            refused = foreign_origin(
+                self.command,
+                self.headers.get("Origin"),
+                self.headers.get("Sec-Fetch-Site"),
+                own,
+                self.server.allowed_origins,
+                opens_stream=_is_upgrade(self.command, self.path, self.headers.get("Upgrade")),
+            )
+        if refused is not None:
+            raise _Rejected(_error(403, refused))
+
     def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        raw_length = self.headers.get("Content-Length")
-        if raw_length is None:
-            return b""
         try:
-            length = int(raw_length)
-        except ValueError:
-            length = -1
-        if length < 0:
-            raise _Rejected(_error(400, f"invalid Content-Length {raw_length!r}"))
+            transfer_coding = self.headers.get_all("Transfer-Encoding", [])
+            length = content_length(self.headers.get_all("Content-Length", []))
+            if transfer_coding:
+                if length is not None:  # which one ends the body? Refuse rather than guess
+                    raise FramingError("both Transfer-Encoding and Content-Length were sent")
+                if ",".join(transfer_coding).strip().lower() != "chunked":
+                    raise FramingError(
+                        f"unsupported Transfer-Encoding {', '.join(transfer_coding)!r} "
+                        "(only chunked)"
+                    )
+                return self._read_chunked()
+        except FramingError as error:
+            raise _Rejected(_error(400, str(error))) from None
+        if length is None:
+            return b""
         if length > MAX_BODY_BYTES:
             raise _Rejected(_error(413, f"the body is over {MAX_BODY_BYTES} bytes"))
-        return self.rfile.read(length)
+        return self._read_exactly(length)
 
     def _read_chunked(self) -> bytes:
         chunks: List[bytes] = []
         total = 0
         while True:
-            line = self.rfile.readline(1024).split(b";", 1)[0].strip()
-            try:
-                size = int(line, 16)
-            except ValueError:
-                raise _Rejected(_error(400, "malformed chunked body")) from None
+            size = chunk_size(self.rfile.readline(1024))
             if size == 0:
                 while self.rfile.readline(1024).strip():  # trailers
                     pass
@@ -239,8 +349,15 @@ class _Handler(BaseHTTPRequestHandler):
             total += size
             if total > MAX_BODY_BYTES:
                 raise _Rejected(_error(413, f"the body is over {MAX_BODY_BYTES} bytes"))
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
+            chunks.append(self._read_exactly(size))
+            if self.rfile.readline(1024).strip(b"\r\n"):
+                raise FramingError("malformed chunked body: a chunk is longer than its size")
+
+    def _read_exactly(self, length: int) -> bytes:
+        data = self.rfile.read(length)
+        if len(data) < length:  # the client stopped sending: nothing to answer
+            raise ConnectionAbortedError("the body ended early")
+        return data
 
     def _send(self, answer: _Answer) -> None:
         self.send_response(answer.status)
@@ -261,15 +378,15 @@ class _Handler(BaseHTTPRequestHandler):
     def send_error(
         self, code: int, message: Optional[str] = None, explain: Optional[str] = None
     ) -> None:
-        # http.server's own errors (bad request line, header too long...) as JSON too, with a
-        # status line even when the request line was too broken to name a version.
+        # http.server's own errors (bad request line, header too long...) in plain text too,
+        # with a status line even when the request line was too broken to name a version.
         self.close_connection = True
         if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
             self.request_version = self.protocol_version
         self._send(_error(code, message or reason_phrase(code)))
 
     def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("LocalPiecesOS %s " + format, self.address_string(), *args)
+        logger.debug("%s " + format, self.address_string(), *args)
 
 
 # --- routing ---------------------------------------------------------------------------------
@@ -280,8 +397,16 @@ _ENDPOINTS = (
     "POST /models/{model}/delete",
     "POST /models/{model}/delete/cache",
     "POST /models/unload",
+    f"GET {STREAM_PATH} (WebSocket)",
     f"GET {HEALTH_PATH}",
 )
+
+
+def _is_upgrade(method: str, target: str, upgrade: Optional[str]) -> bool:
+    """A WebSocket opening request for the stream (websockets checks the rest of it)."""
+    if method != "GET" or target.split("?", 1)[0] != STREAM_PATH or upgrade is None:
+        return False
+    return "websocket" in (token.strip().lower() for token in upgrade.split(","))
 
 
 def _route(
@@ -295,6 +420,15 @@ def _route(
     if path == "/models":
         _allow(method, "GET")
         return _Answer(200, state.snapshot_json())
+    if path == STREAM_PATH:
+        _allow(method, "GET")
+        answer = _error(
+            426,
+            f"GET {STREAM_PATH} is a WebSocket: connect with a WebSocket client "
+            "(ws:// or wss:// URL), not a plain HTTP request",
+        )
+        answer.headers["Upgrade"] = "websocket"
+        return answer
     if path == "/models/create":
         _allow(method, "POST")
         seed = _parse_body(SeededModel, content_type, body)
@@ -342,6 +476,8 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
         raise _Rejected(
             _error(415, f"send the body as application/json, not {content_type or 'untyped'}")
         )
+    if too_deep(body):
+        raise _Rejected(_error(400, f"the body nests deeper than {MAX_JSON_DEPTH} levels"))
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as error:
@@ -359,39 +495,37 @@ def _parse_body(model_class: Type[_W], content_type: Optional[str], body: bytes)
         parsed = model_class.model_validate_json(body, strict=True)
     except ValidationError as error:
         problems = [
-            {"field": ".".join(str(p) for p in e["loc"]) or "body", "problem": e["msg"]}
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
             for e in error.errors(include_url=False)
         ]
         raise _Rejected(_invalid_body(model_class, problems)) from None
-    # The SDK keeps enum values it does not know (a newer server may send them); a server
-    # knows all of its own, so an unknown one in a request is an error.
-    unknown = list(_unknown_enum_values(parsed, ""))
-    if unknown:
-        problems = [
-            {"field": where, "problem": f"unknown value {value!r}"} for where, value in unknown
-        ]
-        raise _Rejected(_invalid_body(model_class, problems))
+    # The SDK keeps enum values it does not know (a newer server may send them) and
+    # parses an answer without a field the published SDK read as optional; a server knows
+    # its own values and fields, so either in a request is an error.
+    lax = list(_lax_parts(parsed, ""))
+    if lax:
+        raise _Rejected(_invalid_body(model_class, lax))
     return parsed
 
 
-def _invalid_body(model_class: Type[WireModel], problems: List[Dict[str, str]]) -> _Answer:
-    first = f"{problems[0]['field']}: {problems[0]['problem']}"
-    more = f" (and {len(problems) - 1} more, see 'problems')" if len(problems) > 1 else ""
-    return _error(
-        422, f"the body is not a valid {model_class.__name__}: {first}{more}", problems=problems
-    )
+def _invalid_body(model_class: Type[WireModel], problems: List[str]) -> _Answer:
+    return _error(422, f"the body is not a valid {model_class.__name__}: {'; '.join(problems)}")
 
 
-def _unknown_enum_values(value: Any, where: str) -> Iterator[Tuple[str, str]]:
+def _lax_parts(value: Any, where: str) -> Iterator[str]:
+    """What the SDK tolerates in an answer but a server refuses in a request: enum values
+    it does not know, and fields the wire facts require that are absent."""
     if isinstance(value, WireEnum):
         if not value.is_known:
-            yield where, value.value
+            yield f"{where}: unknown value {value.value!r}"
     elif isinstance(value, WireModel):
-        for name, field_info in type(value).model_fields.items():
+        fields = type(value).model_fields
+        for name in sorted(type(value)._required_on_wire - value.model_fields_set):
+            alias = fields[name].alias or name
+            yield f"{where}.{alias}: Field required" if where else f"{alias}: Field required"
+        for name, field_info in fields.items():
             alias = field_info.alias or name
-            yield from _unknown_enum_values(
-                getattr(value, name), f"{where}.{alias}" if where else alias
-            )
+            yield from _lax_parts(getattr(value, name), f"{where}.{alias}" if where else alias)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _unknown_enum_values(item, f"{where}[{index}]")
+            yield from _lax_parts(item, f"{where}[{index}]")

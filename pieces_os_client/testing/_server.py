@@ -12,11 +12,14 @@ from pieces_os_client.models.model import Model
 from pieces_os_client.testing._catalogue import builtin_catalogue
 from pieces_os_client.testing._http import (
     STOP_JOIN_TIMEOUT,
+    TEXT,
     HTTPServer,
     HTTPServer6,
     reason_phrase,
 )
 from pieces_os_client.testing._state import Fault, RecordedRequest, State
+from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
+from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["LocalPiecesOS"]
 
@@ -27,10 +30,16 @@ class LocalPiecesOS:
     """A local Pieces OS Models API server for demos, tests and plugin development.
 
     Serves ``GET /models``, ``POST /models/create``, ``POST /models/{model}/delete``,
-    ``POST /models/{model}/delete/cache``, ``POST /models/unload`` and
-    ``GET /.well-known/health`` on 127.0.0.1 (a free port unless you pick one), seeded with
+    ``POST /models/{model}/delete/cache``, ``POST /models/unload``,
+    ``GET /.well-known/health`` and the WebSocket ``GET /models/stream/identifiers`` (with
+    the ``stream`` extra) on 127.0.0.1 (a free port unless you pick one), seeded with
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
+
+    It answers only requests addressed to a loopback name or address, or to ``host``, and
+    refuses state changes from a web page of another origin; ``allowed_origins`` lists the
+    origins (``"vscode-webview://..."``, ``"https://my-plugin.example"``) that may send them
+    anyway.
 
     Example::
 
@@ -48,11 +57,15 @@ class LocalPiecesOS:
         *,
         host: str = "127.0.0.1",
         port: int = 0,
+        allowed_origins: Iterable[str] = (),
     ) -> None:
         models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
         self._state = State(models)
         self._host = host
         self._port = port
+        if isinstance(allowed_origins, str):
+            raise TypeError("allowed_origins is a list of origins, e.g. ['http://localhost:3000']")
+        self._allowed_origins = tuple(allowed_origins)
         self._httpd: Optional[HTTPServer] = None
         self._serve_thread: Optional[threading.Thread] = None
         self._started = False
@@ -65,7 +78,7 @@ class LocalPiecesOS:
         self._started = True
         server_class = HTTPServer6 if ":" in self._host else HTTPServer
         try:
-            httpd = server_class((self._host, self._port), self._state)
+            httpd = server_class((self._host, self._port), self._state, self._allowed_origins)
         except OSError as error:
             raise OSError(
                 error.errno,
@@ -93,6 +106,7 @@ class LocalPiecesOS:
         if self._serve_thread is not None:
             self._serve_thread.join(STOP_JOIN_TIMEOUT)
         httpd.server_close()
+        httpd.streams.close_all("LocalPiecesOS stopped", timeout=STREAM_CLOSE_TIMEOUT)
         httpd.close_connections()
 
     def __enter__(self) -> LocalPiecesOS:
@@ -111,6 +125,12 @@ class LocalPiecesOS:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self._port}"
+
+    @property
+    def stream_url(self) -> str:
+        """The WebSocket URL of the Models stream, e.g.
+        ``"ws://127.0.0.1:54321/models/stream/identifiers"``."""
+        return "ws" + self.url[len("http") :] + STREAM_PATH
 
     @property
     def port(self) -> int:
@@ -133,11 +153,14 @@ class LocalPiecesOS:
 
     @property
     def requests(self) -> List[RecordedRequest]:
-        """Every request received so far (the last 10 000), oldest first; a copy."""
+        """Every request received so far, oldest first; a copy. The last 10 000 are kept,
+        and at most 64 MiB of them (the oldest are dropped first)."""
         return self._state.requests()
 
     def reset(self) -> None:
-        """Back to the seeded catalogue, with no pending faults and an empty request log."""
+        """Back to the seeded catalogue, with no pending faults and an empty request log.
+
+        Open streams stay open and get one message naming what the reset changed."""
         self._state.reset()
 
     # --- fault injection -----------------------------------------------------------------------
@@ -151,9 +174,11 @@ class LocalPiecesOS:
     ) -> None:
         """Answer the next ``n`` requests (to ``path`` only, if given) with ``status``.
 
-        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``; ``body``
-        replaces the default ``{"error": ..., "status": ...}`` JSON. The server state is not
-        touched by a failed request.
+        ``retry_after`` (whole seconds, or an HTTP date) is sent as ``Retry-After``. The body
+        is one line of ``text/plain`` as Pieces OS sends (``"injected failure: 503 Service
+        Unavailable (LocalPiecesOS.fail_next)"``) unless you pass ``body``: a dict or list is
+        sent as JSON, a str or bytes as is (as JSON when it parses as JSON, else as text).
+        The server state is not touched by a failed request.
 
         Example::
 
@@ -182,22 +207,17 @@ class LocalPiecesOS:
             raise ValueError(
                 f"retry_after must be whole seconds (int >= 0) or an HTTP date, not {retry_after!r}"
             )
-        payload: Optional[bytes]
         content_type = _JSON
         if body is None:
             phrase = reason_phrase(status)
-            payload = json.dumps(
-                {
-                    "error": f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)",
-                    "status": status,
-                }
-            ).encode()
+            payload = f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)".encode()
+            content_type = TEXT
         elif isinstance(body, (dict, list)):
             payload = json.dumps(body).encode()
         else:
             payload = body.encode() if isinstance(body, str) else bytes(cast(bytes, body))
             if not _is_json(payload):
-                content_type = "text/plain; charset=utf-8"
+                content_type = TEXT
         self._state.add_fault(
             Fault(
                 "fail",
@@ -226,9 +246,43 @@ class LocalPiecesOS:
         _check_path(path)
         self._state.add_fault(Fault("drop", n, path))
 
+    @property
+    def open_streams(self) -> int:
+        """How many clients follow ``GET /models/stream/identifiers`` right now."""
+        return 0 if self._httpd is None else self._httpd.streams.count()
+
+    def drop_streams(self, code: Optional[int] = None, reason: str = "") -> int:
+        """End every open stream now; returns how many there were.
+
+        Without ``code`` the connections are cut with no close frame, as a crash or a lost
+        network would (clients see an abnormal closure, 1006). With ``code`` (for example
+        1011, server error, or 1001, going away) each gets a close frame with that code and
+        ``reason`` first. Clients that connect afterwards are served as usual.
+
+        Example::
+
+            >>> from websockets.sync.client import connect
+            >>> from pieces_os_client.testing import LocalPiecesOS
+            >>> with LocalPiecesOS() as server, connect(server.stream_url) as ws:
+            ...     first = ws.recv(timeout=5)  # every model id
+            ...     server.drop_streams()
+            1
+        """
+        if code is not None and (
+            isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999
+        ):
+            raise ValueError(f"code must be a WebSocket close code (1000 to 4999), not {code!r}")
+        if code is not None and code in _RESERVED_CLOSE_CODES:
+            raise ValueError(f"code {code} may not be sent in a close frame (RFC 6455 7.4.1)")
+        return 0 if self._httpd is None else self._httpd.streams.drop(code, reason)
+
     def __repr__(self) -> str:
         where = self.url if self._started else "not started"
         return f"<LocalPiecesOS {where}>"
+
+
+# Close codes RFC 6455 reserves for what an endpoint observed, never to be sent.
+_RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
 
 
 def _check_count(n: int) -> None:

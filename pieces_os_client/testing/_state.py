@@ -6,13 +6,27 @@ consistent catalogue. The rules of the Models API live here; HTTP lives in ``_ht
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import threading
 import uuid
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
 from pieces_os_client.models.model import Model
@@ -20,10 +34,19 @@ from pieces_os_client.models.models import Models
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._catalogue import LLM_USAGES
 
-__all__ = ["REQUEST_LOG_LIMIT", "Fault", "RecordedRequest", "State"]
+__all__ = [
+    "REQUEST_LOG_BYTES",
+    "REQUEST_LOG_LIMIT",
+    "Fault",
+    "RecordedRequest",
+    "State",
+    "identifiers_message",
+]
 
 #: How many requests ``LocalPiecesOS.requests`` keeps (the oldest are dropped first).
 REQUEST_LOG_LIMIT = 10_000
+#: How many bytes of requests (bodies, header names and values) it keeps at most.
+REQUEST_LOG_BYTES = 64 * 1024 * 1024
 
 _JSON = "application/json"
 
@@ -60,6 +83,10 @@ class RecordedRequest:
         """The body parsed as JSON (``None`` for an empty body)."""
         return json.loads(self.body) if self.body else None
 
+    def _size(self) -> int:
+        headers = sum(len(name) + len(value) for name, value in self.headers.items())
+        return len(self.method) + len(self.path) + headers + len(self.body)
+
 
 @dataclass
 class Fault:
@@ -76,27 +103,82 @@ class Fault:
         return self.path is None or self.path == path
 
 
+def identifiers_message(changed: Iterable[str], deleted: Iterable[str] = ()) -> bytes:
+    """A ``StreamedIdentifiers`` message naming ``changed`` models and ``deleted`` ones."""
+    items: List[Dict[str, Any]] = [{"model": {"id": model_id}} for model_id in changed]
+    items += [{"model": {"id": model_id}, "deleted": True} for model_id in deleted]
+    return json.dumps({"iterable": items}, separators=(",", ":")).encode()
+
+
+#: Takes one message for a stream subscriber; must not block (it runs under the state lock).
+Watcher = Callable[[bytes], None]
+
+
 class State:
-    """The catalogue, the faults and the request log, all behind one lock."""
+    """The catalogue, the faults and the request log, all behind one lock.
+
+    Watchers (the stream's subscribers) get every model id when they start watching, then
+    one message per change, computed and queued under the same lock as the change itself:
+    every watcher sees the changes in the order they happened, and none is missed or seen
+    twice around the moment it starts watching.
+    """
 
     def __init__(self, catalogue: Sequence[Model]) -> None:
         self._lock = threading.Lock()
         self._seed = [model.model_copy(deep=True) for model in catalogue]
         self._models: Dict[str, Model] = {}
         self._faults: List[Fault] = []
-        self._log: Deque[RecordedRequest] = deque(maxlen=REQUEST_LOG_LIMIT)
+        self._log: Deque[RecordedRequest] = deque()
+        self._log_bytes = 0
+        self._watchers: List[Watcher] = []
         self.reset()
 
     def reset(self) -> None:
-        with self._lock:
+        with self._changing():
             self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
             self._faults.clear()
             self._log.clear()
+            self._log_bytes = 0
+
+    # --- stream subscribers ------------------------------------------------------------------
+    def watch(self, watcher: Watcher) -> Callable[[], None]:
+        """Send ``watcher`` every model id now, then each change; returns the undo."""
+        with self._lock:
+            watcher(identifiers_message(self._models))
+            self._watchers.append(watcher)
+
+        def unwatch() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._watchers.remove(watcher)
+
+        return unwatch
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Hold the lock while the body changes models, then tell watchers what changed:
+        the models added or changed, and the ones removed (``deleted: true``)."""
+        with self._lock:
+            before = dict(self._models)
+            yield
+            if not self._watchers:
+                return
+            changed = [i for i, model in self._models.items() if before.get(i) != model]
+            deleted = [i for i in before if i not in self._models]
+            if changed or deleted:
+                message = identifiers_message(changed, deleted)
+                for watcher in self._watchers:
+                    watcher(message)
 
     # --- log and faults --------------------------------------------------------------------
     def record(self, request: RecordedRequest) -> None:
         with self._lock:
             self._log.append(request)
+            self._log_bytes += request._size()
+            # The oldest go first, keeping the newest one even when it alone is over.
+            while len(self._log) > 1 and (
+                len(self._log) > REQUEST_LOG_LIMIT or self._log_bytes > REQUEST_LOG_BYTES
+            ):
+                self._log_bytes -= self._log.popleft()._size()
 
     def requests(self) -> List[RecordedRequest]:
         with self._lock:
@@ -134,7 +216,7 @@ class State:
             return Models(iterable=list(self._models.values())).to_json().encode()
 
     def create(self, seed: SeededModel) -> Model:
-        with self._lock:
+        with self._changing():
             existing = self._find_duplicate(seed)
             if existing is not None:
                 return existing.model_copy(deep=True)
@@ -161,7 +243,7 @@ class State:
 
     def delete(self, model_id: str) -> Optional[str]:
         """Delete a custom model; the reason it was refused otherwise."""
-        with self._lock:
+        with self._changing():
             model = self._models.get(model_id)
             if model is None:
                 return f"no model with id {model_id!r}"
@@ -175,7 +257,7 @@ class State:
 
     def delete_cache(self, model_id: str) -> Union[Model, str]:
         """Clear a local LLM's download; the reason it was refused otherwise."""
-        with self._lock:
+        with self._changing():
             model = self._models.get(model_id)
             if model is None:
                 return f"no model with id {model_id!r}"
@@ -192,6 +274,8 @@ class State:
             return updated.model_copy(deep=True)
 
     def unload(self) -> None:
-        with self._lock:
+        with self._changing():
+            # Only models in memory change: a cloud model's `loaded` stays unset.
             for model_id, model in self._models.items():
-                self._models[model_id] = model.model_copy(update={"loaded": False})
+                if model.loaded:
+                    self._models[model_id] = model.model_copy(update={"loaded": False})
