@@ -12,7 +12,6 @@ Example::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any, Dict, List
 
 from pieces_os_client._version import __version__
@@ -55,6 +54,8 @@ _MODELS = (
     "ReferencedModel",
     "Score",
     "SeededModel",
+    "StreamedIdentifier",
+    "StreamedIdentifiers",
     "WireEnum",
     "WireModel",
 )
@@ -65,6 +66,7 @@ _LAZY: Dict[str, str] = {
     "ApiClient": "pieces_os_client.api_client",
     "ApiResponse": "pieces_os_client.api_response",
     "ModelsApi": "pieces_os_client.api.models_api",
+    "ModelsChange": "pieces_os_client._streaming",
     "discover": "pieces_os_client.discovery",
     **{name: "pieces_os_client.exceptions" for name in _EXCEPTIONS},
     **{name: "pieces_os_client.models" for name in _MODELS},
@@ -101,6 +103,7 @@ __all__ = [
     "ModelUsageEnum",
     "Models",
     "ModelsApi",
+    "ModelsChange",
     "NotFoundException",
     "OpenApiException",
     "ReferencedEntity",
@@ -108,6 +111,8 @@ __all__ = [
     "Score",
     "SeededModel",
     "ServiceException",
+    "StreamedIdentifier",
+    "StreamedIdentifiers",
     "UnauthorizedException",
     "UnprocessableEntityException",
     "WireEnum",
@@ -121,7 +126,8 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module 'pieces_os_client' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
+    # __import__ rather than importlib.import_module: -X importtime then reports it.
+    value = getattr(__import__(module_name, fromlist=[name]), name)
     globals()[name] = value
     return value
 
@@ -132,6 +138,7 @@ def __dir__() -> List[str]:
 
 
 if TYPE_CHECKING:
+    from pieces_os_client._streaming import ModelsChange
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.api_client import ApiClient
     from pieces_os_client.api_response import ApiResponse
@@ -175,6 +182,8 @@ if TYPE_CHECKING:
         ReferencedModel,
         Score,
         SeededModel,
+        StreamedIdentifier,
+        StreamedIdentifiers,
         WireEnum,
         WireModel,
     )

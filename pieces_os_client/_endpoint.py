@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -22,26 +23,28 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
+    Union,
 )
 from urllib.parse import quote
 
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 from typing_extensions import TypedDict
 
 from pieces_os_client._host import parse_host
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
     ApiTypeError,
     ApiValueError,
 )
-from pieces_os_client.models._base import WireModel
 
 if TYPE_CHECKING:
+    from pieces_os_client.api_response import ApiResponse
     from pieces_os_client.configuration import Configuration, TimeoutSpec
+    from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
+_ModelT = TypeVar("_ModelT")
 
 logger = logging.getLogger("pieces_os_client")
 
@@ -73,16 +76,18 @@ OPTION_NAMES = tuple(RequestOptions.__annotations__)
 class Endpoint(Generic[T]):
     """One endpoint, declared once and served to both clients.
 
-    ``returns`` is the model a 2xx body is parsed into (None for 204 endpoints).
+    ``returns`` is the model a 2xx body is parsed into (None for 204 endpoints), ``body_type``
+    the model sent as the body: a class, or its name in :mod:`pieces_os_client.models`,
+    imported on first use (so importing ``ModelsApi`` loads no model).
     """
 
     name: str
     method: str
     path: str
-    returns: Optional[Type[Any]] = None
+    returns: Union[Type[Any], str, None] = None
     path_param: Optional[str] = None
     body_param: Optional[str] = None
-    body_type: Optional[Type[WireModel]] = None
+    body_type: Union[Type[WireModel], str, None] = None
     success_status: int = 200
     _path_template: Tuple[str, str] = field(init=False, repr=False)
 
@@ -93,11 +98,32 @@ class Endpoint(Generic[T]):
         else:
             object.__setattr__(self, "_path_template", (self.path, ""))
 
+    @cached_property
+    def response_model(self) -> Optional[Type[Any]]:
+        """The class of ``returns`` (imported here the first time)."""
+        return _model_class(self.returns)
+
+    @cached_property
+    def body_model(self) -> Optional[Type[WireModel]]:
+        """The class of ``body_type`` (imported here the first time)."""
+        return _model_class(self.body_type)
+
     @property
     def response_types_map(self) -> Dict[str, Optional[str]]:
         """The published SDK's ``{"200": "Model", "500": "str"}`` form."""
-        returns = self.returns.__name__ if self.returns is not None else None
+        returns = self.returns
+        if returns is not None and not isinstance(returns, str):
+            returns = returns.__name__
         return {str(self.success_status): returns, "500": "str"}
+
+
+def _model_class(model: Union[Type[_ModelT], str, None]) -> Optional[Type[_ModelT]]:
+    if not isinstance(model, str):
+        return model
+    from pieces_os_client import models
+
+    found: Type[_ModelT] = getattr(models, model)
+    return found
 
 
 @dataclass
@@ -157,7 +183,7 @@ def encode_body(endpoint: Endpoint[Any], value: Any) -> Optional[bytes]:
     """The JSON body for ``endpoint``'s body parameter, or None when it was not given."""
     if value is None:
         return None
-    body_type = endpoint.body_type
+    body_type = endpoint.body_model
     assert body_type is not None and endpoint.body_param is not None
     if isinstance(value, dict):
         try:
@@ -264,9 +290,10 @@ def interpret(
     """Map the answer to data, or to the exception its status calls for."""
     if 200 <= status <= 299:
         data: Any = None
-        if endpoint.returns is not None and status != 204:
+        returns = endpoint.response_model
+        if returns is not None and status != 204:
             try:
-                data = endpoint.returns.model_validate_json(body)
+                data = returns.model_validate_json(body)
             except Exception as error:
                 # A ValidationError, or whatever else a hostile body provokes (nesting past
                 # the recursion limit, memory): always typed, with status, headers and body.
@@ -275,13 +302,21 @@ def interpret(
                     reason,
                     body=body,
                     headers=headers,
-                    expected=endpoint.returns.__name__,
+                    expected=returns.__name__,
                     problem=_first_problem(error),
                 ) from error
-        return ApiResponse._received(status, headers, data, body)
+        return _response_class()._received(status, headers, data, body)
     ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )
+
+
+def _response_class() -> Type[ApiResponse[Any]]:
+    """``ApiResponse``, imported at the first answer: it is a pydantic model, and importing
+    the client loads none of pydantic's model machinery."""
+    from pieces_os_client.api_response import ApiResponse
+
+    return ApiResponse
 
 
 def _first_problem(error: Exception) -> str:

@@ -137,6 +137,15 @@ class Terminal:
         """One line of plain output (messages, JSON): never styled, never cut."""
         self.stdout.write(text + "\n")
 
+    def styled_line(self, parts: Sequence[Tuple[str, str]]) -> None:
+        """One line of ``(text, rich style)`` parts: styled on a terminal, plain otherwise;
+        unprintable characters replaced either way."""
+        if self._out_console is None:
+            self.line("".join(printable(text) for text, _ in parts))
+            return
+        line = self._rich.text.Text.assemble(*((printable(text), style) for text, style in parts))
+        self._out_console.print(line, soft_wrap=True)
+
     def models_table(self, models: Sequence[Model], *, wide: bool = False) -> None:
         """The models as a table: see the module docstring for what fits where."""
         rows = [model_row(model) for model in models]

@@ -12,6 +12,7 @@ import json
 import re
 from enum import Enum
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     ClassVar,
@@ -40,6 +41,7 @@ from pieces_os_client._client_base import (
 from pieces_os_client._endpoint import (
     Endpoint,
     PreparedRequest,
+    _response_class,
     apply_auth_setting,
     check_header,
     encode_path_segment,
@@ -47,15 +49,16 @@ from pieces_os_client._endpoint import (
     prepare,
 )
 from pieces_os_client._host import parse_host
-from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
+
+if TYPE_CHECKING:
+    from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
     ApiTypeError,
     ApiValueError,
 )
-from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
 
@@ -190,10 +193,10 @@ class ApiClient(ClientBase):
         if 200 <= status <= 299 and type_name and not _is_model_name(type_name):
             body = response_data.data
             if type_name == "bytearray":
-                return ApiResponse._received(status, headers, body, body)
+                return _response_class()._received(status, headers, body, body)
             text = body.decode("utf-8", errors="replace")
             data = self.deserialize(text, type_name, response_data.getheader("Content-Type"))
-            return ApiResponse._received(status, headers, data, body)
+            return _response_class()._received(status, headers, data, body)
         returns = _model_class(type_name) if type_name and _is_model_name(type_name) else None
         endpoint: Endpoint[Any] = Endpoint("call_api", "", "", returns=returns)
         return interpret(endpoint, status, response_data.reason, headers, response_data.data)
@@ -206,9 +209,10 @@ class ApiClient(ClientBase):
         """
         if obj is None or isinstance(obj, (str, int, float, bool)):
             return obj.value if isinstance(obj, Enum) else obj
-        if isinstance(obj, WireModel):
+        wire_dict = getattr(obj, "_wire_dict", None)
+        if wire_dict is not None:  # a WireModel (not imported here: models load on first use)
             # What to_json() writes, as Python values: one pydantic-core pass, no JSON round trip.
-            return obj._wire_dict("json")
+            return wire_dict("json")
         if isinstance(obj, Enum):
             return obj.value
         if isinstance(obj, list):
@@ -418,6 +422,7 @@ class ApiClient(ClientBase):
 
 def _is_model_name(type_name: str) -> bool:
     from pieces_os_client import models
+    from pieces_os_client.models._base import WireModel
 
     found = getattr(models, type_name, None) if type_name in models.__all__ else None
     return isinstance(found, type) and issubclass(found, WireModel)

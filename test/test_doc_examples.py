@@ -40,6 +40,7 @@ EXPECTED_PAGES = (
     "docs/cli.md",
     "docs/notebooks.md",
     "docs/migrating.md",
+    "docs/streaming.md",
 )
 
 _OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

@@ -60,17 +60,55 @@ def _modules_after(code: str) -> List[str]:
     return out.split()
 
 
+#: Every model class, loaded: what "importing the models" means now that each loads on use.
+ALL_MODELS = "import pieces_os_client.models as m; [getattr(m, n) for n in m.__all__]"
+
+
 def test_importtime_output_is_understood() -> None:
     # Guards the parser: if -X importtime changed its format, the checks below would be empty.
-    names = _imported_by("import pieces_os_client.models")
+    names = _imported_by(ALL_MODELS)
     assert "pieces_os_client.models" in names
     assert "pieces_os_client.models.model" in names
     assert "pydantic" in names
 
 
 def test_importing_the_models_loads_no_http_code() -> None:
-    names = _imported_by("import pieces_os_client.models")
+    names = _imported_by(ALL_MODELS)
     assert [name for name in names if _is_http(name)] == []
+
+
+def test_importing_the_client_loads_no_model() -> None:
+    # The import users pay before any call: pydantic's model machinery, the 18 model classes
+    # and ApiResponse (a pydantic model) load with the first answer, not here.
+    loaded = _modules_after("from pieces_os_client import ModelsApi, ApiClient, Configuration")
+    assert "pieces_os_client.api.models_api" in loaded
+    assert [n for n in loaded if n.startswith("pieces_os_client.models.")] == []
+    assert "pieces_os_client.api_response" not in loaded
+    assert "pydantic.main" not in loaded
+
+
+def test_the_models_package_loads_each_model_on_first_use() -> None:
+    loaded = _modules_after("from pieces_os_client.models import SeededModel")
+    assert "pieces_os_client.models.seeded_model" in loaded
+    assert "pieces_os_client.models.models" not in loaded  # not needed by SeededModel
+    import pieces_os_client.models as models
+
+    assert set(models.__all__) <= set(dir(models))
+    with pytest.raises(AttributeError, match="NoSuchModel"):
+        models.NoSuchModel  # noqa: B018
+
+
+def test_a_call_loads_the_models_it_needs_and_type_hints_resolve() -> None:
+    code = (
+        "import typing\n"
+        "from pieces_os_client import ModelsApi\n"
+        "hints = typing.get_type_hints(ModelsApi.models_create_new_model)\n"
+        "assert hints['return'].__name__ == 'Model', hints\n"
+        "from pieces_os_client.api.models_api import CREATE\n"
+        "assert CREATE.response_model.__name__ == 'Model'\n"
+        "assert CREATE.body_model.__name__ == 'SeededModel'"
+    )
+    assert "pieces_os_client.models.seeded_model" in _modules_after(code)
 
 
 def test_importing_one_model_module_loads_no_http_code() -> None:

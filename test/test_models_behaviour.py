@@ -84,6 +84,8 @@ MINIMAL: Dict[str, Dict[str, Any]] = {
     "ModelCapabilities": {},
     "ModelMaxTokens": {"total": 4096},
     "Score": {"manual": 0, "automatic": 0},
+    "StreamedIdentifiers": {"iterable": []},
+    "StreamedIdentifier": {},
 }
 
 #: A model with every field the wire defines filled in, a schema stamp on every object.

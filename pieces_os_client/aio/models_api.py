@@ -16,17 +16,28 @@ exceptions are those of ``ModelsApi``:
 Each method is a declaration shaped like its sync twin: the same named per-call options
 (``_request_timeout``, ``_request_auth``, ``_content_type``, ``_headers``, ``_host_index``)
 and one awaited call, ``api_client._invoke(ENDPOINT, path_value, body_value, locals())``.
+
+The stream methods (``models_stream_identifiers*``, ``models_watch``) are not coroutines:
+they return an object to ``await`` or to use with ``async with`` (which closes it), see
+:mod:`pieces_os_client.aio.stream`. They need aiohttp only, not the ``stream`` extra.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Awaitable, Dict, Mapping, Optional, TypeVar
 
 import aiohttp
 
 from pieces_os_client._client_base import _api_repr, _check_api_client
 from pieces_os_client.aio.api_client import AsyncApiClient
-from pieces_os_client.api.models_api import CREATE, DELETE, DELETE_CACHE, SNAPSHOT, UNLOAD
+from pieces_os_client.api.models_api import (
+    CREATE,
+    DELETE,
+    DELETE_CACHE,
+    SNAPSHOT,
+    STREAM,
+    UNLOAD,
+)
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import TimeoutSpec
 from pieces_os_client.models.model import Model
@@ -34,8 +45,14 @@ from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInp
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
 from pieces_os_client.models.models import Models
 from pieces_os_client.models.seeded_model import SeededModel
+from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
+
+if TYPE_CHECKING:
+    from pieces_os_client.aio.stream import AsyncModelsStream, AsyncModelsWatcher, Opening
 
 __all__ = ["AsyncModelsApi"]
+
+T = TypeVar("T")
 
 
 class AsyncModelsApi:
@@ -271,3 +288,77 @@ class AsyncModelsApi:
     ) -> aiohttp.ClientResponse:
         """:meth:`unload_models`, returning the unread aiohttp response."""
         return await self.api_client._invoke_raw(UNLOAD, None, None, locals())
+
+    # GET /models/stream/identifiers (a WebSocket) ---------------------------------------------
+    def models_stream_identifiers(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> Opening[AsyncModelsStream[StreamedIdentifiers]]:
+        """Open the models stream: ``await`` it (or ``async with`` it) for an async iterator
+        of ``StreamedIdentifiers``."""
+        from pieces_os_client.aio.stream import Opening, close_stream, open_stream
+
+        options = locals()
+        return Opening(lambda: _data(open_stream(self.api_client, STREAM, options)), close_stream)
+
+    def models_stream_identifiers_with_http_info(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> Opening[ApiResponse[AsyncModelsStream[StreamedIdentifiers]]]:
+        """:meth:`models_stream_identifiers` in an ``ApiResponse``: ``status_code`` 101, the
+        upgrade answer's ``headers``, the open stream as ``data``."""
+        from pieces_os_client.aio.stream import Opening, close_stream, open_stream
+
+        options = locals()
+        return Opening(lambda: open_stream(self.api_client, STREAM, options), close_stream)
+
+    def models_stream_identifiers_without_preload_content(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> Opening[AsyncModelsStream[str]]:
+        """:meth:`models_stream_identifiers` yielding each message's text unparsed."""
+        from pieces_os_client.aio.stream import Opening, close_stream, open_raw_stream
+
+        options = locals()
+        return Opening(lambda: open_raw_stream(self.api_client, STREAM, options), close_stream)
+
+    def models_watch(
+        self,
+        *,
+        _request_timeout: Optional[TimeoutSpec] = None,
+        _request_auth: Optional[Dict[str, Any]] = None,
+        _content_type: Optional[str] = None,
+        _headers: Optional[Mapping[str, str]] = None,
+        _host_index: int = 0,
+    ) -> AsyncModelsWatcher:
+        """Follow the models: an :class:`~pieces_os_client.aio.stream.AsyncModelsWatcher`
+        yielding what changed and the current ``Models`` after each change.
+
+        Example::
+
+            async with api.models_watch() as watcher:
+                async for change in watcher:
+                    print(change.added, change.updated, change.removed, len(change.models))
+        """
+        from pieces_os_client.aio.stream import AsyncModelsWatcher
+
+        return AsyncModelsWatcher(self, STREAM, locals())
+
+
+async def _data(answer: Awaitable[ApiResponse[T]]) -> T:
+    return (await answer).data

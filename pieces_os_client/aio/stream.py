@@ -1,0 +1,432 @@
+"""The models stream and watcher as coroutines, over aiohttp's WebSocket client.
+
+Needs only the ``async`` extra (aiohttp). ``AsyncModelsApi`` hands out these objects; they
+behave like their sync twins in :mod:`pieces_os_client.stream`, and share with them
+everything but the socket (:mod:`pieces_os_client._streaming`).
+
+Each method returns an object you either ``await`` or use with ``async with`` (which also
+closes it)::
+
+    import asyncio
+
+    from pieces_os_client import Configuration
+    from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+
+
+    async def main() -> None:
+        async with AsyncApiClient(Configuration()) as api_client:
+            async with AsyncModelsApi(api_client).models_watch() as watcher:
+                async for change in watcher:
+                    print(change)
+                    break
+
+
+    asyncio.run(main())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Awaitable,
+    Callable,
+    Dict,
+    Generator,
+    Generic,
+    Mapping,
+    Optional,
+    TypeVar,
+    Union,
+)
+
+import aiohttp
+from yarl import URL
+
+from pieces_os_client._client_base import _log_answer, _log_failure, _timing
+from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client._streaming import (
+    CONNECT,
+    DISCONNECT,
+    KEEPALIVE_INTERVAL,
+    RAW_TEXT_LIMIT,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
+    Message,
+    ModelsChange,
+    Step,
+    Watch,
+    dropped,
+    parse_message,
+    refused,
+    ssl_context,
+    stream_request,
+)
+from pieces_os_client.aio.api_client import _failure_kind
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.exceptions import ApiConnectionError
+from pieces_os_client.models.models import Models
+from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
+from pieces_os_client.rest import describe_failure
+
+if TYPE_CHECKING:
+    from pieces_os_client.aio.api_client import AsyncApiClient
+    from pieces_os_client.aio.models_api import AsyncModelsApi
+
+T = TypeVar("T")
+_Closable = TypeVar("_Closable")
+
+__all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "Opening"]
+
+#: Longest wait in ``close()`` for the connection's socket to be closed, in seconds.
+_CLOSE_WAIT = 1.0
+
+
+class Opening(Generic[_Closable]):
+    """What the stream methods return: ``await`` it for the object, or ``async with`` it to
+    have the object closed at the end of the block."""
+
+    def __init__(
+        self,
+        open: Callable[[], Awaitable[_Closable]],
+        close: Callable[[_Closable], Awaitable[None]],
+    ) -> None:
+        self._open = open
+        self._close = close
+        self._value: Optional[_Closable] = None
+
+    def __await__(self) -> Generator[Any, None, _Closable]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> _Closable:
+        self._value = await self._open()
+        return self._value
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._value is not None:
+            await self._close(self._value)
+
+
+class AsyncModelsStream(Generic[T]):
+    """An open models stream: ``async for`` it for messages, ``await close()`` to stop.
+
+    The same items, endings and errors as :class:`pieces_os_client.stream.ModelsStream`.
+
+    Example::
+
+        async with AsyncModelsApi(api_client).models_stream_identifiers() as stream:
+            first = await stream.__anext__()  # every model id, right after connecting
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        websocket: aiohttp.ClientWebSocketResponse[bool],
+        url: str,
+        headers: Dict[str, str],
+        decode: Callable[[Message, Mapping[str, str]], T],
+    ) -> None:
+        self._session = session
+        self._websocket = websocket
+        self._decode = decode
+        self._closing = False
+        #: The ``ws://`` or ``wss://`` URL of the stream.
+        self.url = url
+        #: The headers of the server's ``101 Switching Protocols`` answer.
+        self.headers = headers
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream ended or was closed."""
+        return self._closing or self._websocket.closed
+
+    def __aiter__(self) -> AsyncModelsStream[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._receive(None)
+
+    async def __aenter__(self) -> AsyncModelsStream[T]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Close the stream (a clean WebSocket close) and its connection. Safe to call more
+        than once, and from another task than the one iterating, which then stops."""
+        self._closing = True
+        sock = self._websocket.get_extra_info("socket")
+        try:
+            await self._websocket.close()
+        finally:
+            await self._session.close()
+        # A TLS connection finishes closing a few loop turns later; wait (briefly) so that
+        # nothing of the stream outlives close(), even when the loop ends right after.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CLOSE_WAIT
+        while sock is not None and sock.fileno() != -1 and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    async def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
+        try:
+            message = await self._websocket.receive(timeout)
+        except asyncio.TimeoutError:
+            return TIMED_OUT
+        kind = message.type
+        if kind in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+            return self._decode(message.data, self.headers)
+        ended_cleanly = kind == aiohttp.WSMsgType.CLOSE
+        if self._closing or ended_cleanly:
+            await self.close()
+            raise StopAsyncIteration
+        cause = self._websocket.exception()
+        await self.close()
+        raise dropped(self.url, "the connection ended without a closing handshake") from cause
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<AsyncModelsStream {self.url} ({state})>"
+
+
+class _HandshakeAnswer:
+    """The upgrade answer's headers and, when it is a plain HTTP status, its reason and body.
+
+    aiohttp raises ``WSServerHandshakeError`` with the status and headers but never reads the
+    body; a trace hook reads it (bounded) before aiohttp releases the answer.
+    """
+
+    def __init__(self) -> None:
+        self.headers: Dict[str, str] = {}
+        self.body = b""
+        self.reason: Optional[str] = None
+
+    async def on_request_end(
+        self,
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        await self._keep(params.response)
+
+    async def on_request_redirect(
+        self,
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestRedirectParams,
+    ) -> None:
+        # Redirects are not followed (as by the HTTP client): X-Application-ID stays here.
+        await self._keep(params.response)
+        raise _Redirected(params.response.status)
+
+    async def _keep(self, response: aiohttp.ClientResponse) -> None:
+        self.headers = dict(response.headers)
+        if response.status == 101:
+            return
+        self.reason = response.reason
+        chunks = []
+        size = 0
+        try:
+            while size <= RAW_TEXT_LIMIT:
+                chunk = await response.content.read(RAW_TEXT_LIMIT + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # keep what arrived
+        self.body = b"".join(chunks)
+
+
+class _Redirected(Exception):
+    """Stops aiohttp from following a redirect of the upgrade request."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
+
+
+async def open_stream(
+    api_client: AsyncApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
+) -> ApiResponse[AsyncModelsStream[StreamedIdentifiers]]:
+    """Open the stream; its messages parsed. (``AsyncModelsApi`` calls this.)"""
+    return await _open(api_client, endpoint, options, parse_message)
+
+
+async def open_raw_stream(
+    api_client: AsyncApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
+) -> AsyncModelsStream[str]:
+    """Open the stream; its messages as received text. (``AsyncModelsApi`` calls this.)"""
+    return (await _open(api_client, endpoint, options, _raw_text)).data
+
+
+async def close_stream(answer: Union[AsyncModelsStream[Any], ApiResponse[Any]]) -> None:
+    stream = answer.data if isinstance(answer, ApiResponse) else answer
+    await stream.close()
+
+
+async def _open(
+    api_client: AsyncApiClient,
+    endpoint: Endpoint[Any],
+    options: Mapping[str, Any],
+    decode: Callable[[Message, Mapping[str, str]], T],
+) -> ApiResponse[AsyncModelsStream[T]]:
+    configuration = api_client.configuration
+    request = stream_request(configuration, api_client.default_headers, endpoint, options)
+    answer = _HandshakeAnswer()
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(answer.on_request_end)
+    trace.on_request_redirect.append(answer.on_request_redirect)
+    context = ssl_context(configuration)
+    # A session of its own: the stream holds its connection for as long as it lives.
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(ssl=context if context is not None else True),
+        cookie_jar=aiohttp.DummyCookieJar(),
+        timeout=aiohttp.ClientTimeout(
+            total=None, sock_connect=request.open_timeout, sock_read=request.open_timeout
+        ),
+        trace_configs=[trace],
+    )
+    extra: Dict[str, Any] = {}
+    if configuration.proxy:
+        extra["proxy"] = configuration.proxy
+    if configuration.tls_server_name:
+        extra["server_hostname"] = configuration.tls_server_name
+    debug_logger = configuration._get_debug_logger()
+    started = _timing(debug_logger)
+    try:
+        try:
+            websocket = await session.ws_connect(
+                URL(request.url, encoded=True),
+                headers=request.headers,
+                heartbeat=KEEPALIVE_INTERVAL,
+                max_msg_size=request.max_message_size,
+                **extra,
+            )
+        except (aiohttp.WSServerHandshakeError, _Redirected) as error:
+            if error.status == 101:  # upgraded, but not to a valid WebSocket
+                raise describe_failure("broken", "GET", request.url, error) from error
+            raise refused(
+                request.url, error.status, answer.reason, answer.headers, answer.body
+            ) from error
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            raise describe_failure(_failure_kind(error), "GET", request.url, error) from error
+    except BaseException as error:
+        await session.close()
+        if started is not None and isinstance(error, Exception):
+            _log_failure(debug_logger, "GET", request.url, error, started)
+        raise
+    if started is not None:
+        _log_answer(debug_logger, "GET", request.url, 101, started)
+    stream = AsyncModelsStream(session, websocket, request.url, answer.headers, decode)
+    return ApiResponse._received(101, answer.headers, stream, b"")
+
+
+class AsyncModelsWatcher:
+    """:class:`pieces_os_client.stream.ModelsWatcher` as an async iterator.
+
+    It stops on :meth:`close`, on leaving its ``async with`` block, or when the task
+    iterating it is cancelled (the cancellation closes it, then propagates).
+
+    Example::
+
+        async with AsyncModelsApi(api_client).models_watch() as watcher:
+            async for change in watcher:
+                print(change.added, change.updated, change.removed)
+    """
+
+    def __init__(
+        self, api: AsyncModelsApi, endpoint: Endpoint[Any], options: Mapping[str, Any]
+    ) -> None:
+        client = api.api_client
+        stream_request(client.configuration, client.default_headers, endpoint, options)
+        self._api = api
+        self._endpoint = endpoint
+        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
+        self._watch = Watch(client.configuration.retries)
+        self._stream: Optional[AsyncModelsStream[StreamedIdentifiers]] = None
+        self._closed = False
+        # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
+        self._wake: Optional[asyncio.Event] = None
+
+    @property
+    def models(self) -> Optional[Models]:
+        """The last ``Models`` snapshot (None before the first change)."""
+        return self._watch.state.models
+
+    def __aiter__(self) -> AsyncModelsWatcher:
+        return self
+
+    async def __aenter__(self) -> AsyncModelsWatcher:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop watching: close the stream; an ``async for`` over the watcher ends."""
+        self._closed = True
+        if self._wake is not None:
+            self._wake.set()
+        await self._forget()
+
+    async def __anext__(self) -> ModelsChange:
+        steps = self._watch.next_change()
+        reply: Any = None
+        error: Optional[Exception] = None
+        try:
+            while not self._closed:
+                try:
+                    step = steps.throw(error) if error is not None else steps.send(reply)
+                except StopIteration as done:
+                    change: ModelsChange = done.value
+                    return change
+                reply, error = None, None
+                try:
+                    reply = await self._perform(step)
+                except Exception as failure:
+                    error = failure
+        except BaseException:
+            await self.close()  # given up, or the task was cancelled: the watcher is done
+            raise
+        finally:
+            steps.close()
+        raise StopAsyncIteration
+
+    async def _perform(self, step: Step) -> Any:
+        if step.kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the watcher was closed")
+            try:
+                return await stream._receive(step.timeout)
+            except StopAsyncIteration:
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        if step.kind == SNAPSHOT:
+            return await self._api.models_snapshot(**self._options)
+        if step.kind == CONNECT:
+            stream = (await open_stream(self._api.api_client, self._endpoint, self._options)).data
+            if self._closed:
+                await stream.close()
+            else:
+                self._stream = stream
+        elif step.kind == DISCONNECT:
+            await self._forget()
+        else:  # SLEEP: cut short by close()
+            if self._wake is None:
+                self._wake = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), step.timeout)
+        return None
+
+    async def _forget(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.close()

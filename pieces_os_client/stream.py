@@ -1,0 +1,387 @@
+"""Follow Pieces OS's models as they change: the models stream and a watcher on top of it.
+
+Needs the ``stream`` extra (``pip install 'pieces_os_client[stream]'``, which brings the
+``websockets`` library). You rarely import this module yourself: ``ModelsApi`` hands out its
+objects.
+
+- :meth:`ModelsApi.models_stream_identifiers() <pieces_os_client.ModelsApi.models_stream_identifiers>`
+  opens ``GET /models/stream/identifiers`` and returns a :class:`ModelsStream`: an iterator of
+  ``StreamedIdentifiers`` and a context manager that closes it.
+- :meth:`ModelsApi.models_watch() <pieces_os_client.ModelsApi.models_watch>` returns a
+  :class:`ModelsWatcher`: an iterator of :class:`ModelsChange` (what was added, updated,
+  removed, and the current ``Models``) that reconnects by itself.
+
+Example::
+
+    from pieces_os_client import ApiClient, Configuration, ModelsApi
+
+    with ApiClient(Configuration()) as api_client:
+        with ModelsApi(api_client).models_watch() as watcher:
+            for change in watcher:
+                print(change)  # "initial: added ... (15 models)", then one line per change
+                break
+
+Everything but the socket (URL, headers, parsing, error mapping, the watcher's state) lives in
+:mod:`pieces_os_client._streaming`, shared with :mod:`pieces_os_client.aio.stream`.
+"""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import threading
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Mapping,
+    Optional,
+    TypeVar,
+    Union,
+)
+
+from pieces_os_client._streaming import (
+    CONNECT,
+    DISCONNECT,
+    KEEPALIVE_INTERVAL,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
+    Message,
+    ModelsChange,
+    Step,
+    Watch,
+    dropped,
+    missing_extra,
+    parse_message,
+    refused,
+    ssl_context,
+    stream_request,
+)
+
+try:
+    from websockets.exceptions import (
+        ConnectionClosed,
+        ConnectionClosedOK,
+        InvalidHandshake,
+        InvalidStatus,
+    )
+    from websockets.sync.client import ClientConnection, connect
+except ImportError as error:  # pragma: no cover - exercised in a subprocess without websockets
+    raise missing_extra("websockets", "stream") from error
+
+from pieces_os_client._client_base import _log_answer, _log_failure, _timing
+from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.exceptions import ApiConnectionError
+from pieces_os_client.models.models import Models
+from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
+from pieces_os_client.rest import describe_failure
+
+if TYPE_CHECKING:
+    from pieces_os_client.api.models_api import ModelsApi
+    from pieces_os_client.api_client import ApiClient
+
+
+def _no_redirects() -> Callable[..., Any]:
+    """websockets' sync opener, made to refuse redirects as the HTTP client does.
+
+    Since websockets 17 the sync client follows a 3xx to its ``Location`` (and would send
+    ``X-Application-ID`` there); a 3xx must instead raise the typed exception with its status,
+    headers and body. Its ``reconnect`` opener has the hook for that; older releases never
+    follow a redirect and have no such opener.
+    """
+    from websockets.sync import client
+
+    opener = getattr(client, "reconnect", None)
+    if not isinstance(opener, type) or not hasattr(opener, "process_redirect"):
+        return connect
+
+    class _Connect(opener):  # type: ignore[misc,valid-type]
+        def process_redirect(self, exc: Exception) -> Exception:
+            return exc
+
+    return _Connect
+
+
+_connect = _no_redirects()
+
+T = TypeVar("T")
+
+__all__ = ["ModelsChange", "ModelsStream", "ModelsWatcher"]
+
+
+class ModelsStream(Generic[T]):
+    """An open models stream: iterate it for messages, close it (or leave its ``with``) to stop.
+
+    Iteration yields one item per message (``StreamedIdentifiers``, or the raw text for
+    ``models_stream_identifiers_without_preload_content``). It ends when Pieces OS closes the
+    stream cleanly or :meth:`close` is called (from any thread); a connection that breaks
+    raises :class:`~pieces_os_client.exceptions.ApiConnectionError`, and a message that is not
+    a valid ``StreamedIdentifiers`` raises
+    :class:`~pieces_os_client.exceptions.ApiResponseValidationError` (the stream stays open).
+
+    Example::
+
+        from pieces_os_client import ApiClient, Configuration, ModelsApi
+
+        with ApiClient(Configuration()) as api_client:
+            with ModelsApi(api_client).models_stream_identifiers() as stream:
+                first = next(stream)  # every model id, right after connecting
+                print(len(first.iterable), "models")
+    """
+
+    def __init__(
+        self,
+        connection: ClientConnection,
+        url: str,
+        decode: Callable[[Message, Mapping[str, str]], T],
+    ) -> None:
+        self._connection = connection
+        self._decode = decode
+        self._closing = False
+        #: The ``ws://`` or ``wss://`` URL of the stream.
+        self.url = url
+        #: The headers of the server's ``101 Switching Protocols`` answer.
+        answer = connection.response
+        self.headers: Dict[str, str] = dict(answer.headers.raw_items()) if answer else {}
+
+    @property
+    def closed(self) -> bool:
+        """True once the stream ended or was closed."""
+        return self._closing or self._connection.close_code is not None
+
+    def __iter__(self) -> ModelsStream[T]:
+        return self
+
+    def __next__(self) -> T:
+        return self._receive(None)
+
+    def __enter__(self) -> ModelsStream[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the stream (a clean WebSocket close) and wait for its threads to end.
+
+        Safe to call more than once and from another thread than the one iterating, which
+        then stops.
+        """
+        self._closing = True
+        self._connection.close()
+        current = threading.current_thread()
+        for thread in (
+            self._connection.recv_events_thread,
+            getattr(self._connection, "keepalive_thread", None),
+        ):
+            if thread is not None and thread is not current:
+                thread.join()
+
+    def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
+        """The next item, or ``TIMED_OUT`` after ``timeout`` seconds (None: wait)."""
+        try:
+            raw = self._connection.recv(timeout)
+        except TimeoutError:
+            return TIMED_OUT
+        except ConnectionClosedOK:
+            self.close()
+            raise StopIteration from None
+        except ConnectionClosed as error:
+            if self._closing:
+                raise StopIteration from None
+            self.close()
+            raise dropped(self.url, error) from error
+        return self._decode(raw, self.headers)
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<ModelsStream {self.url} ({state})>"
+
+
+def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
+    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
+
+
+def open_stream(
+    api_client: ApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
+) -> ApiResponse[ModelsStream[StreamedIdentifiers]]:
+    """Open the stream; its messages parsed. (``ModelsApi`` calls this.)"""
+    return _open(api_client, endpoint, options, parse_message)
+
+
+def open_raw_stream(
+    api_client: ApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
+) -> ModelsStream[str]:
+    """Open the stream; its messages as received text. (``ModelsApi`` calls this.)"""
+    return _open(api_client, endpoint, options, _raw_text).data
+
+
+def _open(
+    api_client: ApiClient,
+    endpoint: Endpoint[Any],
+    options: Mapping[str, Any],
+    decode: Callable[[Message, Mapping[str, str]], T],
+) -> ApiResponse[ModelsStream[T]]:
+    configuration = api_client.configuration
+    request = stream_request(configuration, api_client.default_headers, endpoint, options)
+    headers = dict(request.headers)
+    # websockets sends the User-Agent itself; pass ours there so it is sent once.
+    user_agent = headers.pop("User-Agent", None)
+    debug_logger = configuration._get_debug_logger()
+    started = _timing(debug_logger)
+    try:
+        try:
+            connection = _connect(
+                request.url,
+                additional_headers=headers,
+                user_agent_header=user_agent,
+                open_timeout=request.open_timeout,
+                ssl=ssl_context(configuration),
+                # Like the HTTP client: a proxy only when configured, none from the environment.
+                proxy=configuration.proxy,
+                ping_interval=KEEPALIVE_INTERVAL,
+                ping_timeout=KEEPALIVE_INTERVAL,
+                max_size=request.max_message_size,
+            ).__enter__()  # connects (websockets >= 17 opens on entering; older at once)
+        except InvalidStatus as error:
+            answer = error.response
+            raise refused(
+                request.url,
+                answer.status_code,
+                answer.reason_phrase,
+                dict(answer.headers.raw_items()),
+                bytes(answer.body or b""),
+            ) from error
+        except (TimeoutError, socket.timeout) as error:
+            raise describe_failure("connect_timeout", "GET", request.url, error) from error
+        except ssl.SSLError as error:
+            raise describe_failure("tls", "GET", request.url, error) from error
+        except OSError as error:
+            raise describe_failure("connect", "GET", request.url, error) from error
+        except InvalidHandshake as error:
+            # An answer that is not HTTP, or a 101 without a valid upgrade.
+            raise describe_failure("broken", "GET", request.url, error) from error
+    except Exception as error:
+        if started is not None:
+            _log_failure(debug_logger, "GET", request.url, error, started)
+        raise
+    if started is not None:
+        _log_answer(debug_logger, "GET", request.url, 101, started)
+    stream = ModelsStream(connection, request.url, decode)
+    return ApiResponse._received(101, stream.headers, stream, b"")
+
+
+class ModelsWatcher:
+    """A fresh, typed view of the models after each change, for one ``for`` loop.
+
+    Each item is a :class:`ModelsChange`: the ids ``added``, ``updated`` and ``removed`` and
+    the current ``Models`` (fetched with ``models_snapshot()`` once a burst of stream messages
+    is over). The first item has ``initial`` set and lists every model as added.
+
+    A dropped connection is reopened with the HTTP client's backoff, up to
+    ``Configuration.retries`` failed attempts in a row, then
+    :class:`~pieces_os_client.exceptions.ApiConnectionError` is raised. After each reconnect
+    the snapshot is compared with the last one, so what changed meanwhile is reported too.
+    Iteration ends on :meth:`close` (from any thread) or on leaving the ``with`` block.
+
+    Example::
+
+        from pieces_os_client import ApiClient, Configuration, ModelsApi
+
+        with ApiClient(Configuration()) as api_client:
+            api = ModelsApi(api_client)
+            with api.models_watch() as watcher:
+                for change in watcher:
+                    print(len(change.models), "models; added:", change.added)
+                    break
+    """
+
+    def __init__(self, api: ModelsApi, endpoint: Endpoint[Any], options: Mapping[str, Any]):
+        client = api.api_client
+        # Bad options fail here, before anything is sent.
+        stream_request(client.configuration, client.default_headers, endpoint, options)
+        self._api = api
+        self._endpoint = endpoint
+        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
+        self._watch = Watch(client.configuration.retries)
+        self._stream: Optional[ModelsStream[StreamedIdentifiers]] = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    @property
+    def models(self) -> Optional[Models]:
+        """The last ``Models`` snapshot (None before the first change)."""
+        return self._watch.state.models
+
+    def __iter__(self) -> ModelsWatcher:
+        return self
+
+    def __enter__(self) -> ModelsWatcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop watching: close the stream; a loop over the watcher ends. Safe from any
+        thread and more than once."""
+        self._closed.set()
+        self._forget()
+
+    def __next__(self) -> ModelsChange:
+        steps = self._watch.next_change()
+        reply: Any = None
+        error: Optional[Exception] = None
+        try:
+            while not self._closed.is_set():
+                try:
+                    step = steps.throw(error) if error is not None else steps.send(reply)
+                except StopIteration as done:
+                    change: ModelsChange = done.value
+                    return change
+                reply, error = None, None
+                try:
+                    reply = self._perform(step)
+                except Exception as failure:
+                    error = failure
+        except BaseException:
+            self.close()  # given up, or Ctrl-C: the watcher is done
+            raise
+        finally:
+            steps.close()
+        raise StopIteration
+
+    def _perform(self, step: Step) -> Any:
+        if step.kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the watcher was closed")
+            try:
+                return stream._receive(step.timeout)
+            except StopIteration:
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        if step.kind == SNAPSHOT:
+            return self._api.models_snapshot(**self._options)
+        if step.kind == CONNECT:
+            stream = open_stream(self._api.api_client, self._endpoint, self._options).data
+            with self._lock:
+                keep = not self._closed.is_set()
+                if keep:
+                    self._stream = stream
+            if not keep:
+                stream.close()
+        elif step.kind == DISCONNECT:
+            self._forget()
+        else:  # SLEEP: cut short by close()
+            self._closed.wait(step.timeout)
+        return None
+
+    def _forget(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()

@@ -1,0 +1,573 @@
+"""The models stream and watcher, sync and async, against a WebSocket server we did not write.
+
+``WsPeer`` is built directly on the ``websockets`` library (handshake, framing and closing are
+its own); it sends messages shaped as in OPERATIONS.md, refuses upgrades, greets with
+malformed messages and drops streams mid-way on demand. Every test checks that no thread
+(sync) or task (async) of the SDK outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator, List, TypeVar
+
+import pytest
+from _scripted_server import QuickRetries, free_port
+from _ws_peer import STREAM_PATH, WsPeer, message, model_json
+
+from pieces_os_client import (
+    ApiClient,
+    ApiConnectionError,
+    ApiException,
+    ApiResponseValidationError,
+    ApiTimeoutError,
+    Configuration,
+    ModelsApi,
+    NotFoundException,
+    ServiceException,
+    StreamedIdentifiers,
+)
+from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+from pieces_os_client.stream import ModelsChange, ModelsStream
+
+T = TypeVar("T")
+
+#: Seconds a test waits for something that should happen at once (a loaded machine is slow).
+PATIENCE = 10.0
+
+
+@pytest.fixture
+def peer() -> Iterator[WsPeer]:
+    with WsPeer() as running:
+        yield running
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        extra = [t for t in set(threading.enumerate()) - before if t.name != "ws-peer"]
+        if not extra:
+            return
+        time.sleep(0.01)
+    pytest.fail(f"threads left behind: {extra}")
+
+
+def config(url: str, **settings: Any) -> Configuration:
+    return Configuration(host=url, api_key={"application": "app-1"}, **settings)
+
+
+def wait_for(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.005)
+
+
+# --- the raw stream (sync) ------------------------------------------------------------------------
+def test_stream_sends_the_client_headers_and_yields_typed_messages(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        api_client.set_default_header("X-Custom", "yes")
+        api = ModelsApi(api_client)
+        with api.models_stream_identifiers(_headers={"X-Call": "1"}) as stream:
+            assert isinstance(stream, ModelsStream)
+            assert stream.url == peer.url.replace("http://", "ws://") + STREAM_PATH
+            first = next(stream)
+            assert isinstance(first, StreamedIdentifiers)
+            assert [item.model.id for item in first.iterable if item.model] == ["m1"]
+            peer.add(model_json("m2"))
+            peer.remove("m1")
+            added, removed = next(stream), next(stream)
+            assert [(i.model.id, i.deleted) for i in added.iterable if i.model] == [("m2", None)]
+            assert [(i.model.id, i.deleted) for i in removed.iterable if i.model] == [("m1", True)]
+        assert stream.closed
+    headers = peer.upgrades[0]
+    assert headers["X-Application-ID"] == "app-1"
+    assert headers["X-Custom"] == "yes" and headers["X-Call"] == "1"
+    assert headers.get_all("User-Agent") == [api_client.user_agent]
+
+
+def test_unknown_fields_and_other_kinds_are_kept(peer: WsPeer) -> None:
+    peer.greeting = json.dumps(
+        {"iterable": [{"model": {"id": "m1"}, "asset": {"id": "a1"}}], "future": 1}
+    )
+    with (
+        ApiClient(config(peer.url)) as api_client,
+        ModelsApi(api_client).models_stream_identifiers() as stream,
+    ):
+        first = next(stream)
+    assert first.model_extra == {"future": 1}
+    assert first.iterable[0].model_extra == {"asset": {"id": "a1"}}
+
+
+def test_with_http_info_gives_the_upgrade_answer_and_the_stream(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        answer = ModelsApi(api_client).models_stream_identifiers_with_http_info()
+        with answer.data as stream:
+            assert answer.status_code == 101
+            assert answer.headers is not None and answer.headers["Upgrade"] == "websocket"
+            assert next(stream).iterable[0].model.id == "m1"  # type: ignore[union-attr]
+
+
+def test_without_preload_content_yields_the_raw_text(peer: WsPeer) -> None:
+    peer.greeting = "not json at all"
+    with (
+        ApiClient(config(peer.url)) as api_client,
+        ModelsApi(api_client).models_stream_identifiers_without_preload_content() as stream,
+    ):
+        assert next(stream) == "not json at all"
+        peer.add(model_json("m2"))
+        assert json.loads(next(stream)) == json.loads(message("m2"))
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{not json", "Invalid JSON"),
+        ('{"iterable": 3}', "iterable"),
+        ('{"iterable": [{"model": {"name": "no id"}}]}', "iterable.0.model.id"),
+    ],
+)
+def test_a_malformed_message_raises_a_validation_error_with_the_raw_text(
+    peer: WsPeer, text: str, problem: str
+) -> None:
+    peer.greeting = text
+    with (
+        ApiClient(config(peer.url)) as api_client,
+        ModelsApi(api_client).models_stream_identifiers() as stream,
+    ):
+        with pytest.raises(ApiResponseValidationError) as caught:
+            next(stream)
+        assert caught.value.body == text
+        assert caught.value.expected == "StreamedIdentifiers"
+        assert problem in caught.value.problem
+        # The stream stays usable: the next message parses.
+        peer.add(model_json("m2"))
+        assert next(stream).iterable[0].model.id == "m2"  # type: ignore[union-attr]
+
+
+def test_the_raw_text_kept_in_an_error_is_bounded(peer: WsPeer) -> None:
+    peer.greeting = "x" * 100_000
+    with (
+        ApiClient(config(peer.url)) as api_client,
+        ModelsApi(api_client).models_stream_identifiers() as stream,
+        pytest.raises(ApiResponseValidationError) as caught,
+    ):
+        next(stream)
+    body = caught.value.body
+    assert body is not None and len(body) < 10_000 and body.endswith("more characters)")
+
+
+def test_a_message_over_the_size_limit_ends_the_stream(peer: WsPeer) -> None:
+    peer.greeting = json.dumps({"iterable": [{"model": {"id": "x" * 5000}}]})
+    with ApiClient(config(peer.url, max_response_size=1000)) as api_client:
+        stream = ModelsApi(api_client).models_stream_identifiers()
+        with pytest.raises(ApiConnectionError, match="too big"):
+            next(stream)
+        assert stream.closed
+
+
+def test_a_drop_mid_stream_raises_connection_error(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        stream = ModelsApi(api_client).models_stream_identifiers()
+        next(stream)
+        peer.drop()
+        with pytest.raises(ApiConnectionError, match="cut off"):
+            next(stream)
+        assert stream.closed
+
+
+def test_close_from_another_thread_ends_iteration(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        stream = ModelsApi(api_client).models_stream_identifiers()
+        next(stream)
+        closer = threading.Timer(0.1, stream.close)
+        closer.start()
+        assert list(stream) == []  # blocks until closed, then ends without error
+        closer.join()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (404, b"no such endpoint", NotFoundException),
+        (500, b"models are unavailable", ServiceException),
+        (426, b"Upgrade Required", ApiException),
+        (200, b'{"iterable": []}', ApiResponseValidationError),
+        (302, b"moved", ApiException),  # not followed, as by the HTTP client
+    ],
+)
+def test_a_refused_upgrade_raises_the_typed_exception_with_its_body(
+    peer: WsPeer, status: int, body: bytes, expected: type
+) -> None:
+    peer.refuse = (status, body, {"Content-Type": "text/plain", "X-Why": "refused"})
+    with ApiClient(config(peer.url)) as api_client, pytest.raises(expected) as caught:
+        ModelsApi(api_client).models_stream_identifiers()
+    assert type(caught.value) is expected
+    assert caught.value.status == status
+    assert caught.value.body == body.decode()
+    assert caught.value.headers is not None and caught.value.headers["X-Why"] == "refused"
+
+
+def test_a_refused_connection_raises_connection_error() -> None:
+    with (
+        ApiClient(config(f"http://127.0.0.1:{free_port()}")) as api_client,
+        pytest.raises(ApiConnectionError, match="could not connect"),
+    ):
+        ModelsApi(api_client).models_stream_identifiers()
+
+
+def test_a_server_that_never_answers_the_upgrade_times_out() -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        host = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        with (
+            ApiClient(config(host, timeout=(0.2, 5))) as api_client,
+            pytest.raises(ApiTimeoutError),
+        ):
+            ModelsApi(api_client).models_stream_identifiers()
+
+
+def test_bad_options_are_refused_before_anything_is_sent(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        api = ModelsApi(api_client)
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            api.models_stream_identifiers(_timeout=3)  # type: ignore[call-arg]
+        with pytest.raises(ValueError, match="CR, LF"):
+            api.models_watch(_headers={"X-Bad": "a\r\nb"})
+    assert peer.upgrades == []
+
+
+TLS = Path(__file__).resolve().parent / "tls"
+
+
+@pytest.fixture
+def tls_peer() -> Iterator[WsPeer]:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "server-cert.pem", TLS / "server-key.pem")
+    with WsPeer(tls=context) as running:
+        yield running
+
+
+def test_an_https_host_streams_over_wss_with_the_configured_tls(tls_peer: WsPeer) -> None:
+    trusted = config(tls_peer.url, ca_cert_data=(TLS / "server-cert.pem").read_text())
+    with ApiClient(trusted) as api_client, ModelsApi(api_client).models_stream_identifiers() as s:
+        assert s.url.startswith("wss://127.0.0.1:")
+        assert next(s).iterable[0].model.id == "m1"  # type: ignore[union-attr]
+
+    async def main() -> str:
+        async with (
+            AsyncApiClient(trusted) as api_client,
+            AsyncModelsApi(api_client).models_stream_identifiers() as stream,
+        ):
+            return (await stream.__anext__()).iterable[0].model.id  # type: ignore[union-attr]
+
+    assert run(main) == "m1"
+    with (
+        ApiClient(config(tls_peer.url)) as api_client,
+        pytest.raises(ApiConnectionError, match="TLS"),
+    ):
+        ModelsApi(api_client).models_stream_identifiers()
+
+
+# --- the watcher (sync) ---------------------------------------------------------------------------
+def test_watcher_reports_each_change_with_a_fresh_snapshot(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client, ModelsApi(api_client).models_watch() as watcher:
+        initial = next(watcher)
+        assert initial.initial and initial.added == ("m1",) and len(initial.models) == 1
+
+        peer.add(model_json("m2"))
+        change = next(watcher)
+        assert (change.added, change.updated, change.removed) == (("m2",), (), ())
+        assert [m.id for m in change.models] == ["m1", "m2"]
+
+        peer.update("m1", name="Renamed")
+        change = next(watcher)
+        assert change.updated == ("m1",) and change.models.get_by_id("m1").name == "Renamed"
+
+        peer.remove("m2")
+        change = next(watcher)
+        assert change.removed == ("m2",) and [m.id for m in change.models] == ["m1"]
+        assert watcher.models is change.models
+
+
+def test_watcher_coalesces_a_burst_into_one_change(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client, ModelsApi(api_client).models_watch() as watcher:
+        next(watcher)
+        snapshots = peer.snapshots
+        for n in range(2, 12):
+            peer.add(model_json(f"m{n}"))
+        seen: List[str] = []
+        while len(seen) < 10:
+            seen.extend(next(watcher).added)
+        assert seen == [f"m{n}" for n in range(2, 12)]
+        # Far fewer snapshots than messages (a loaded machine may split the burst).
+        assert peer.snapshots - snapshots < 10
+
+
+def test_watcher_reconnects_after_a_drop_and_reports_what_changed_meanwhile(
+    peer: WsPeer,
+) -> None:
+    with (
+        ApiClient(config(peer.url, retries=QuickRetries.from_count(5))) as api_client,
+        ModelsApi(api_client).models_watch() as watcher,
+    ):
+        next(watcher)
+        peer.drop()
+        wait_for(lambda: peer.subscribers() == 0)
+        # Changed while (maybe) disconnected: no message about it need reach the watcher.
+        with peer._lock:
+            peer.models["m1"]["name"] = "Changed meanwhile"
+            peer.models["m9"] = model_json("m9")
+        change = next(watcher)
+        assert change.added == ("m9",) and change.updated == ("m1",)
+        assert len(peer.upgrades) == 2
+
+
+def test_watcher_gives_up_after_the_configured_retries() -> None:
+    with WsPeer() as peer:
+        api_client = ApiClient(config(peer.url, retries=QuickRetries.from_count(2)))
+        watcher = ModelsApi(api_client).models_watch()
+        next(watcher)
+    # The peer is gone: the drop, then two failed reconnects, then the error.
+    with pytest.raises(ApiConnectionError):
+        next(watcher)
+    assert list(watcher) == []  # closed for good
+    api_client.close()
+
+
+def test_watcher_raises_at_once_when_the_upgrade_is_refused(peer: WsPeer) -> None:
+    peer.refuse = (404, b"no stream here", {})
+    with (
+        ApiClient(config(peer.url, retries=QuickRetries.from_count(5))) as api_client,
+        ModelsApi(api_client).models_watch() as watcher,
+        pytest.raises(NotFoundException),
+    ):
+        next(watcher)
+    assert len(peer.upgrades) == 1
+
+
+def test_watcher_close_from_another_thread_stops_the_loop(peer: WsPeer) -> None:
+    with ApiClient(config(peer.url)) as api_client:
+        watcher = ModelsApi(api_client).models_watch()
+        changes: List[ModelsChange] = []
+        loop = threading.Thread(target=lambda: changes.extend(watcher))
+        loop.start()
+        wait_for(lambda: len(changes) == 1)
+        watcher.close()
+        loop.join(PATIENCE)
+        assert not loop.is_alive()
+        assert [c.initial for c in changes] == [True]
+
+
+def test_watcher_close_during_backoff_returns_at_once() -> None:
+    slow = QuickRetries.from_count(3)
+    slow.backoff_factor = 60.0  # would wait a minute before reconnecting
+    with ApiClient(config(f"http://127.0.0.1:{free_port()}", retries=slow)) as api_client:
+        watcher = ModelsApi(api_client).models_watch()
+        result: List[Any] = []
+        loop = threading.Thread(target=lambda: result.append(next(watcher, None)))
+        loop.start()
+        time.sleep(0.2)
+        started = time.monotonic()
+        watcher.close()
+        loop.join(PATIENCE)
+        assert not loop.is_alive() and result == [None]
+        assert time.monotonic() - started < PATIENCE
+
+
+# --- async ----------------------------------------------------------------------------------------
+def run(coroutine_function: Callable[[], Any]) -> Any:
+    """Run in a fresh loop; fail if any task but the main one is left."""
+
+    async def checked() -> Any:
+        result = await coroutine_function()
+        await asyncio.sleep(0)
+        others = asyncio.all_tasks() - {asyncio.current_task()}
+        assert not others, f"tasks left behind: {others}"
+        return result
+
+    return asyncio.run(checked())
+
+
+def test_async_stream_yields_typed_messages_and_sends_the_headers(peer: WsPeer) -> None:
+    async def main() -> List[Any]:
+        async with AsyncApiClient(config(peer.url)) as api_client:
+            api = AsyncModelsApi(api_client)
+            async with api.models_stream_identifiers(_headers={"X-Call": "1"}) as stream:
+                first = await stream.__anext__()
+                peer.add(model_json("m2"))
+                second = await stream.__anext__()
+            assert stream.closed
+            return [first, second]
+
+    first, second = run(main)
+    assert [i.model.id for i in first.iterable] == ["m1"]
+    assert [i.model.id for i in second.iterable] == ["m2"]
+    headers = peer.upgrades[0]
+    assert headers["X-Application-ID"] == "app-1" and headers["X-Call"] == "1"
+
+
+def test_async_variants(peer: WsPeer) -> None:
+    peer.greeting = "raw text"
+
+    async def main() -> None:
+        async with AsyncApiClient(config(peer.url)) as api_client:
+            api = AsyncModelsApi(api_client)
+            answer = await api.models_stream_identifiers_with_http_info()
+            assert answer.status_code == 101 and answer.headers["Upgrade"] == "websocket"
+            with pytest.raises(ApiResponseValidationError) as caught:
+                await answer.data.__anext__()
+            assert caught.value.body == "raw text"
+            await answer.data.close()
+            async with api.models_stream_identifiers_without_preload_content() as raw:
+                assert await raw.__anext__() == "raw text"
+
+    run(main)
+
+
+def test_async_drop_and_close(peer: WsPeer) -> None:
+    async def main() -> None:
+        async with AsyncApiClient(config(peer.url)) as api_client:
+            api = AsyncModelsApi(api_client)
+            stream = await api.models_stream_identifiers()
+            await stream.__anext__()
+            peer.drop()
+            with pytest.raises(ApiConnectionError, match="cut off"):
+                await stream.__anext__()
+
+            stream = await api.models_stream_identifiers()
+            await stream.__anext__()
+
+            async def close_soon() -> None:
+                await asyncio.sleep(0.05)
+                await stream.close()
+
+            closing = asyncio.ensure_future(close_soon())
+            assert [item async for item in stream] == []
+            await closing
+
+    run(main)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (404, NotFoundException),
+        (500, ServiceException),
+        (426, ApiException),
+        (200, ApiResponseValidationError),
+        (302, ApiException),  # not followed, as by the HTTP client
+    ],
+)
+def test_async_refused_upgrade(peer: WsPeer, status: int, expected: type) -> None:
+    peer.refuse = (status, b"refused: " + str(status).encode(), {"X-Why": "no"})
+
+    async def main() -> None:
+        async with AsyncApiClient(config(peer.url)) as api_client:
+            with pytest.raises(expected) as caught:
+                await AsyncModelsApi(api_client).models_stream_identifiers()
+        assert type(caught.value) is expected and caught.value.status == status
+        assert caught.value.body == f"refused: {status}"
+        assert caught.value.headers["X-Why"] == "no"
+
+    run(main)
+
+
+def test_async_refused_connection() -> None:
+    async def main() -> None:
+        async with AsyncApiClient(config(f"http://127.0.0.1:{free_port()}")) as api_client:
+            with pytest.raises(ApiConnectionError, match="could not connect"):
+                await AsyncModelsApi(api_client).models_stream_identifiers()
+
+    run(main)
+
+
+def test_async_watcher_follows_changes_and_reconnects(peer: WsPeer) -> None:
+    async def main() -> None:
+        async with (
+            AsyncApiClient(config(peer.url, retries=QuickRetries.from_count(5))) as api_client,
+            AsyncModelsApi(api_client).models_watch() as watcher,
+        ):
+            initial = await watcher.__anext__()
+            assert initial.initial and initial.added == ("m1",)
+            peer.add(model_json("m2"))
+            peer.update("m1", name="Renamed")
+            seen: set = set()
+            while seen != {("added", "m2"), ("updated", "m1")}:
+                change = await watcher.__anext__()
+                seen |= {("added", i) for i in change.added}
+                seen |= {("updated", i) for i in change.updated}
+            peer.drop()
+            await asyncio.get_running_loop().run_in_executor(
+                None, wait_for, lambda: peer.subscribers() == 0
+            )
+            peer.remove("m2")
+            change = await watcher.__anext__()
+            assert change.removed == ("m2",)
+            assert [m.id for m in change.models] == ["m1"]
+
+    run(main)
+
+
+def test_async_watcher_stops_on_cancellation(peer: WsPeer) -> None:
+    async def main() -> None:
+        async with AsyncApiClient(config(peer.url)) as api_client:
+            watcher = AsyncModelsApi(api_client).models_watch()
+            changes: List[ModelsChange] = []
+
+            async def follow() -> None:
+                async for change in watcher:
+                    changes.append(change)
+
+            task = asyncio.ensure_future(follow())
+            while not changes:
+                await asyncio.sleep(0.01)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert [item async for item in watcher] == []  # closed by the cancellation
+
+    run(main)
+
+
+def test_async_watcher_gives_up_after_the_configured_retries() -> None:
+    async def main() -> None:
+        host = f"http://127.0.0.1:{free_port()}"
+        async with (
+            AsyncApiClient(config(host, retries=QuickRetries.from_count(1))) as api_client,
+            AsyncModelsApi(api_client).models_watch() as watcher,
+        ):
+            with pytest.raises(ApiConnectionError):
+                await watcher.__anext__()
+
+    run(main)
+
+
+# --- packaging ------------------------------------------------------------------------------------
+def test_importing_the_stream_without_websockets_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['websockets'] = None\n"
+        "from pieces_os_client import ApiClient, Configuration, ModelsApi\n"
+        "import pieces_os_client\n"
+        "api = ModelsApi(ApiClient(Configuration(host='http://127.0.0.1:9')))\n"
+        "try:\n"
+        "    api.models_stream_identifiers()\n"
+        "except ImportError as error:\n"
+        "    print(error)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert "pip install 'pieces_os_client[stream]'" in out
