@@ -133,7 +133,8 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> List[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    # Only the public surface: not typing helpers or the lazy-loading machinery.
+    return sorted(__all__)
 
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from pieces_os_client._endpoint import check_header
 from pieces_os_client._host import parse_host, redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
+from pieces_os_client.exceptions import ApiTypeError
 
 #: The ``User-Agent`` sent unless you set another.
 DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
@@ -65,6 +66,10 @@ class ClientBase:
         """Replace the process-wide client used by the ``*Api`` classes."""
         with cls._default_lock:
             cls._default = default
+
+    def __repr__(self) -> str:
+        """``ApiClient(host='http://localhost:1000')``: which Pieces OS this client talks to."""
+        return f"{type(self).__name__}(host={redact_url(self.configuration.host)!r})"
 
     @property
     def user_agent(self) -> str:
@@ -120,3 +125,28 @@ def _log(debug_logger: Optional[logging.Logger], message: str, *args: Any) -> No
 def _check_host(host: str) -> None:
     # Checked again on every call (cached), since configuration.host may change later.
     parse_host(host)
+
+
+def _api_repr(api: Any) -> str:
+    """``ModelsApi(host='http://localhost:1000')``, shared by the sync and async APIs."""
+    return f"{type(api).__name__}(host={redact_url(api.api_client.configuration.host)!r})"
+
+
+def _check_api_client(api_name: str, api_client: Any, *, is_async: bool) -> None:
+    """Refuse, at construction, a client of the other kind (or no client at all): the mistake
+    would otherwise surface on the first call as ``'coroutine' object has no attribute``."""
+    import inspect
+
+    invoke = getattr(api_client, "_invoke", None)
+    wanted = "AsyncApiClient" if is_async else "ApiClient"
+    got = type(api_client).__name__
+    if invoke is None:
+        raise ApiTypeError(
+            f"{api_name} needs an {wanted} (got {got}): write {api_name}({wanted}(configuration))"
+        )
+    if inspect.iscoroutinefunction(invoke) != is_async:
+        other = "pieces_os_client.ModelsApi" if is_async else "pieces_os_client.aio.AsyncModelsApi"
+        raise ApiTypeError(
+            f"{api_name} needs an {wanted} (got {got}): use {other} with an {got}, "
+            f"or give {api_name} an {wanted}"
+        )

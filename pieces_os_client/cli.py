@@ -2,17 +2,20 @@
 
 ::
 
-    pieces-os-models models list [--json]
+    pieces-os-models models list [--json] [--wide]
     pieces-os-models models create --file seeded.json      # or --file - for stdin
     pieces-os-models models delete ID
     pieces-os-models models delete-cache ID
     pieces-os-models models unload
     pieces-os-models models watch [--json]                 # until Ctrl-C
-    pieces-os-models serve [--host 127.0.0.1] [--port 1000]
+    pieces-os-models serve [--host 127.0.0.1] [--port PORT]
+
+``--url URL``, ``--timeout``, ``--retries`` and ``--debug`` go anywhere on the line. Without
+``--url`` or ``PIECES_OS_URL`` the commands find Pieces OS as ``discover()`` does and say where.
 
 Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
-2 on bad usage (unknown option, unreadable or invalid JSON file). Errors are one line on
-stderr; ``--debug`` adds the traceback and logs every request.
+2 on bad usage (unknown option, malformed URL, unreadable or invalid JSON file). Errors are
+one line on stderr; ``--debug`` adds the traceback and logs every request.
 
 Only the standard library is imported up front: the SDK is loaded by the command that
 needs it, so ``--help`` and usage errors stay instant.
@@ -21,13 +24,16 @@ needs it, so ``--help`` and usage errors stay instant.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from pieces_os_client._version import __version__
 
 if TYPE_CHECKING:
+    from pieces_os_client._terminal import Terminal
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.models.seeded_model import SeededModel
 
@@ -40,7 +46,7 @@ EXIT_API_ERROR = 1
 #: The command line or an input file was wrong; nothing was sent.
 EXIT_USAGE = 2
 
-_CLI_CONNECTION_HINT = "is Pieces OS running? set PIECES_OS_URL or pass --host URL"
+_CLI_CONNECTION_HINT = "is Pieces OS running? set PIECES_OS_URL or pass --url URL"
 #: Longest server message quoted in an error line.
 _MESSAGE_LIMIT = 300
 
@@ -84,8 +90,50 @@ def _port(text: str) -> int:
     return value
 
 
+def _url(text: str) -> str:
+    """A Pieces OS URL: ``http(s)://host[:port][/path]``; anything else is a usage error."""
+    from urllib.parse import urlsplit
+
+    value = text.strip().rstrip("/")
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not a valid URL: {text!r} ({error})") from None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or any(ch.isspace() for ch in value)
+    ):
+        raise argparse.ArgumentTypeError(
+            f"not an http:// or https:// URL such as http://localhost:1000: {text!r}"
+        )
+    return value
+
+
+class _HostIsForServe(argparse.Action):
+    """``--host`` outside ``serve``: say which option is meant instead of guessing."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        parser.error(
+            "--host is the address `serve` listens on; "
+            "say where Pieces OS is with --url URL (or PIECES_OS_URL)"
+        )
+
+
+def _debug_option(parent: Any, *, suppress: bool) -> None:
+    parent.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS if suppress else False,
+        help="log every request to stderr and show tracebacks",
+    )
+
+
 def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
-    """``--host/--timeout/--retries/--debug``. Accepted before the command (real defaults) and
+    """``--url/--timeout/--retries/--debug``. Accepted before the command (real defaults) and
     after it (``suppress``: a value given there overrides, an absent one changes nothing)."""
     parent = argparse.ArgumentParser(add_help=False)
 
@@ -94,10 +142,18 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
 
     group = parent.add_argument_group("connection")
     group.add_argument(
-        "--host",
+        "--url",
         metavar="URL",
+        type=_url,
         default=default(None),
-        help="where Pieces OS listens (default: $PIECES_OS_URL or http://localhost:1000)",
+        help="where Pieces OS listens (default: $PIECES_OS_URL, else found as discover() does)",
+    )
+    group.add_argument(
+        "--host",
+        nargs="?",
+        action=_HostIsForServe,
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
     )
     group.add_argument(
         "--timeout",
@@ -113,12 +169,7 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
         default=default(None),
         help="retries after a failed connection or a 429/502/503/504 (default: 2)",
     )
-    group.add_argument(
-        "--debug",
-        action="store_true",
-        default=default(False),
-        help="log every request to stderr and show tracebacks",
-    )
+    _debug_option(group, suppress=suppress)
     return parent
 
 
@@ -131,13 +182,18 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    models = commands.add_parser("models", help="list, create, delete and unload models")
-    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
     after = [_connection_options(suppress=True)]
+
+    models = commands.add_parser(
+        "models", parents=after, help="list, create, delete and unload models"
+    )
+    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", parents=after, help="show every model")
     listing.add_argument("--json", action="store_true", help="print the snapshot as JSON")
+    listing.add_argument(
+        "--wide", action="store_true", help="every column in full, however wide the terminal"
+    )
     listing.set_defaults(handler=_list)
 
     create = actions.add_parser("create", parents=after, help="register a custom model")
@@ -148,7 +204,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         metavar="PATH",
         help="a SeededModel as JSON; - reads standard input",
     )
-    create.add_argument("--json", action="store_true", help="print the new model as JSON")
+    create.add_argument("--json", action="store_true", help="print the model as JSON")
     create.set_defaults(handler=_create)
 
     delete = actions.add_parser("delete", parents=after, help="delete a custom model")
@@ -169,8 +225,21 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve", help="run a local stand-in for Pieces OS (for tests and demos)"
     )
-    serve.add_argument("--host", dest="bind_host", default="127.0.0.1", help="address to listen on")
-    serve.add_argument("--port", type=_port, default=1000, help="port to listen on")
+    serve.add_argument(
+        "--host",
+        dest="bind_host",
+        metavar="ADDRESS",
+        default="127.0.0.1",
+        help="address to listen on (default: 127.0.0.1, this machine only)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        default=None,
+        help="port to listen on (default: 1000, else the first free port discover() probes; "
+        "0: any free port)",
+    )
+    _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
     return parser
 
@@ -184,6 +253,27 @@ def _pretty_json(wire_json: str) -> str:
     return json.dumps(json.loads(wire_json), indent=2)
 
 
+def _resolve_url(args: argparse.Namespace) -> str:
+    """``--url``, else ``PIECES_OS_URL``, else wherever ``discover()`` finds Pieces OS."""
+    if args.url:
+        return str(args.url)
+    from pieces_os_client.configuration import HOST_ENV_VAR
+
+    env_url = os.environ.get(HOST_ENV_VAR, "").strip()
+    if env_url:
+        try:
+            return _url(env_url)
+        except argparse.ArgumentTypeError as error:
+            raise _UsageError(f"{HOST_ENV_VAR} is {error}") from None
+    from pieces_os_client import discovery
+
+    terminal: Terminal = args.terminal
+    with terminal.progress("looking for Pieces OS"):
+        found = discovery.discover(ports=discovery.DEFAULT_PORTS).host
+    terminal.note(f"found Pieces OS at {found}")
+    return found
+
+
 def _with_api(args: argparse.Namespace, command: Callable[[ModelsApi], int]) -> int:
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.api_client import ApiClient
@@ -194,21 +284,26 @@ def _with_api(args: argparse.Namespace, command: Callable[[ModelsApi], int]) -> 
         settings["timeout"] = args.timeout
     if args.retries is not None:
         settings["retries"] = args.retries
-    configuration = Configuration(host=args.host, **settings)
+    configuration = Configuration(host=_resolve_url(args), **settings)
     args.resolved_host = configuration.host
     with ApiClient(configuration) as api_client:
         return command(ModelsApi(api_client))
 
 
+def _waiting(args: argparse.Namespace, what: str) -> Any:
+    """A spinner on stderr while ``what`` takes over half a second (see ``_terminal``)."""
+    terminal: Terminal = args.terminal
+    return terminal.progress(what)
+
+
 def _list(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
-        snapshot = api.models_snapshot()
+        with _waiting(args, "fetching the models"):
+            snapshot = api.models_snapshot()
         if args.json:
             _out(_pretty_json(snapshot.to_json()))
         else:
-            from pieces_os_client.models._display import model_row, text_table
-
-            _out(text_table([model_row(model) for model in snapshot.iterable]))
+            args.terminal.models_table(snapshot.iterable, wide=args.wide)
         return EXIT_OK
 
     return _with_api(args, run)
@@ -252,13 +347,23 @@ def _create(args: argparse.Namespace) -> int:
     seed = _read_seed(args.file)  # before connecting: a bad file is a usage error
 
     def run(api: ModelsApi) -> int:
-        model = api.models_create_new_model(seed)
+        with _waiting(args, "registering the model"):
+            # Pieces OS answers 200 whether it made the model or found it: compare with before.
+            known = {model.id for model in api.models_snapshot().iterable}
+            model = api.models_create_new_model(seed)
+        verdict = (
+            f"already existed: model {model.id} ({model.name}); nothing was created"
+            if model.id in known
+            else f"created model {model.id} ({model.name})"
+        )
         if args.json:
+            args.terminal.note(verdict)  # stdout stays pure JSON
             _out(_pretty_json(model.to_json()))
         else:
-            from pieces_os_client.models._display import model_row, text_table
+            from pieces_os_client.models._display import text_fields
 
-            _out(text_table([model_row(model)]))
+            _out(verdict)
+            _out(text_fields(model))
         return EXIT_OK
 
     return _with_api(args, run)
@@ -266,7 +371,8 @@ def _create(args: argparse.Namespace) -> int:
 
 def _delete(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
-        api.models_delete_specific_model(args.id)
+        with _waiting(args, f"deleting model {args.id}"):
+            api.models_delete_specific_model(args.id)
         _out(f"deleted model {args.id}")
         return EXIT_OK
 
@@ -275,7 +381,8 @@ def _delete(args: argparse.Namespace) -> int:
 
 def _delete_cache(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
-        output = api.models_delete_specific_model_cache(args.id)
+        with _waiting(args, f"deleting the cache of model {args.id}"):
+            output = api.models_delete_specific_model_cache(args.id)
         _out(f"deleted the cache of model {output.model.id}")
         return EXIT_OK
 
@@ -284,7 +391,8 @@ def _delete_cache(args: argparse.Namespace) -> int:
 
 def _unload(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
-        api.unload_models()
+        with _waiting(args, "unloading every model"):
+            api.unload_models()
         _out("unloaded every model")
         return EXIT_OK
 
@@ -316,11 +424,15 @@ def _watch(args: argparse.Namespace) -> int:
         names: dict[str, str] = {}
         try:
             with api.models_watch() as watcher:
-                for change in watcher:
+                changes = iter(watcher)
+                with _waiting(args, "connecting to the model stream"):
+                    first = next(changes, None)
+                for change in itertools.chain([] if first is None else [first], changes):
                     if args.json:
                         _out(_change_json(change))
                     else:
-                        _out(_change_line(change, names))
+                        # Coloured labels on a terminal, plain text in a pipe (as models list).
+                        args.terminal.styled_line(_change_parts(change, names))
                     sys.stdout.flush()
                     names = {model.id: model.name for model in change.models}
         except KeyboardInterrupt:
@@ -342,39 +454,58 @@ def _change_json(change: Any) -> str:
     )
 
 
-def _change_line(change: Any, names: dict[str, str]) -> str:
-    """``12:00:01 added Phi-3 (id); updated Llama 3 (id); 16 models``."""
+#: How each kind of change is coloured on a terminal.
+_CHANGE_STYLES = {"added": "green", "updated": "yellow", "removed": "red"}
+
+
+def _change_parts(change: Any, names: dict[str, str]) -> List[Tuple[str, str]]:
+    """``12:00:01 added Phi-3 (id); updated Llama 3 (id); 16 models`` as ``(text, style)``
+    parts for :meth:`Terminal.styled_line`."""
     import time
 
+    clock = (f"{time.strftime('%H:%M:%S')} ", "dim")
     if change.initial:
-        return f"{time.strftime('%H:%M:%S')} watching {len(change.models)} models"
+        return [clock, (f"watching {len(change.models)} models", "")]
 
     def named(ids: Sequence[str], known: dict[str, str]) -> str:
         return ", ".join(f"{known[i]} ({i})" if i in known else i for i in ids)
 
     now = {model.id: model.name for model in change.models}
-    parts = [
-        f"{label} {named(ids, known)}"
-        for label, ids, known in (
-            ("added", change.added, now),
-            ("updated", change.updated, now),
-            ("removed", change.removed, names),
-        )
-        if ids
-    ]
-    return f"{time.strftime('%H:%M:%S')} {'; '.join(parts)}; {len(change.models)} models"
+    parts: List[Tuple[str, str]] = [clock]
+    for label, ids, known in (
+        ("added", change.added, now),
+        ("updated", change.updated, now),
+        ("removed", change.removed, names),
+    ):
+        if ids:
+            parts += [(label, _CHANGE_STYLES[label]), (f" {named(ids, known)}; ", "")]
+    parts.append((f"{len(change.models)} models", ""))
+    return parts
 
 
 def _serve(args: argparse.Namespace) -> int:
     from pieces_os_client.testing import serve
 
+    if args.debug:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+        )
+    port_choice = {} if args.port is None else {"port": args.port}
     try:
-        serve(args.bind_host, args.port)
+        serve(args.bind_host, **port_choice)
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
         return EXIT_OK
     except OSError as error:
+        # Without --port, serve() already tried 1000 and the other ports discover() probes.
+        where = f"{args.bind_host}:{args.port}" if args.port is not None else args.bind_host
         reason = error.strerror or str(error)
-        raise _CommandError(f"cannot listen on {args.bind_host}:{args.port}: {reason}") from error
+        if isinstance(error, PermissionError):
+            hint = "; ports below 1024 need root on Linux: pass --port 39300 (or --port 0)"
+        else:
+            hint = "; pass another --port (--port 0: any free port)"
+        raise _CommandError(f"cannot listen on {where}: {reason}{hint}") from error
     return EXIT_OK
 
 
@@ -421,6 +552,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
     if isinstance(error, _CommandError):
         return EXIT_API_ERROR, _one_line(str(error))
     from pieces_os_client._host import redact_url
+    from pieces_os_client.discovery import DiscoveryError
     from pieces_os_client.exceptions import (
         ApiConnectionError,
         ApiException,
@@ -430,7 +562,13 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         ApiValueError,
     )
 
-    host = redact_url(getattr(args, "resolved_host", None) or args.host or "Pieces OS")
+    host = redact_url(getattr(args, "resolved_host", None) or getattr(args, "url", None) or "")
+    host = host or "Pieces OS"
+    if isinstance(error, DiscoveryError):
+        return EXIT_API_ERROR, (
+            f"found no Pieces OS ({len(error.tried)} places tried, from {error.tried[0]}): start "
+            f"Pieces OS (or `pieces-os-models serve` for a local stand-in), or pass --url URL"
+        )
     if isinstance(error, ApiTimeoutError):
         return EXIT_API_ERROR, (
             f"timed out waiting for {host}: raise --timeout or check that Pieces OS is healthy"
@@ -485,6 +623,10 @@ def main(argv: Optional[Sequence[str]] = None, *, prog: str = "pieces-os-models"
     except SystemExit as exit_request:  # --help, --version, or a usage error (already printed)
         code = exit_request.code
         return code if isinstance(code, int) else EXIT_USAGE
+    from pieces_os_client._terminal import Terminal
+
+    # With --debug every request is logged to stderr: a spinner would only garble it.
+    args.terminal = terminal = Terminal(spinner=not args.debug)
     try:
         status: int = args.handler(args)
         sys.stdout.flush()
@@ -503,5 +645,5 @@ def main(argv: Optional[Sequence[str]] = None, *, prog: str = "pieces-os-models"
             import traceback
 
             traceback.print_exc()
-        sys.stderr.write(f"error: {message}\n")
+        terminal.error(message)
         return code

@@ -20,6 +20,7 @@ import os
 import random
 import socket
 import ssl
+import threading
 import time
 from contextvars import ContextVar
 from typing import Any, Dict, Optional, Type, Union
@@ -129,7 +130,7 @@ class _DeadlineWaits(Retry):
                 after = self.get_retry_after(response)
             except HTTPError:
                 after = None
-        return after if after else self.get_backoff_time()
+        return after if after is not None else self.get_backoff_time()  # 0 means now
 
 
 _DEADLINE_AWARE: Dict[Type[Retry], Type[Retry]] = {}
@@ -214,7 +215,17 @@ class RetryPolicy(_DeadlineWaits):
         new = super().increment(method, url, response, error, _pool, _stacktrace)
         cause = f"status {response.status}" if response is not None else type(error).__name__
         self.log_retry(method, url, cause, new.total)
+        _our_retry.url = url  # lets _Urllib3RetryFilter drop urllib3's "Retry: <url>" line
         return new
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        # urllib3 treats ``Retry-After: 0`` as absent and sleeps the backoff; 0 means now.
+        retry_after = self.get_retry_after(response)
+        if retry_after is None:
+            return False
+        if retry_after > 0:
+            time.sleep(retry_after)
+        return True
 
     def get_backoff_time(self) -> float:
         errors = sum(1 for entry in self.history if entry.redirect_location is None)
@@ -260,6 +271,27 @@ class RetryPolicy(_DeadlineWaits):
             # A Retry-After we cannot read is no reason to fail: fall back to the backoff.
             return None
         return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
+
+
+_our_retry = threading.local()
+
+
+class _Urllib3RetryFilter(logging.Filter):
+    """Drops urllib3's own lines about retries the SDK makes: ``RetryPolicy.log_retry`` already
+    wrote one line for each. Lines about other code's retries pass unchanged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if any(isinstance(arg, RetryPolicy) for arg in args):
+            return False  # "Retrying (RetryPolicy(...)) after ...", "Incremented Retry ..."
+        if record.msg == "Retry: %s" and args and getattr(_our_retry, "url", None) == args[0]:
+            _our_retry.url = None
+            return False
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    logging.getLogger(_name).addFilter(_Urllib3RetryFilter())
 
 
 def make_retry(retries: Any) -> Retry:

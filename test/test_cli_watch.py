@@ -79,7 +79,7 @@ def local() -> Iterator[LocalPiecesOS]:
 
 
 def test_watch_prints_a_line_per_change_and_exits_0_on_ctrl_c(local: LocalPiecesOS) -> None:
-    watch = Watch("--host", local.url)
+    watch = Watch("--url", local.url)
     try:
         assert f"watching {len(local.models())} models" in watch.line()
         with local.client() as api_client:
@@ -95,7 +95,7 @@ def test_watch_prints_a_line_per_change_and_exits_0_on_ctrl_c(local: LocalPieces
 
 
 def test_watch_json_lines(local: LocalPiecesOS) -> None:
-    watch = Watch("--json", "--host", local.url)
+    watch = Watch("--json", "--url", local.url)
     try:
         first = json.loads(watch.line())
         assert first["initial"] is True and len(first["added"]) == first["models"]
@@ -117,7 +117,7 @@ def test_watch_json_lines(local: LocalPiecesOS) -> None:
 
 def test_watch_exits_1_when_the_connection_is_lost_for_good() -> None:
     local = LocalPiecesOS().start()
-    watch = Watch("--json", "--retries", "1", "--host", local.url)
+    watch = Watch("--json", "--retries", "1", "--url", local.url)
     try:
         assert json.loads(watch.line())["initial"] is True
         local.stop()  # Pieces OS went away and does not come back

@@ -286,7 +286,7 @@ def test_examples_see_a_fresh_server_and_the_environment(
         "from pieces_os_client.models import SeededModel\n"
         "assert os.environ['PIECES_OS_URL'] == URL\n"
         "api = ModelsApi()  # the default client: built from PIECES_OS_URL\n"
-        "assert not api.models_snapshot().find_by_name('doc-probe')\n"
+        "assert len(api.models_snapshot().find_by_name('doc-probe')) == 0\n"
         "seed = SeededModel(name='doc-probe', version='1', cloud=False, type='SPEED',\n"
         "    usage='CODE_CONVERSATION', created={'value': '2024-01-01T00:00:00Z'})\n"
         "api.models_create_new_model(seed)\n"

@@ -19,24 +19,36 @@ STARTUP_TIMEOUT = 60
 
 
 class _Rows(HTMLParser):
+    """Counts tables and collects the ids (the text of each ``<code>`` in a cell)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.tables = 0
-        self.titles: List[Optional[str]] = []
+        self.ids: List[str] = []
+        self._code: Optional[List[str]] = None
 
     def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
         if tag == "table":
             self.tables += 1
-        elif tag == "tr" and "title" in dict(attrs):
-            self.titles.append(dict(attrs)["title"])
+        elif tag == "code":
+            self._code = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "code" and self._code is not None:
+            self.ids.append("".join(self._code))
+            self._code = None
+
+    def handle_data(self, data: str) -> None:
+        if self._code is not None:
+            self._code.append(data)
 
 
-def _row_ids(markup: str) -> List[Optional[str]]:
+def _row_ids(markup: str) -> List[str]:
     parser = _Rows()
     parser.feed(markup)
     parser.close()
     assert parser.tables == 1
-    return parser.titles
+    return parser.ids
 
 
 def _kernel_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -80,11 +92,20 @@ def test_the_example_notebook_runs_top_to_bottom(
         # The first cell found the server through discover().
         assert _plain(code_cells[0]) == repr(server.url)
 
-        # The snapshot is shown as an HTML table with a row per model.
+        # The snapshot is shown as an HTML table with a row per model, ids copyable.
         models = server.models()
         assert _row_ids(_html(code_cells[1])) == [m.id for m in models]
         # A slice is a table too.
         assert _row_ids(_html(code_cells[2])) == [m.id for m in models[:3]]
+        # print(snapshot): a count line, a header, a line per model.
+        printed = "".join(o["text"] for o in code_cells[3]["outputs"] if o.get("name") == "stdout")
+        assert printed.splitlines()[0].startswith(f"Models: {len(models)} models: ")
+        assert len(printed.splitlines()) == 2 + len(models)
+        # Filters give tables.
+        local_loaded = [m.id for m in models if not m.cloud and m.loaded]
+        assert _row_ids(_html(code_cells[4])) == local_loaded
+        # One model is a field/value table, id first.
+        assert _row_ids(_html(code_cells[6])) == [models[0].id]
 
         # The custom model was created, then deleted: the server is back to its catalogue.
         created = [r for r in server.requests if r.path == "/models/create"]

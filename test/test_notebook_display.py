@@ -16,7 +16,20 @@ from hypothesis import strategies as st
 from pieces_os_client import ApiKeyError, Model, Models, ModelsApi
 from pieces_os_client.models._display import HTML_COLUMNS
 
-COLUMNS = ["name", "provider", "foundation", "usage", "cloud/local", "downloaded", "loaded", "size"]
+COLUMNS = [
+    "name",
+    "id",
+    "version",
+    "location",
+    "downloaded",
+    "loaded",
+    "size",
+    "usage",
+    "provider",
+    "foundation",
+    "created",
+]
+NBSP = "\N{NO-BREAK SPACE}"
 
 
 def make_model(**fields: Any) -> Dict[str, Any]:
@@ -38,42 +51,54 @@ def snapshot_of(*models: Dict[str, Any], **extra: Any) -> Models:
 
 
 class _Table(HTMLParser):
-    """Collects a rendered table: caption, header cells, rows (title + cells), every tag."""
+    """Collects a rendered table: caption, header cells, body rows (th and td cells alike),
+    each cell's style, every tag."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tags: List[str] = []
         self.caption: Optional[str] = None
         self.headers: List[str] = []
-        self.rows: List[Tuple[Optional[str], List[str]]] = []
+        self.rows: List[List[str]] = []
+        self.styles: List[List[str]] = []  # the style of each body cell
+        self.header_styles: List[str] = []
+        self.code_cells: List[str] = []  # text inside <code> (the copyable id)
         self._cell: Optional[List[str]] = None
+        self._code: Optional[List[str]] = None
         self._in_caption = False
         self._in_body = False
 
     def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
         self.tags.append(tag)
+        style = dict(attrs).get("style") or ""
         if tag == "caption":
             self._in_caption = True
             self.caption = ""
         elif tag == "tbody":
             self._in_body = True
         elif tag == "tr" and self._in_body:
-            self.rows.append((dict(attrs).get("title"), []))
+            self.rows.append([])
+            self.styles.append([])
         elif tag in ("td", "th"):
             self._cell = []
+            (self.styles[-1] if self._in_body else self.header_styles).append(style)
+        elif tag == "code":
+            self._code = []
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "caption":
             self._in_caption = False
+        elif tag == "code" and self._code is not None:
+            self.code_cells.append("".join(self._code))
+            self._code = None
         elif tag in ("td", "th") and self._cell is not None:
             text = "".join(self._cell)
-            if tag == "th":
-                self.headers.append(text)
-            else:
-                self.rows[-1][1].append(text)
+            (self.rows[-1] if self._in_body else self.headers).append(text)
             self._cell = None
 
     def handle_data(self, data: str) -> None:
+        if self._code is not None:
+            self._code.append(data)
         if self._cell is not None:
             self._cell.append(data)
         elif self._in_caption:
@@ -99,44 +124,92 @@ def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> Non
             loaded=False,
             bytes={"value": 4_900_000_000, "readable": "4.9 GB"},
         ),
-        make_model(id="b", name="GPT-4o", cloud=True, provider="OPENAI"),
+        make_model(id="b", name="GPT-4o", cloud=True, provider="OPENAI", version="2024-08-06"),
     )
     table = parse(snapshot._repr_html_())
 
     assert table.headers == COLUMNS == list(HTML_COLUMNS)
-    assert table.caption == "2 models"
+    assert table.caption == "2 models: 1 local, 1 cloud; 0 loaded"
     assert table.rows == [
-        (
+        [
+            "Llama 3",
             "a",
-            ["Llama 3", "META", "LLAMA_3_8B", "CODE_CONVERSATION", "local", "yes", "no", "4.9 GB"],
-        ),
-        ("b", ["GPT-4o", "OPENAI", "-", "CODE_CONVERSATION", "cloud", "-", "-", "-"]),
+            "3",
+            "local",
+            "yes",
+            "no",
+            f"4.9{NBSP}GB",  # a size never wraps between number and unit
+            "CODE_CONVERSATION",
+            "META",
+            "LLAMA_3_8B",
+            "2024-05-01",
+        ],
+        [
+            "GPT-4o",
+            "b",
+            "2024-08-06",
+            "cloud",
+            "-",
+            "-",
+            "-",
+            "CODE_CONVERSATION",
+            "OPENAI",
+            "-",
+            "2024-05-01",
+        ],
     ]
+    # The id is visible text inside <code>, so it can be selected and copied.
+    assert table.code_cells == ["a", "b"]
 
 
-def test_model_html_is_a_one_row_table() -> None:
-    model = Model.from_dict(make_model(name="Solo", bytes={"value": 2048, "readable": ""}))
+def test_text_is_left_aligned_and_sizes_right_aligned_without_wrapping() -> None:
+    """Jupyter's stylesheet right-aligns every cell; each cell says how it wants to sit."""
+    table = parse(snapshot_of(make_model(bytes={"value": 2048, "readable": "2 kB"}))._repr_html_())
+    size, name = COLUMNS.index("size"), COLUMNS.index("name")
+    for styles in [table.header_styles, *table.styles]:
+        for column, style in enumerate(styles):
+            if column == size:
+                assert "text-align: right" in style and "white-space: nowrap" in style
+            else:
+                assert "text-align: left" in style
+            if column != name:  # only names wrap: "2024-08-06" stays one line
+                assert "white-space: nowrap" in style
+
+
+def test_one_model_is_a_field_value_table() -> None:
+    model = Model.from_dict(
+        make_model(name="Solo", bytes={"value": 2048, "readable": ""}, provider="META")
+    )
     table = parse(model._repr_html_())
-    assert table.headers == COLUMNS
-    assert table.rows == [
-        ("m1", ["Solo", "-", "-", "CODE_CONVERSATION", "local", "-", "-", "2.0 kB"])
-    ]
+    assert table.headers == ["field", "value"]
+    assert table.caption == "Model Solo"
+    fields = dict(table.rows)  # type: ignore[arg-type]
+    assert [row[0] for row in table.rows[:3]] == ["id", "name", "version"]
+    assert fields["id"] == "m1" and table.code_cells == ["m1"]
+    assert fields["provider"] == "META"
+    assert fields["bytes"] == "2.0 kB (2,048 bytes)"
+    assert fields["created"] == "2024-05-01T12:00:00+00:00"
+    assert fields["cloud"] == "no"
+    assert "foundation" not in fields  # fields without a value are left out
+    assert all("text-align: left" in style for row in table.styles for style in row)
 
 
 def test_values_a_newer_server_sends_render_as_their_text() -> None:
     model = Model.from_dict(make_model(usage="TIME_TRAVEL", provider="NEWCO", foundation="NEXT"))
-    (_, cells) = parse(model._repr_html_()).rows[0]
-    assert cells[1:4] == ["NEWCO", "NEXT", "TIME_TRAVEL"]
+    cells = parse(snapshot_of(model.to_dict())._repr_html_()).rows[0]
+    assert cells[7:10] == ["TIME_TRAVEL", "NEWCO", "NEXT"]
+    fields = dict(parse(model._repr_html_()).rows)  # type: ignore[arg-type]
+    assert (fields["usage"], fields["provider"]) == ("TIME_TRAVEL", "NEWCO")
 
 
 def test_an_empty_snapshot_renders_the_header_and_no_rows() -> None:
     table = parse(Models(iterable=[])._repr_html_())
     assert table.headers == COLUMNS
     assert table.rows == []
-    assert table.caption == "0 models"
+    assert table.caption == "0 models: 0 local, 0 cloud; 0 loaded"
 
 
-_ALLOWED_TAGS = {"table", "caption", "thead", "tbody", "tr", "th", "td"}
+_ALLOWED_TAGS = {"table", "caption", "thead", "tbody", "tr", "th", "td", "code"}
 
 
 @settings(max_examples=200, deadline=None)
@@ -158,27 +231,50 @@ def test_every_value_is_escaped_and_reads_back_unchanged(
 
     assert set(table.tags) <= _ALLOWED_TAGS  # no markup can come from a value
     assert len(table.rows) == 2
-    title, cells = table.rows[0]
-    assert title == model_id
+    cells = table.rows[0]
     assert cells[0] == name
-    assert cells[1] == provider
-    assert cells[7] == (readable or "1 B")
+    assert cells[1] == model_id == table.code_cells[0]
+    assert cells[COLUMNS.index("provider")] == provider
+    assert cells[COLUMNS.index("size")] == (readable or "1 B").replace(" ", NBSP)
+
+    fields = parse(model._repr_html_())
+    assert set(fields.tags) <= _ALLOWED_TAGS
+    assert dict(fields.rows)["name"] == name  # type: ignore[arg-type]
 
 
 def test_markup_in_a_name_is_shown_as_text() -> None:
     name = '<script>alert("x")</script> & <b>bold</b>'
-    table = parse(Model.from_dict(make_model(name=name, id='"><img src=x>'))._repr_html_())
-    assert "script" not in table.tags and "img" not in table.tags
-    assert table.rows[0][0] == '"><img src=x>'
-    assert table.rows[0][1][0] == name
+    model = Model.from_dict(make_model(name=name, id='"><img src=x>'))
+    for markup in (model._repr_html_(), snapshot_of(model.to_dict())._repr_html_()):
+        table = parse(markup)
+        assert "script" not in table.tags and "img" not in table.tags and "b" not in table.tags
+        assert table.code_cells == ['"><img src=x>']
+        assert name in table.rows[0] or ["name", name] in table.rows
 
 
 def test_a_live_snapshot_renders_every_model(local_pieces_os: Any) -> None:
     with local_pieces_os.client() as api_client:
         snapshot = ModelsApi(api_client).models_snapshot()
     table = parse(snapshot._repr_html_())
-    assert [title for title, _ in table.rows] == [m.id for m in local_pieces_os.models()]
-    assert [cells[0] for _, cells in table.rows] == [m.name for m in local_pieces_os.models()]
+    assert table.code_cells == [m.id for m in local_pieces_os.models()]
+    assert [cells[0] for cells in table.rows] == [m.name for m in local_pieces_os.models()]
+
+
+def test_print_of_a_snapshot_is_a_readable_summary(local_pieces_os: Any) -> None:
+    with local_pieces_os.client() as api_client:
+        snapshot = ModelsApi(api_client).models_snapshot()
+    lines = str(snapshot).splitlines()
+    local = sum(1 for m in snapshot if not m.cloud)
+    loaded = sum(1 for m in snapshot if m.loaded)
+    assert lines[0] == (
+        f"Models: {len(snapshot)} models: {local} local, {len(snapshot) - local} cloud; "
+        f"{loaded} loaded"
+    )
+    assert lines[1].split() == ["ID", "NAME", "LOCATION", "LOADED", "SIZE", "USAGE"]
+    assert len(lines) == 2 + len(snapshot)  # one line per model
+    for line, model in zip(lines[2:], snapshot):
+        assert line.startswith(model.id + "  ") and model.name in line
+    assert max(len(line) for line in lines) <= 120
 
 
 # --- repr ----------------------------------------------------------------------------------------
@@ -187,8 +283,10 @@ def test_model_repr_is_short_and_names_id_name_usage() -> None:
         make_model(id="abc", name="Phi-3", bytes={"value": 1, "readable": "1 B"})
     )
     assert repr(model) == "Model(id='abc', name='Phi-3', usage='CODE_CONVERSATION')"
-    # str() still shows every field, for when the short form is not enough.
-    assert "version='3'" in str(model)
+    # str() (print) shows every field with a value, one per line.
+    lines = [line.split() for line in str(model).splitlines()]
+    assert lines[:3] == [["id", "abc"], ["name", "Phi-3"], ["version", "3"]]
+    assert ["bytes", "1", "B", "(1", "bytes)"] in lines
 
 
 def test_models_repr_counts_models() -> None:
@@ -198,9 +296,13 @@ def test_models_repr_counts_models() -> None:
     assert repr(many) == "Models(500 models)"
 
 
-def test_repr_of_an_unvalidated_model_does_not_raise() -> None:
+def test_repr_str_and_html_of_an_unvalidated_model_do_not_raise() -> None:
     assert repr(Model.model_construct()) == "Model(id=None, name=None, usage=None)"
     assert repr(Models.model_construct()) == "Models(0 models)"
+    assert str(Model.model_construct()) == ""
+    assert parse(Model.model_construct()._repr_html_()).caption == "Model"
+    assert str(Models.model_construct()).startswith("Models: 0 models: ")
+    assert parse(Models.model_construct()._repr_html_()).rows == []
 
 
 # --- Models as a sequence ----------------------------------------------------------------------
@@ -232,7 +334,7 @@ def test_a_slice_is_a_models_that_keeps_the_other_fields(three: Models) -> None:
     assert head.score == three.score
     assert [m.id for m in three[::-1]] == ["c", "b", "a"]
     assert len(three) == 3  # slicing copies; the original is untouched
-    assert parse(head._repr_html_()).caption == "2 models"
+    assert parse(head._repr_html_()).caption == "2 models: 2 local, 0 cloud; 0 loaded"
 
 
 def test_indexing_by_id_points_to_the_lookup_methods(three: Models) -> None:
@@ -246,21 +348,42 @@ def test_an_empty_snapshot_has_no_length_but_stays_truthy_as_in_the_published_sd
     assert empty  # `if snapshot:` keeps meaning "we got an answer"
 
 
-def test_find_and_get_by_id_match_ids_exactly(three: Models) -> None:
-    assert three.find("b") is three.iterable[1]
+def test_get_and_get_by_id_match_ids_exactly(three: Models) -> None:
+    assert three.get("b") is three.iterable[1]
     assert three.get_by_id("b") is three.iterable[1]
-    assert three.find("B") is None  # ids are case-sensitive
-    assert three.find("zzz") is None
+    assert three.get("B") is None  # ids are case-sensitive
+    assert three.get("zzz") is None
     with pytest.raises(KeyError, match="zzz"):
         three.get_by_id("zzz")
     with pytest.raises(ApiKeyError):
         three.get_by_id("zzz")
 
 
-def test_find_by_name_ignores_case_and_returns_every_match(three: Models) -> None:
-    assert [m.id for m in three.find_by_name("LLAMA 3")] == ["a", "c"]
+def test_find_by_name_ignores_case_and_returns_a_models_of_every_match(three: Models) -> None:
+    llamas = three.find_by_name("LLAMA 3")
+    assert isinstance(llamas, Models) and [m.id for m in llamas] == ["a", "c"]
+    assert llamas.score == three.score
     assert [m.id for m in three.find_by_name("gpt-4o")] == ["b"]
-    assert three.find_by_name("Llama") == []  # whole names only
+    none = three.find_by_name("Llama")  # whole names only
+    assert isinstance(none, Models) and len(none) == 0
+    assert parse(llamas._repr_html_()).code_cells == ["a", "c"]  # shown as a table
+
+
+def test_find_filters_by_fields_and_by_a_function(three: Models) -> None:
+    assert [m.id for m in three.find(version="3")] == ["a", "b"]
+    assert [m.id for m in three.find(usage="CODE_CONVERSATION", cloud=False)] == ["a", "b", "c"]
+    assert [m.id for m in three.find(lambda m: m.name.startswith("GPT"))] == ["b"]
+    assert [m.id for m in three.find(lambda m: m.id != "a", version="3")] == ["b"]
+    assert [m.id for m in three.find()] == ["a", "b", "c"]
+    assert isinstance(three.find(loaded=True), Models) and len(three.find(loaded=True)) == 0
+
+
+def test_find_explains_a_wrong_argument_before_looking(three: Models) -> None:
+    with pytest.raises(TypeError, match=r"get\(id\)"):
+        three.find("a")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="colour") as raised:
+        three.find(colour="red")
+    assert "usage" in str(raised.value)  # lists the fields it can filter on
 
 
 # --- pydantic keeps working ------------------------------------------------------------------------

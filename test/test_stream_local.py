@@ -107,7 +107,7 @@ def test_watcher_follows_create_unload_and_delete(server: LocalPiecesOS) -> None
 
         created = api.models_create_new_model(seed("watched"))
         change = next(watcher)
-        assert change.added == (created.id,) and change.models.find(created.id) is not None
+        assert change.added == (created.id,) and change.models.get(created.id) is not None
 
         loaded = [m.id for m in change.models if m.loaded]
         assert loaded, "the seeded catalogue has loaded models"
@@ -121,7 +121,7 @@ def test_watcher_follows_create_unload_and_delete(server: LocalPiecesOS) -> None
         changes: List[ModelsChange] = []
         while created.id not in {i for c in changes for i in c.removed}:
             changes.append(next(watcher))
-        assert changes[-1].models.find(created.id) is None
+        assert changes[-1].models.get(created.id) is None
 
 
 def test_async_stream_and_watcher(server: LocalPiecesOS) -> None:

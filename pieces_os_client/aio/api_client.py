@@ -270,7 +270,9 @@ class AsyncApiClient(ClientBase):
             if retries_left > 0 and policy.is_retry(method, response.status, has_retry_after):
                 retries_left -= 1
                 failures += 1
-                delay = _retry_after(policy, response) or _backoff(policy, failures)
+                delay = _retry_after(policy, response)
+                if delay is None:  # "Retry-After: 0" is a delay too: retry at once
+                    delay = _backoff(policy, failures)
                 response.close()
                 cause = f"status {response.status}"
                 if delay >= limits.left():

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Dict, Mapping, Optional, TypeV
 
 import aiohttp
 
+from pieces_os_client._client_base import _api_repr, _check_api_client
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.api.models_api import (
     CREATE,
@@ -76,7 +77,12 @@ class AsyncModelsApi:
     """
 
     def __init__(self, api_client: Optional[AsyncApiClient] = None) -> None:
+        if api_client is not None:
+            _check_api_client("AsyncModelsApi", api_client, is_async=True)
         self.api_client = api_client if api_client is not None else AsyncApiClient.get_default()
+
+    def __repr__(self) -> str:
+        return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
     async def models_snapshot(

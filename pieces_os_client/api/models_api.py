@@ -42,6 +42,7 @@ import urllib3
 # so importing this module loads none of them; typing.get_type_hints still resolves them.
 import pieces_os_client
 from pieces_os_client import models
+from pieces_os_client._client_base import _api_repr, _check_api_client
 from pieces_os_client._endpoint import Endpoint
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
@@ -104,7 +105,12 @@ class ModelsApi:
     """
 
     def __init__(self, api_client: Optional[ApiClient] = None) -> None:
+        if api_client is not None:
+            _check_api_client("ModelsApi", api_client, is_async=False)
         self.api_client = api_client if api_client is not None else ApiClient.get_default()
+
+    def __repr__(self) -> str:
+        return _api_repr(self)
 
     # GET /models ----------------------------------------------------------------------------
     def models_snapshot(

@@ -116,6 +116,13 @@ class WireEnum(str, Enum, metaclass=_WireEnumType):
             return f"<{type(self).__name__}.{self._name_}: {self._value_!r}>"
         return f"<{type(self).__name__} (unknown to this SDK): {self._value_!r}>"
 
+    # str(), print() and f-strings give the wire value ("OPENAI"), as for a plain string.
+    def __str__(self) -> str:
+        return str(self._value_)
+
+    def __format__(self, format_spec: str) -> str:
+        return format(str(self._value_), format_spec)
+
 
 def _assume_utc(value: _dt.datetime) -> _dt.datetime:
     """Timestamps without a zone are UTC on the wire; make them aware so output has an offset."""

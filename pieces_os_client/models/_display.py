@@ -1,36 +1,44 @@
-"""Tables of models for people: the HTML a notebook shows and the text the CLI prints.
+"""Models for people: the HTML a notebook shows, the text ``print()`` and the CLI write.
 
-One place decides what a model looks like in a table, so the notebook and the terminal
-agree. Everything here is plain string work (no pydantic calls), so rendering a large
-snapshot costs one pass over its models.
+One place decides what a model looks like (:data:`COLUMNS`), so the notebook, the REPL and
+the terminal agree. Everything here is plain string work (no pydantic calls), so rendering a
+large snapshot costs one pass over its models.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import html
 from enum import Enum
-from typing import TYPE_CHECKING, Iterable, List, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Iterable,
+    List,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
 if TYPE_CHECKING:
     from pieces_os_client.models.model import Model
 
-#: The notebook table's columns, in order.
-HTML_COLUMNS: Tuple[str, ...] = (
-    "name",
-    "provider",
-    "foundation",
-    "usage",
-    "cloud/local",
-    "downloaded",
-    "loaded",
-    "size",
-)
-#: The CLI table puts the id first: it is what every other command takes.
-TEXT_COLUMNS: Tuple[str, ...] = ("id", *HTML_COLUMNS)
 #: What an absent value shows as.
 MISSING = "-"
 
 _SIZE_UNITS = ("B", "kB", "MB", "GB", "TB")
+_NBSP = "\N{NO-BREAK SPACE}"
+
+
+class Column(NamedTuple):
+    """One column of a models table: its header, how to get the cell text, and alignment."""
+
+    name: str
+    cell: Callable[[Model], str]
+    #: Numbers are right-aligned (and never wrap); text is left-aligned.
+    numeric: bool = False
 
 
 def _enum_text(value: Optional[Enum]) -> str:
@@ -60,43 +68,183 @@ def _size_text(model: Model) -> str:
     return size.readable or _human_bytes(size.value)
 
 
-def model_row(model: Model) -> Tuple[str, ...]:
-    """The cells of :data:`TEXT_COLUMNS` for one model, as plain strings."""
-    return (
-        model.id,
-        model.name,
-        _enum_text(model.provider),
-        _enum_text(model.foundation),
-        _enum_text(model.usage),
-        "cloud" if model.cloud else "local",
-        _flag_text(model.downloaded),
-        _flag_text(model.loaded),
-        _size_text(model),
-    )
+def _date_text(value: Any) -> str:
+    moment = getattr(value, "value", None)
+    return moment.date().isoformat() if isinstance(moment, _dt.datetime) else MISSING
+
+
+#: Every column, in order. The CLI drops columns from the end of :data:`COLUMN_PRIORITY`
+#: when the terminal is narrow.
+COLUMNS: Tuple[Column, ...] = (
+    Column("id", lambda m: m.id),
+    Column("name", lambda m: m.name),
+    Column("version", lambda m: m.version),
+    Column("location", lambda m: "cloud" if m.cloud else "local"),
+    Column("downloaded", lambda m: _flag_text(m.downloaded)),
+    Column("loaded", lambda m: _flag_text(m.loaded)),
+    Column("size", _size_text, numeric=True),
+    Column("usage", lambda m: _enum_text(m.usage)),
+    Column("provider", lambda m: _enum_text(m.provider)),
+    Column("foundation", lambda m: _enum_text(m.foundation)),
+    Column("created", lambda m: _date_text(m.created)),
+)
+#: Column names, most wanted first: what a narrow table keeps.
+COLUMN_PRIORITY: Tuple[str, ...] = (
+    "id",
+    "name",
+    "location",
+    "loaded",
+    "size",
+    "usage",
+    "provider",
+    "version",
+    "downloaded",
+    "foundation",
+    "created",
+)
+#: The names of :data:`COLUMNS`; the CLI's plain table and the notebook's HTML show them all.
+TEXT_COLUMNS: Tuple[str, ...] = tuple(column.name for column in COLUMNS)
+#: The notebook puts the name first: it is what a reader scans for.
+HTML_COLUMNS: Tuple[str, ...] = ("name", "id", *TEXT_COLUMNS[2:])
+#: ``print(snapshot)`` keeps to what fits a usual terminal.
+SUMMARY_COLUMNS: Tuple[str, ...] = ("id", "name", "location", "loaded", "size", "usage")
+
+_BY_NAME = {column.name: column for column in COLUMNS}
+
+
+def columns(names: Sequence[str]) -> Tuple[Column, ...]:
+    """The :class:`Column` of each name, in the order given."""
+    return tuple(_BY_NAME[name] for name in names)
+
+
+def model_row(model: Model, names: Sequence[str] = TEXT_COLUMNS) -> Tuple[str, ...]:
+    """The cells of the named columns (all of :data:`TEXT_COLUMNS` by default) for one model."""
+    return tuple(_BY_NAME[name].cell(model) for name in names)
+
+
+def summary_line(models: Sequence[Model]) -> str:
+    """``20 models: 12 local, 8 cloud; 3 loaded``."""
+    count = len(models)
+    local = sum(1 for model in models if not model.cloud)
+    loaded = sum(1 for model in models if model.loaded)
+    noun = "model" if count == 1 else "models"
+    return f"{count} {noun}: {local} local, {count - local} cloud; {loaded} loaded"
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+# Inline styles: Jupyter's stylesheet right-aligns every cell and lets them wrap, and a
+# ``<style>`` block would leak into the rest of the notebook (GitHub drops it anyway).
+_TEXT_STYLE = "text-align: left; vertical-align: top"
+_NAME_STYLE = "text-align: left; vertical-align: top; min-width: 12em"
+#: Short values (versions, dates, enum names) stay on one line; only names may wrap.
+_SHORT_TEXT_STYLE = "text-align: left; white-space: nowrap; vertical-align: top"
+_NUMBER_STYLE = "text-align: right; white-space: nowrap; vertical-align: top"
+_ID_STYLE = "white-space: nowrap; user-select: all"
+
+
+def _html_cell(tag: str, column: Column, text: str) -> str:
+    if column.numeric:
+        style = _NUMBER_STYLE
+    else:
+        style = _NAME_STYLE if column.name == "name" else _SHORT_TEXT_STYLE
+    if column.numeric and tag == "td":
+        text = text.replace(" ", _NBSP)  # "4.9 GB" stays on one line even without the style
+    escaped = html.escape(text)
+    if column.name == "id" and tag == "td":
+        # One click selects the whole id, ready to copy.
+        escaped = f'<code style="{_ID_STYLE}">{escaped}</code>'
+    return f'<{tag} style="{style}">{escaped}</{tag}>'
 
 
 def html_table(models: Iterable[Model], caption: Optional[str] = None) -> str:
-    """An HTML ``<table>`` of :data:`HTML_COLUMNS`; every value is escaped.
-
-    The model id is the row's ``title`` (shown on hover) rather than a column: ids are long
-    and rarely what a reader scans for.
-    """
+    """An HTML ``<table>`` of :data:`HTML_COLUMNS`; every value is escaped."""
+    shown = columns(HTML_COLUMNS)
     parts: List[str] = ['<table class="pieces-os-models">']
     if caption is not None:
-        parts.append(f"<caption>{html.escape(caption)}</caption>")
+        parts.append(f'<caption style="text-align: left">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
-    parts.extend(f"<th>{html.escape(column)}</th>" for column in HTML_COLUMNS)
+    parts.extend(_html_cell("th", column, column.name) for column in shown)
     parts.append("</tr></thead><tbody>")
     for model in models:
-        row = model_row(model)
-        parts.append(f'<tr title="{html.escape(row[0], quote=True)}">')
-        parts.extend(f"<td>{html.escape(cell)}</td>" for cell in row[1:])
+        parts.append("<tr>")
+        parts.extend(_html_cell("td", column, column.cell(model)) for column in shown)
         parts.append("</tr>")
     parts.append("</tbody></table>")
     return "".join(parts)
 
 
-def _printable(cell: str) -> str:
+#: The field/value view opens with what identifies a model; the rest keep declaration order.
+_FIRST_FIELDS = ("id", "name", "version")
+
+
+def field_rows(model: Model) -> List[Tuple[str, str]]:
+    """``(field, value)`` for every field the model has a value for: id, name and version
+    first, then the others in declaration order.
+
+    Enums show their value, sizes their readable form and byte count, timestamps ISO 8601,
+    nested objects their fields on one line.
+    """
+    rows: List[Tuple[str, str]] = []
+    values = {**model.__dict__, **(model.__pydantic_extra__ or {})}
+    names = [*type(model).model_fields, *(model.__pydantic_extra__ or {})]
+    first = [name for name in _FIRST_FIELDS if name in names]
+    for name in [*first, *(name for name in names if name not in first)]:
+        value = values.get(name)
+        if value is None:
+            continue
+        rows.append((name, _value_text(value)))
+    return rows
+
+
+def _value_text(value: Any) -> str:
+    from pieces_os_client.models.byte_descriptor import ByteDescriptor
+    from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
+
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, ByteDescriptor):
+        return f"{value.readable or _human_bytes(value.value)} ({value.value:,} bytes)"
+    if isinstance(value, GroupedTimestamp):
+        return value.value.isoformat()
+    if hasattr(value, "model_dump"):
+        data = value.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return ", ".join(f"{key}={_plain(item)}" for key, item in data.items()) or MISSING
+    return _plain(value)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}={_plain(item)}" for key, item in value.items()) + "}"
+    return str(value)
+
+
+def html_fields(model: Model) -> str:
+    """A two-column field/value ``<table>`` of one model; every value is escaped."""
+    parts: List[str] = ['<table class="pieces-os-model">']
+    name = model.__dict__.get("name")
+    title = "Model" if name is None else f"Model {name}"
+    parts.append(f'<caption style="text-align: left">{html.escape(title)}</caption>')
+    parts.append(
+        f'<thead><tr><th style="{_TEXT_STYLE}">field</th>'
+        f'<th style="{_TEXT_STYLE}">value</th></tr></thead><tbody>'
+    )
+    for name, text in field_rows(model):
+        cell = html.escape(text)
+        if name == "id":
+            cell = f'<code style="{_ID_STYLE}">{cell}</code>'
+        parts.append(
+            f'<tr><th style="{_TEXT_STYLE}">{html.escape(name)}</th>'
+            f'<td style="{_TEXT_STYLE}">{cell}</td></tr>'
+        )
+    parts.append("</tbody></table>")
+    return "".join(parts)
+
+
+# --- plain text ----------------------------------------------------------------------------------
+def printable(cell: str) -> str:
+    """``cell`` with every unprintable character (newline, escape) replaced by U+FFFD."""
     # One model per line: a newline or an escape sequence in a name must not break the table
     # (or the terminal).
     if cell.isprintable():
@@ -105,10 +253,29 @@ def _printable(cell: str) -> str:
 
 
 def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str] = TEXT_COLUMNS) -> str:
-    """Left-aligned columns separated by two spaces, upper-case headers, no trailing blanks."""
+    """Columns separated by two spaces, upper-case headers, no trailing blanks; numbers
+    (:attr:`Column.numeric`) right-aligned, everything else left-aligned."""
     table = [[header.upper() for header in headers]]
-    table.extend([_printable(cell) for cell in row] for row in rows)
+    table.extend([printable(cell) for cell in row] for row in rows)
     widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
+    right = [name in _BY_NAME and _BY_NAME[name].numeric for name in headers]
     return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in table
+        "  ".join(
+            cell.rjust(width) if align_right else cell.ljust(width)
+            for cell, width, align_right in zip(line, widths, right)
+        ).rstrip()
+        for line in table
     )
+
+
+def text_fields(model: Model) -> str:
+    """One ``field  value`` line per field the model has a value for."""
+    rows = field_rows(model)
+    width = max((len(name) for name, _ in rows), default=0)
+    return "\n".join(f"{name.ljust(width)}  {printable(text)}" for name, text in rows)
+
+
+def text_summary(models: Sequence[Model]) -> str:
+    """What ``print(snapshot)`` shows: a count line, then a table of :data:`SUMMARY_COLUMNS`."""
+    rows = [model_row(model, SUMMARY_COLUMNS) for model in models]
+    return f"Models: {summary_line(models)}\n" + text_table(rows, SUMMARY_COLUMNS)

@@ -8,7 +8,7 @@ from typing import ClassVar, FrozenSet, Optional, Union
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from pieces_os_client.models._base import WireModel
-from pieces_os_client.models._display import html_table
+from pieces_os_client.models._display import html_fields, text_fields
 from pieces_os_client.models.byte_descriptor import ByteDescriptor
 from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
 from pieces_os_client.models.external_ml_provider_enum import ExternalMLProviderEnum
@@ -73,6 +73,10 @@ class Model(WireModel):
         usage = getattr(usage, "value", usage)
         return f"Model(id={fields.get('id')!r}, name={fields.get('name')!r}, usage={usage!r})"
 
+    def __str__(self) -> str:
+        """Every field with a value, one ``field  value`` line each (what ``print`` shows)."""
+        return text_fields(self)
+
     def _repr_html_(self) -> str:
-        """The one-row HTML table Jupyter shows for a model (values escaped)."""
-        return html_table([self])
+        """The field/value table Jupyter shows for a model (values escaped)."""
+        return html_fields(self)
