@@ -36,6 +36,11 @@ class ClientBase:
         header_value: Optional[str] = None,
         cookie: Optional[str] = None,
     ) -> None:
+        if configuration is not None and not isinstance(configuration, Configuration):
+            raise ApiTypeError(
+                f"{type(self).__name__} needs a Configuration (got {type(configuration).__name__}):"
+                f" write {type(self).__name__}(Configuration(host=...))"
+            )
         self.configuration = (
             configuration if configuration is not None else Configuration.get_default()
         )

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
 from pieces_os_client._host import redact_url
 from pieces_os_client._version import __version__
+from pieces_os_client.exceptions import ApiTypeError
 
 #: Where Pieces OS listens when neither ``host=`` nor ``PIECES_OS_URL`` says otherwise.
 DEFAULT_HOST = "http://localhost:1000"
@@ -90,6 +91,11 @@ class Configuration:
         timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
         max_response_size: Optional[int] = DEFAULT_MAX_RESPONSE_SIZE,
     ) -> None:
+        if host is not None and not isinstance(host, str):
+            raise ApiTypeError(
+                f"host must be a URL string such as 'http://localhost:1000', "
+                f"not {type(host).__name__}"
+            )
         env_host = os.environ.get(HOST_ENV_VAR, "").strip()
         self.host: str = (host or env_host or DEFAULT_HOST).rstrip("/")
         #: ``{"application": "<id>"}`` is sent as the ``X-Application-ID`` header.

@@ -84,6 +84,19 @@ def test_an_api_given_a_configuration_says_to_wrap_it_in_a_client() -> None:
         ModelsApi(Configuration())  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("client_class", [ApiClient, AsyncApiClient])
+def test_a_client_given_something_else_than_a_configuration_says_what_to_pass(
+    client_class: Any,
+) -> None:
+    with pytest.raises(ApiTypeError, match=r"needs a Configuration \(got str\)"):
+        client_class("http://localhost:1000")
+
+
+def test_a_host_that_is_not_a_string_is_refused_as_a_value_error() -> None:
+    with pytest.raises(ValueError, match="host must be a URL string"):
+        Configuration(host=5)  # type: ignore[arg-type]
+
+
 # --- dir() --------------------------------------------------------------------------------------
 def test_dir_of_the_package_lists_only_public_names() -> None:
     names = dir(pieces_os_client)
