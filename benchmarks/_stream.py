@@ -27,7 +27,7 @@ from typing import Any, Callable, List, Optional, Tuple
 #: Seconds to wait for a server process, a message, or a burst.
 _PATIENCE = 30.0
 
-_LOCAL_SERVER = """
+LOCAL_SERVER_CODE = """
 import sys
 from pieces_os_client.testing import LocalPiecesOS
 server = LocalPiecesOS().start()
@@ -110,7 +110,7 @@ def measure_latency(changes: int) -> Tuple[List[float], List[float], List[float]
 
     from pieces_os_client import ApiClient, Configuration, ModelsApi, SeededModel
 
-    proc, url = _start(_LOCAL_SERVER)
+    proc, url = _start(LOCAL_SERVER_CODE)
     seed = SeededModel.from_dict(
         {
             "name": "bench-stream",

@@ -66,16 +66,9 @@ _LLM_USAGES = ("CODE_CONVERSATION", "CODE_GENERATION")
 _ALIASES = ("maxTokens", "schema")
 _SERVER_START_TIMEOUT = 30.0
 
-# The server process: a LocalPiecesOS until the benchmark closes its stdin.
-_SERVER_CODE = """
-import sys
-from pieces_os_client.testing import LocalPiecesOS
-server = LocalPiecesOS().start()
-sys.stdout.write(server.url + "\\n")
-sys.stdout.flush()
-sys.stdin.read()
-server.stop()
-"""
+# The server process: a LocalPiecesOS until the benchmark closes its stdin (one script for
+# the HTTP and the stream figures).
+_SERVER_CODE = _stream.LOCAL_SERVER_CODE
 
 
 @dataclass(frozen=True)
