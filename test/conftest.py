@@ -4,6 +4,7 @@ and ``server`` (a ``LocalPiecesOS`` shared by a module, reset before each test).
 from __future__ import annotations
 
 import os
+import time
 from typing import Iterator
 
 # jupyter_core before 6 (the last releases for Python 3.9) warns, when first imported, that
@@ -34,4 +35,10 @@ def shared() -> Iterator[LocalPiecesOS]:
 @pytest.fixture
 def server(shared: LocalPiecesOS) -> LocalPiecesOS:
     shared.reset()
+    # A stream the previous test closed may still be winding down on the server's side
+    # (its close handshake runs on the server's thread); start every test with none open.
+    deadline = time.monotonic() + 5.0
+    while shared.open_streams and time.monotonic() < deadline:
+        time.sleep(0.005)
+    shared.drop_streams()
     return shared
