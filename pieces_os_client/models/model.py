@@ -77,6 +77,17 @@ class Model(WireModel):
         """Every field with a value, one ``field  value`` line each (what ``print`` shows)."""
         return text_fields(self)
 
-    def _repr_html_(self) -> str:
-        """The field/value table Jupyter shows for a model (values escaped)."""
+    def to_html(self) -> str:
+        """The field/value table Jupyter shows for a model: id, name and version first, then
+        every field with a value, every value escaped.
+
+        Example::
+
+            >>> from pieces_os_client.testing import builtin_catalogue
+            >>> "<table" in builtin_catalogue()[0].to_html()
+            True
+        """
         return html_fields(self)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()

@@ -161,10 +161,21 @@ class Models(WireModel):
         is in ``to_dict()`` and ``to_json()``."""
         return text_summary(self._shown())
 
-    def _repr_html_(self) -> str:
-        """The HTML table Jupyter shows for a snapshot (values escaped)."""
+    def to_html(self) -> str:
+        """The HTML table Jupyter shows for a snapshot: a caption counting the models, one
+        row per model, every value escaped. For a page, a report or a notebook's own layout.
+
+        Example::
+
+            >>> from pieces_os_client.testing import builtin_catalogue
+            >>> Models(iterable=builtin_catalogue()).to_html().startswith("<table")
+            True
+        """
         models = self._shown()
         return html_table(models, caption=summary_line(models))
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
 
     def _shown(self) -> List[Model]:
         # From __dict__, so a half-built snapshot (model_construct) still displays.
