@@ -206,7 +206,9 @@ class Terminal:
         console = self._out_console
         if total > room:  # --wide: a console as wide as the table; the terminal wraps lines
             console = self._console(self.stdout, True, console.color_system is not None)
-            console.width = total
+            # One column spare: rich 13 counts the first column's left padding although
+            # pad_edge=False, and would shorten a column by one to fit.
+            console.width = total + 1
         console.print(table, crop=False)
 
     # --- stderr ----------------------------------------------------------------------------
