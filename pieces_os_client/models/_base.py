@@ -359,7 +359,7 @@ class WireModel(BaseModel):
 def _own_fields(cls: Type[BaseModel]) -> Dict[str, Any]:
     # pydantic before 2.10 has only ``model_fields`` while the class is being made.
     fields = cls.__dict__.get("__pydantic_fields__")
-    return fields if fields is not None else cls.model_fields  # type: ignore[return-value]
+    return fields if fields is not None else cls.model_fields
 
 
 # The annotation as an object, not the string this module's annotations are: pydantic before
