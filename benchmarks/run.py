@@ -467,8 +467,13 @@ def _measure_calls(url: str, settings: Settings) -> List[Row]:
     import urllib3
 
     from pieces_os_client import ApiClient, Configuration, ModelsApi, SeededModel
+    from pieces_os_client.configuration import DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT
 
-    pool = urllib3.PoolManager()
+    # The SDK's default timeouts on the floor too: a socket with a timeout waits in poll()
+    # before each send and receive, two system calls a call that a timeout-less floor skips.
+    pool = urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=DEFAULT_CONNECT_TIMEOUT, read=DEFAULT_READ_TIMEOUT)
+    )
     headers = {"Accept": "application/json", "User-Agent": "bench"}
     json_headers = {**headers, "Content-Type": "application/json"}
 
@@ -552,7 +557,13 @@ def _measure_calls(url: str, settings: Settings) -> List[Row]:
         "unload_models": 1.0,
     }
     return [
-        Row(f"call CPU: {name}", "urllib3.PoolManager + json", *measured[name], "s", target)
+        Row(
+            f"call CPU: {name}",
+            "urllib3.PoolManager, same timeouts, + json",
+            *measured[name],
+            "s",
+            target,
+        )
         for name, target in targets.items()
     ]
 
