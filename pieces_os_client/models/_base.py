@@ -301,7 +301,7 @@ class WireModel(BaseModel):
         super().__pydantic_init_subclass__(**kwargs)
         # Validators are deferred (defer_build), so the fields can still take the marker.
         for name in cls._x_nullable:
-            field = _own_fields(cls)[name]
+            field = cls.__pydantic_fields__[name]
             if not any(isinstance(item, _KeepExplicitNull) for item in field.metadata):
                 field.metadata.append(_KeepExplicitNull())
             type.__setattr__(cls, name, _NullableField(name))
@@ -354,12 +354,6 @@ class WireModel(BaseModel):
         keeps are stored as ``_EXPLICIT_NULL`` and come out as ``None``.
         """
         return self.model_dump(mode=mode, by_alias=True, exclude_none=True)
-
-
-def _own_fields(cls: Type[BaseModel]) -> Dict[str, Any]:
-    # pydantic before 2.10 has only ``model_fields`` while the class is being made.
-    fields = cls.__dict__.get("__pydantic_fields__")
-    return fields if fields is not None else cls.model_fields
 
 
 # The annotation as an object, not the string this module's annotations are: pydantic before
