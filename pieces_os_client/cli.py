@@ -267,10 +267,9 @@ def _resolve_url(args: argparse.Namespace) -> str:
             raise _UsageError(f"{HOST_ENV_VAR} is {error}") from None
     from pieces_os_client import discovery
 
-    terminal: Terminal = args.terminal
-    with terminal.progress("looking for Pieces OS"):
+    with _waiting(args, "looking for Pieces OS"):
         found = discovery.discover(ports=discovery.DEFAULT_PORTS).host
-    terminal.note(f"found Pieces OS at {found}")
+    args.terminal.note(f"found Pieces OS at {found}")
     return found
 
 

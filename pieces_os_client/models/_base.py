@@ -5,8 +5,8 @@ Parsing and serialization stay inside pydantic-core (``model_validate_json`` /
 
 - an enum value this release does not know (answered from a per-class cache after the first);
 - a timestamp without a zone (made UTC);
-- an explicit null the wire form must drop (a null in a field that is not x-nullable): the
-  output is then rebuilt once through :meth:`WireModel._wire_dict`.
+- an explicit null the wire form keeps (in an x-nullable or an unknown field): stored as a
+  marker that reads as ``None``, so every wire form is still one ``exclude_none`` dump.
 """
 
 from __future__ import annotations
@@ -233,6 +233,10 @@ class _KeepExplicitNull:
         )
 
 
+#: What an unknown field may hold: any JSON value, a null kept as sent.
+_ExtraValues = Dict[str, Annotated[Any, _KeepExplicitNull]]
+
+
 class _NullableField:
     """Class attribute for an x-nullable field: reads ``None`` for a kept explicit null.
 
@@ -288,7 +292,7 @@ class WireModel(BaseModel):
 
     # Unknown fields: any JSON value, a null kept as sent. ``Field(init=False)`` does nothing at
     # run time; it keeps type checkers (pyright, Pylance) from asking for it in every __init__.
-    __pydantic_extra__: Dict[str, Annotated[Any, _KeepExplicitNull]] = Field(init=False)
+    __pydantic_extra__: _ExtraValues = Field(init=False)
 
     #: Python names of the fields the server treats as nullable (``x-nullable`` in the spec).
     _x_nullable: ClassVar[FrozenSet[str]] = frozenset()
@@ -358,4 +362,4 @@ class WireModel(BaseModel):
 
 # The annotation as an object, not the string this module's annotations are: pydantic before
 # 2.13 resolves it in the namespace of each subclass's module, where these names are unknown.
-WireModel.__annotations__["__pydantic_extra__"] = Dict[str, Annotated[Any, _KeepExplicitNull]]
+WireModel.__annotations__["__pydantic_extra__"] = _ExtraValues
