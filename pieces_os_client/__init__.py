@@ -66,7 +66,7 @@ _LAZY: Dict[str, str] = {
     "ApiClient": "pieces_os_client.api_client",
     "ApiResponse": "pieces_os_client.api_response",
     "ModelsApi": "pieces_os_client.api.models_api",
-    "ModelsChange": "pieces_os_client._streaming",
+    "ModelsChange": "pieces_os_client._core.streaming",
     "discover": "pieces_os_client.discovery",
     **{name: "pieces_os_client.exceptions" for name in _EXCEPTIONS},
     **{name: "pieces_os_client.models" for name in _MODELS},
@@ -138,7 +138,7 @@ def __dir__() -> List[str]:
 
 
 if TYPE_CHECKING:
-    from pieces_os_client._streaming import ModelsChange
+    from pieces_os_client._core.streaming import ModelsChange
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.api_client import ApiClient
     from pieces_os_client.api_response import ApiResponse

@@ -8,8 +8,8 @@ import threading
 import time
 from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
 
-from pieces_os_client._endpoint import check_header
-from pieces_os_client._host import parse_host, redact_url
+from pieces_os_client._core.endpoint import check_header
+from pieces_os_client._core.host import parse_host, redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.exceptions import ApiTypeError

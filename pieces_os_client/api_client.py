@@ -38,7 +38,7 @@ from pieces_os_client._client_base import (
     _log_failure,
     _timing,
 )
-from pieces_os_client._endpoint import (
+from pieces_os_client._core.endpoint import (
     Endpoint,
     PreparedRequest,
     _response_class,
@@ -48,7 +48,7 @@ from pieces_os_client._endpoint import (
     interpret,
     prepare,
 )
-from pieces_os_client._host import parse_host
+from pieces_os_client._core.host import parse_host
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 
 if TYPE_CHECKING:

@@ -550,7 +550,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         return EXIT_USAGE, _one_line(str(error))
     if isinstance(error, _CommandError):
         return EXIT_API_ERROR, _one_line(str(error))
-    from pieces_os_client._host import redact_url
+    from pieces_os_client._core.host import redact_url
     from pieces_os_client.discovery import DiscoveryError
     from pieces_os_client.exceptions import (
         ApiConnectionError,

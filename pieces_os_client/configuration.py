@@ -11,7 +11,7 @@ import os
 import threading
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
-from pieces_os_client._host import redact_url
+from pieces_os_client._core.host import redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.exceptions import ApiTypeError
 

@@ -42,14 +42,14 @@ from urllib3.exceptions import TimeoutError as _Urllib3TimeoutError
 from urllib3.util.retry import Retry
 from urllib3.util.url import parse_url
 
-from pieces_os_client._body import (
+from pieces_os_client._core.body import (
     CHUNK_SIZE,
     BodyTooLarge,
     BoundedBody,
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._host import parse_host, redact_url
+from pieces_os_client._core.host import parse_host, redact_url
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     CONNECTION_HINT,

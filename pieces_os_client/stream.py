@@ -22,7 +22,7 @@ Example::
                 break
 
 Everything but the socket (URL, headers, parsing, error mapping, the watcher's state) lives in
-:mod:`pieces_os_client._streaming`, shared with :mod:`pieces_os_client.aio.stream`.
+:mod:`pieces_os_client._core.streaming`, shared with :mod:`pieces_os_client.aio.stream`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from typing import (
     Union,
 )
 
-from pieces_os_client._streaming import (
+from pieces_os_client._core.streaming import (
     CONNECT,
     DISCONNECT,
     KEEPALIVE_INTERVAL,
@@ -73,7 +73,7 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise missing_extra("websockets", "stream") from error
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client._core.endpoint import OPTION_NAMES, Endpoint
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
 from pieces_os_client.models.models import Models

@@ -12,8 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pieces_os_client import ApiValueError
-from pieces_os_client._body import BodyTooLarge, BoundedBody
-from pieces_os_client._host import parse_host, redact_url
+from pieces_os_client._core.body import BodyTooLarge, BoundedBody
+from pieces_os_client._core.host import parse_host, redact_url
 
 CODINGS: Dict[str, Callable[[bytes], bytes]] = {
     "": lambda data: data,

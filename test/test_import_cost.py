@@ -22,7 +22,7 @@ HTTP_MODULES = (
     "pieces_os_client.api_client",
     "pieces_os_client.api",
     "pieces_os_client.aio",
-    "pieces_os_client._endpoint",
+    "pieces_os_client._core.endpoint",
     "pieces_os_client.testing",
 )
 

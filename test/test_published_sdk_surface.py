@@ -22,7 +22,7 @@ import pytest
 from _scripted_server import MODEL_JSON, Reply, ScriptedServer
 
 from pieces_os_client import ApiClient, Configuration, ModelsApi
-from pieces_os_client._endpoint import OPTION_NAMES
+from pieces_os_client._core.endpoint import OPTION_NAMES
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (

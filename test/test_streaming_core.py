@@ -1,4 +1,4 @@
-"""The transport-free core of the stream and the watcher (``pieces_os_client._streaming``).
+"""The transport-free core of the stream and the watcher (``pieces_os_client._core.streaming``).
 
 No sockets here: the state machine is fed messages, snapshots, clock readings and failures
 directly, the way the sync and async front ends feed it.
@@ -25,7 +25,7 @@ from pieces_os_client import (
     ServiceException,
     StreamedIdentifiers,
 )
-from pieces_os_client._streaming import (
+from pieces_os_client._core.streaming import (
     CONNECT,
     DISCONNECT,
     MAX_MESSAGE_SIZE,

@@ -1,7 +1,7 @@
 """``AsyncApiClient``: the aiohttp transport behind ``AsyncModelsApi``.
 
 Only sending bytes is done here. Validation, request building, status mapping and parsing come
-from :mod:`pieces_os_client._endpoint`; the retry rules, timeouts and error messages from
+from :mod:`pieces_os_client._core.endpoint`; the retry rules, timeouts and error messages from
 :mod:`pieces_os_client.rest` (``Configuration.retries`` may be a count or a ``RetryPolicy`` /
 urllib3 ``Retry``: its total, statuses, backoff and ``Retry-After`` handling are followed);
 logging is the sync client's (method, URL, status and timing, never a header value).
@@ -13,7 +13,7 @@ async generators (``asyncio.run()`` does) if ``close()`` was not called first. A
 
 A number timeout is a deadline for the whole call (every attempt, body and retry wait
 included); bodies are read and inflated within ``Configuration.max_response_size`` by the
-same :class:`~pieces_os_client._body.BoundedBody` the sync client uses.
+same :class:`~pieces_os_client._core.body.BoundedBody` the sync client uses.
 """
 
 from __future__ import annotations
@@ -40,7 +40,8 @@ from urllib3.exceptions import HTTPError
 from urllib3.util.retry import Retry
 from yarl import URL
 
-from pieces_os_client._body import (
+from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
+from pieces_os_client._core.body import (
     ACCEPT_ENCODING,
     CHUNK_SIZE,
     BodyTooLarge,
@@ -48,9 +49,8 @@ from pieces_os_client._body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
-from pieces_os_client._endpoint import Endpoint, PreparedRequest, interpret, prepare
-from pieces_os_client._host import parse_host
+from pieces_os_client._core.endpoint import Endpoint, PreparedRequest, interpret, prepare
+from pieces_os_client._core.host import parse_host
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.rest import (

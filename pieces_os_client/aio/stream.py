@@ -2,7 +2,7 @@
 
 Needs only the ``async`` extra (aiohttp). ``AsyncModelsApi`` hands out these objects; they
 behave like their sync twins in :mod:`pieces_os_client.stream`, and share with them
-everything but the socket (:mod:`pieces_os_client._streaming`).
+everything but the socket (:mod:`pieces_os_client._core.streaming`).
 
 Each method returns an object you either ``await`` or use with ``async with`` (which also
 closes it)::
@@ -46,8 +46,8 @@ import aiohttp
 from yarl import URL
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._endpoint import OPTION_NAMES, Endpoint
-from pieces_os_client._streaming import (
+from pieces_os_client._core.endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client._core.streaming import (
     CONNECT,
     DISCONNECT,
     KEEPALIVE_INTERVAL,

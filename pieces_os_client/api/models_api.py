@@ -4,7 +4,7 @@ The endpoints are declared once below (``SNAPSHOT``, ``CREATE``, ...) and served
 sync client and ``pieces_os_client.aio``. Each method is a declaration: its signature names
 its arguments and the per-call options, and its body is one call into the shared request
 path, ``api_client._invoke(ENDPOINT, path_value, body_value, locals())``. ``locals()`` hands
-over the options by name (the names :class:`~pieces_os_client._endpoint.RequestOptions`
+over the options by name (the names :class:`~pieces_os_client._core.endpoint.RequestOptions`
 lists), so the plumbing lives once, in ``_endpoint.prepare``. A new operation is one
 ``Endpoint(...)`` here and three methods shaped exactly like their neighbours, here and in
 ``aio/models_api.py``.
@@ -43,7 +43,7 @@ import urllib3
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
-from pieces_os_client._endpoint import Endpoint
+from pieces_os_client._core.endpoint import Endpoint
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
 

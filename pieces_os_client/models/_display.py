@@ -18,12 +18,42 @@ from typing import (
     List,
     NamedTuple,
     Optional,
+    Protocol,
     Sequence,
     Tuple,
 )
 
 if TYPE_CHECKING:
-    from pieces_os_client.models.model import Model
+    from pieces_os_client.models._base import WireModel
+    from pieces_os_client.models.byte_descriptor import ByteDescriptor
+
+
+class ShownModel(Protocol):
+    """What a models table reads of each model (a ``Model`` has all of it). Named here so
+    that this module needs nothing of ``model.py``, which builds its display on it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def cloud(self) -> bool: ...
+    @property
+    def downloaded(self) -> Optional[bool]: ...
+    @property
+    def loaded(self) -> Optional[bool]: ...
+    @property
+    def bytes(self) -> Optional[ByteDescriptor]: ...
+    @property
+    def usage(self) -> Optional[Enum]: ...
+    @property
+    def provider(self) -> Optional[Enum]: ...
+    @property
+    def foundation(self) -> Optional[Enum]: ...
+    @property
+    def created(self) -> Any: ...
 
 #: What an absent value shows as.
 MISSING = "-"
@@ -36,7 +66,7 @@ class Column(NamedTuple):
     """One column of a models table: its header, how to get the cell text, and alignment."""
 
     name: str
-    cell: Callable[[Model], str]
+    cell: Callable[[ShownModel], str]
     #: Numbers are right-aligned (and never wrap); text is left-aligned.
     numeric: bool = False
 
@@ -61,7 +91,7 @@ def _human_bytes(value: int) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _size_text(model: Model) -> str:
+def _size_text(model: ShownModel) -> str:
     size = model.bytes
     if size is None:
         return MISSING
@@ -117,12 +147,12 @@ def columns(names: Sequence[str]) -> Tuple[Column, ...]:
     return tuple(_BY_NAME[name] for name in names)
 
 
-def model_row(model: Model, names: Sequence[str] = TEXT_COLUMNS) -> Tuple[str, ...]:
+def model_row(model: ShownModel, names: Sequence[str] = TEXT_COLUMNS) -> Tuple[str, ...]:
     """The cells of the named columns (all of :data:`TEXT_COLUMNS` by default) for one model."""
     return tuple(_BY_NAME[name].cell(model) for name in names)
 
 
-def summary_line(models: Sequence[Model]) -> str:
+def summary_line(models: Sequence[ShownModel]) -> str:
     """``20 models: 12 local, 8 cloud; 3 loaded``."""
     count = len(models)
     local = sum(1 for model in models if not model.cloud)
@@ -156,7 +186,7 @@ def _html_cell(tag: str, column: Column, text: str) -> str:
     return f'<{tag} style="{style}">{escaped}</{tag}>'
 
 
-def html_table(models: Iterable[Model], caption: Optional[str] = None) -> str:
+def html_table(models: Iterable[ShownModel], caption: Optional[str] = None) -> str:
     """An HTML ``<table>`` of :data:`HTML_COLUMNS`; every value is escaped."""
     shown = columns(HTML_COLUMNS)
     parts: List[str] = ['<table class="pieces-os-models">']
@@ -177,7 +207,7 @@ def html_table(models: Iterable[Model], caption: Optional[str] = None) -> str:
 _FIRST_FIELDS = ("id", "name", "version")
 
 
-def field_rows(model: Model) -> List[Tuple[str, str]]:
+def field_rows(model: WireModel) -> List[Tuple[str, str]]:
     """``(field, value)`` for every field the model has a value for: id, name and version
     first, then the others in declaration order.
 
@@ -220,7 +250,7 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def html_fields(model: Model) -> str:
+def html_fields(model: WireModel) -> str:
     """A two-column field/value ``<table>`` of one model; every value is escaped."""
     parts: List[str] = ['<table class="pieces-os-model">']
     name = model.__dict__.get("name")
@@ -268,14 +298,14 @@ def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str] = TEXT_COLU
     )
 
 
-def text_fields(model: Model) -> str:
+def text_fields(model: WireModel) -> str:
     """One ``field  value`` line per field the model has a value for."""
     rows = field_rows(model)
     width = max((len(name) for name, _ in rows), default=0)
     return "\n".join(f"{name.ljust(width)}  {printable(text)}" for name, text in rows)
 
 
-def text_summary(models: Sequence[Model]) -> str:
+def text_summary(models: Sequence[ShownModel]) -> str:
     """What ``print(snapshot)`` shows: a count line, then a table of :data:`SUMMARY_COLUMNS`."""
     rows = [model_row(model, SUMMARY_COLUMNS) for model in models]
     return f"Models: {summary_line(models)}\n" + text_table(rows, SUMMARY_COLUMNS)

@@ -42,7 +42,7 @@ def parse_host(host: object) -> HostInfo:
 
     Example::
 
-        >>> from pieces_os_client._host import parse_host
+        >>> from pieces_os_client._core.host import parse_host
         >>> info = parse_host("HTTP://me:secret@127.0.0.1:1000/pieces")
         >>> info.base, info.shown
         ('http://127.0.0.1:1000/pieces', 'http://***@127.0.0.1:1000/pieces')
@@ -113,7 +113,7 @@ def redact_url(url: str) -> str:
 
     Example::
 
-        >>> from pieces_os_client._host import redact_url
+        >>> from pieces_os_client._core.host import redact_url
         >>> redact_url("http://me:secret@localhost:1000/models")
         'http://***@localhost:1000/models'
     """

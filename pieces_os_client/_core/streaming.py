@@ -3,10 +3,10 @@
 ``GET /models/stream/identifiers`` is a WebSocket: each message is a ``StreamedIdentifiers``.
 The sync front end (:mod:`pieces_os_client.stream`, over the ``websockets`` library) and the
 async one (:mod:`pieces_os_client.aio.stream`, over aiohttp) share everything here, as the
-HTTP clients share :mod:`pieces_os_client._endpoint`:
+HTTP clients share :mod:`pieces_os_client._core.endpoint`:
 
 - :func:`stream_request`: the WebSocket URL, headers and connect timeout, checked before
-  anything is sent (it reuses :func:`~pieces_os_client._endpoint.prepare`);
+  anything is sent (it reuses :func:`~pieces_os_client._core.endpoint.prepare`);
 - :func:`parse_message`, :func:`refused`, :func:`dropped`: messages and failures mapped to the
   SDK's exceptions;
 - :class:`Watch`: the watcher's state machine, a generator of the I/O :class:`Step` s it
@@ -25,7 +25,7 @@ from typing import Any, Callable, Dict, Generator, Mapping, Optional, Set, Tuple
 from pydantic import ValidationError
 from urllib3.util.retry import Retry
 
-from pieces_os_client._endpoint import Endpoint, _Answer, _first_problem, prepare
+from pieces_os_client._core.endpoint import Endpoint, _Answer, _first_problem, prepare
 from pieces_os_client._version import install_command
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.exceptions import (

@@ -51,7 +51,7 @@ class BoundedBody:
 
     Example::
 
-        >>> from pieces_os_client._body import BoundedBody
+        >>> from pieces_os_client._core.body import BoundedBody
         >>> body = BoundedBody(limit=10, headers={})
         >>> body.feed(b"0123")
         >>> body.finish()

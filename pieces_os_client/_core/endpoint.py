@@ -30,7 +30,7 @@ from urllib.parse import quote
 from pydantic_core import ValidationError
 from typing_extensions import TypedDict
 
-from pieces_os_client._host import parse_host
+from pieces_os_client._core.host import parse_host
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
