@@ -5,6 +5,7 @@
     nox -s lowest          # the lowest versions pyproject.toml allows, on the lowest Python
     nox -s tests-3.9 -- -x test/test_cli.py   # arguments after -- go to pytest
     nox -s doc_types_pyright   # by hand: the docs examples under pyright's strict mode
+    nox -s generate        # by hand: rewrite the files the operations table produces
 
 Each session is a fresh virtual environment made by uv, with the package installed from a
 built wheel (not editable), so the tests see what ``pip install`` gives a user: package data,
@@ -85,6 +86,14 @@ def _lower_bounds(extra: str) -> List[str]:
         name, _, rest = requirement.partition(">=")
         pins.append(f"{name.strip()}=={rest.split(',')[0].strip()}")
     return pins
+
+
+@nox.session(python=False)
+def generate(session: nox.Session) -> None:
+    """Rewrite the files produced from the operations table (``tools/generate.py``); by hand,
+    after changing ``pieces_os_client/_core/operations.py`` or adding a model module.
+    ``test/test_generated.py`` fails while one is stale."""
+    session.run(sys.executable, str(ROOT / "tools" / "generate.py"), *session.posargs)
 
 
 @nox.session(python=PYTHONS[0])

@@ -150,7 +150,9 @@ def _check_api_client(api_name: str, api_client: Any, *, is_async: bool) -> None
             f"{api_name} needs an {wanted} (got {got}): write {api_name}({wanted}(configuration))"
         )
     if inspect.iscoroutinefunction(invoke) != is_async:
-        other = "pieces_os_client.ModelsApi" if is_async else "pieces_os_client.aio.AsyncModelsApi"
+        # Every API class has its twin: ModelApi <-> pieces_os_client.aio.AsyncModelApi.
+        twin = api_name[len("Async") :] if is_async else f"aio.Async{api_name}"
+        other = f"pieces_os_client.{twin}"
         raise ApiTypeError(
             f"{api_name} needs an {wanted} (got {got}): use {other} with an {got}, "
             f"or give {api_name} an {wanted}"

@@ -39,7 +39,6 @@ from pieces_os_client._client_base import (
     _timing,
 )
 from pieces_os_client._core.endpoint import (
-    Endpoint,
     PreparedRequest,
     _response_class,
     apply_auth_setting,
@@ -49,6 +48,7 @@ from pieces_os_client._core.endpoint import (
     prepare,
 )
 from pieces_os_client._core.host import parse_host
+from pieces_os_client._core.operations import Operation
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 
 if TYPE_CHECKING:
@@ -198,8 +198,7 @@ class ApiClient(ClientBase):
             data = self.deserialize(text, type_name, response_data.getheader("Content-Type"))
             return _response_class()._received(status, headers, data, body)
         returns = _model_class(type_name) if type_name and _is_model_name(type_name) else None
-        endpoint: Endpoint[Any] = Endpoint("call_api", "", "", returns=returns)
-        return interpret(endpoint, status, response_data.reason, headers, response_data.data)
+        return interpret(returns, status, response_data.reason, headers, response_data.data)
 
     def sanitize_for_serialization(self, obj: Any) -> Any:
         """Turn models, enums, datetimes and containers into JSON-ready Python values.
@@ -350,33 +349,25 @@ class ApiClient(ClientBase):
         return self.select_header_accept(content_types)
 
     # --- the one request path every endpoint method goes through ------------------------------
-    def _invoke(
-        self,
-        endpoint: Endpoint[T],
-        path_value: Any,
-        body_value: Any,
-        options: Mapping[str, Any],
-    ) -> ApiResponse[T]:
-        request = prepare(
-            self.configuration, self.default_headers, endpoint, path_value, body_value, options
-        )
-        # Preloaded: the body is read inside urllib3's retry loop (a GET cut short is retried).
+    def _invoke(self, operation: Operation[T], args: Mapping[str, Any]) -> ApiResponse[T]:
+        """Call ``operation`` with ``args`` (a generated method's ``locals()``)."""
+        request = prepare(self.configuration, self.default_headers, operation, args)
+        # Preloaded: the body is read inside each attempt, so a GET cut short is retried.
         # Read errors surface inside that call, already translated by the REST client.
         response = self._send_prepared(request, preload_content=True)
         return interpret(
-            endpoint, response.status, response.reason, response.getheaders(), response.read()
+            operation.response_model,
+            response.status,
+            response.reason,
+            response.getheaders(),
+            response.read(),
         )
 
     def _invoke_raw(
-        self,
-        endpoint: Endpoint[Any],
-        path_value: Any,
-        body_value: Any,
-        options: Mapping[str, Any],
+        self, operation: Operation[Any], args: Mapping[str, Any]
     ) -> urllib3.BaseHTTPResponse:
-        request = prepare(
-            self.configuration, self.default_headers, endpoint, path_value, body_value, options
-        )
+        """``operation``'s answer unread (the ``_without_preload_content`` variants)."""
+        request = prepare(self.configuration, self.default_headers, operation, args)
         return self._send_prepared(request).response
 
     def _send_prepared(

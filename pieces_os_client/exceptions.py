@@ -247,7 +247,10 @@ class ForbiddenException(ApiException):
 
 
 class NotFoundException(ApiException):
-    """404: no such model or endpoint (is ``host`` pointing at Pieces OS?)."""
+    """404 or 410: no such model or endpoint (is ``host`` pointing at Pieces OS?).
+
+    Pieces OS answers an unknown model id with 410 Gone; ``status`` keeps which it was.
+    """
 
 
 class ConflictException(ApiException):
@@ -340,6 +343,7 @@ _STATUS_EXCEPTIONS = {
     403: ForbiddenException,
     404: NotFoundException,
     409: ConflictException,
+    410: NotFoundException,  # Pieces OS's answer for an unknown model id (GET /model/{model})
     422: UnprocessableEntityException,
 }
 

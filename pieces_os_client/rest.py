@@ -1,7 +1,9 @@
-"""The urllib3 transport: one ``PoolManager`` per ``ApiClient``, a retry policy, and timeouts.
+"""The urllib3 transport: one ``PoolManager`` per ``ApiClient``, its retry loop and timeouts.
 
-Nothing from urllib3 escapes: connection failures become ``ApiConnectionError`` and timeouts
-``ApiTimeoutError``, each naming the URL and what to try.
+Each attempt is one ``urlopen`` with urllib3's own retries off; whether to send it again is
+decided by :class:`~pieces_os_client._core.retry.RetryDecision`, the rules the aiohttp
+transport follows too. Nothing from urllib3 escapes: connection failures become
+``ApiConnectionError`` and timeouts ``ApiTimeoutError``, each naming the URL and what to try.
 
 Per call, two limits ride along in a context variable, read by the connection classes below:
 the deadline of a number timeout (enforced on every socket read, and before each retry's wait),
@@ -12,18 +14,15 @@ in the child instead of sharing the parent's.
 
 from __future__ import annotations
 
-import copy
 import http.client
 import io
 import logging
 import os
-import random
 import socket
 import ssl
-import threading
 import time
 from contextvars import ContextVar
-from typing import Any, Dict, Optional, Type, Union
+from typing import Any, Dict, Optional, Union
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -31,15 +30,12 @@ from urllib3.exceptions import (
     ConnectTimeoutError,
     DecodeError,
     HTTPError,
-    InvalidHeader,
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
     SSLError,
 )
-from urllib3.exceptions import TimeoutError as _Urllib3TimeoutError
-from urllib3.util.retry import Retry
 from urllib3.util.url import parse_url
 
 from pieces_os_client._core.body import (
@@ -49,36 +45,48 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
+from pieces_os_client._core.failures import (
+    BROKEN,
+    CONNECT,
+    CONNECT_TIMEOUT,
+    DEADLINE,
+    DECODE,
+    READ_TIMEOUT,
+    TLS,
+    describe_failure,
+)
 from pieces_os_client._core.host import parse_host, redact_url
+from pieces_os_client._core.retry import (
+    CallLimits,
+    RetryDecision,
+    RetryPolicy,
+    make_retry,
+    make_timeout,
+    timeout_seconds,
+)
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
-    CONNECTION_HINT,
     ApiConnectionError,
     ApiException,
     ApiResponseTooLargeError,
-    ApiTimeoutError,
     ApiValueError,
 )
 
 logger = logging.getLogger("pieces_os_client")
 
-__all__ = ["ApiException", "RESTClientObject", "RESTResponse", "RetryPolicy", "make_timeout"]
+__all__ = [
+    "ApiException",
+    "RESTClientObject",
+    "RESTResponse",
+    "RetryPolicy",
+    "make_retry",
+    "make_timeout",
+]
 
 
-class CallLimits:
-    """What bounds one call: its deadline (``time.monotonic()``) and its body size."""
-
-    __slots__ = ("deadline", "max_size", "seconds")
-
-    def __init__(self, seconds: Optional[float], max_size: Optional[int]) -> None:
-        self.seconds = seconds
-        self.deadline = None if seconds is None else time.monotonic() + seconds
-        self.max_size = max_size
-
-    def left(self) -> float:
-        """Seconds until the deadline (may be negative); infinite without one."""
-        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
-
+#: One attempt, no redirects: RetryDecision owns retrying. A ready instance, because urllib3
+#: logs a debug line each time it converts ``retries=False``.
+_ONE_ATTEMPT = urllib3.Retry(total=False, redirect=False)
 
 #: The limits of the call running in this thread / task (set by the transports).
 _CALL: ContextVar[Optional[CallLimits]] = ContextVar("pieces_os_client_call", default=None)
@@ -101,240 +109,6 @@ if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
 def fork_generation() -> int:
     """Changes in a child after ``os.fork()``: connections opened before belong to the parent."""
     return _Forks.count
-
-
-class DeadlinePassed(_Urllib3TimeoutError):
-    """The call's deadline would pass before the next retry could start."""
-
-
-def late_retry(cause: str, wait: float) -> str:
-    return f"the last attempt got {cause}; waiting {wait:.1f} s to retry would pass the timeout"
-
-
-class _DeadlineWaits(Retry):
-    """Refuses a retry whose wait would end past the call's deadline (number timeouts)."""
-
-    def sleep(self, response: Any = None) -> None:
-        limits = _CALL.get()
-        if limits is not None and limits.deadline is not None:
-            wait = self._next_wait(response)
-            if wait >= limits.left():
-                cause = "an error" if response is None else f"status {response.status}"
-                raise DeadlinePassed(late_retry(cause, wait))
-        super().sleep(response)
-
-    def _next_wait(self, response: Any) -> float:
-        after: Optional[float] = None
-        if response is not None and self.respect_retry_after_header:
-            try:
-                after = self.get_retry_after(response)
-            except HTTPError:
-                after = None
-        return after if after is not None else self.get_backoff_time()  # 0 means now
-
-
-_DEADLINE_AWARE: Dict[Type[Retry], Type[Retry]] = {}
-
-
-def _deadline_aware(policy: Retry) -> Retry:
-    """``policy`` with waits that respect the call's deadline (any ``Retry`` subclass)."""
-    if isinstance(policy, _DeadlineWaits):
-        return policy
-    cls = type(policy)
-    aware = _DEADLINE_AWARE.get(cls)
-    if aware is None:
-        aware = _DEADLINE_AWARE[cls] = type(cls.__name__, (_DeadlineWaits, cls), {})
-    clone = copy.copy(policy)
-    clone.__class__ = aware
-    return clone
-
-
-class RetryPolicy(_DeadlineWaits):
-    """urllib3's ``Retry`` with the SDK's rules.
-
-    - connection failures before the request was sent: retried for every method;
-    - 429, 502, 503, 504: retried for every method (the server did not act on the request),
-      with exponential backoff plus jitter, honouring ``Retry-After`` up to
-      :attr:`RETRY_AFTER_MAX` seconds;
-    - a read timeout: never retried (the caller's timeout bounds the call);
-    - a connection dropped mid-response: retried only for idempotent methods (GET).
-
-    Example::
-
-        >>> from pieces_os_client.rest import RetryPolicy
-        >>> RetryPolicy.from_count(2).total
-        2
-    """
-
-    #: Statuses that mean "not now": the request was not acted on and can be sent again.
-    RETRY_STATUSES = frozenset({429, 502, 503, 504})
-    #: The longest ``Retry-After`` the SDK will sleep for, in seconds.
-    RETRY_AFTER_MAX = 30.0
-    #: Methods safe to repeat after the server may have seen the request.
-    IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-    #: Backoff: ``factor * 2 ** (n - 1)`` seconds before retry n, plus up to ``jitter``.
-    BACKOFF_FACTOR = 0.5
-    BACKOFF_JITTER = 0.25
-    BACKOFF_MAX = 8.0
-
-    @classmethod
-    def from_count(cls, retries: int) -> RetryPolicy:
-        """The SDK's policy allowing ``retries`` retries after the first attempt."""
-        return cls(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            redirect=0,
-            other=0,
-            allowed_methods=None,
-            status_forcelist=cls.RETRY_STATUSES,
-            backoff_factor=cls.BACKOFF_FACTOR,
-            backoff_jitter=cls.BACKOFF_JITTER,
-            backoff_max=cls.BACKOFF_MAX,
-            raise_on_status=False,
-            raise_on_redirect=False,
-            respect_retry_after_header=True,
-        )
-
-    def increment(  # type: ignore[override]
-        self,
-        method: Optional[str] = None,
-        url: Optional[str] = None,
-        response: Any = None,
-        error: Optional[Exception] = None,
-        _pool: Any = None,
-        _stacktrace: Any = None,
-    ) -> Retry:
-        if error is not None and not self.is_repeatable(
-            method,
-            connection_error=self._is_connection_error(error),
-            read_timeout=isinstance(error, ReadTimeoutError),
-        ):
-            raise error.with_traceback(_stacktrace)
-        new = super().increment(method, url, response, error, _pool, _stacktrace)
-        cause = f"status {response.status}" if response is not None else type(error).__name__
-        self.log_retry(method, url, cause, new.total)
-        _our_retry.url = url  # lets _Urllib3RetryFilter drop urllib3's "Retry: <url>" line
-        return new
-
-    def sleep_for_retry(self, response: Any) -> bool:
-        # urllib3 treats ``Retry-After: 0`` as absent and sleeps the backoff; 0 means now.
-        retry_after = self.get_retry_after(response)
-        if retry_after is None:
-            return False
-        if retry_after > 0:
-            time.sleep(retry_after)
-        return True
-
-    def get_backoff_time(self) -> float:
-        errors = sum(1 for entry in self.history if entry.redirect_location is None)
-        if errors == 0:
-            return 0.0
-        return self.backoff_delay(
-            errors, self.backoff_factor, self.backoff_jitter, self.backoff_max
-        )
-
-    # The rules as plain functions, so the aiohttp transport (pieces_os_client.aio) follows them too.
-    @classmethod
-    def is_repeatable(
-        cls, method: Optional[str], *, connection_error: bool, read_timeout: bool
-    ) -> bool:
-        """Whether a failed attempt may be sent again: always when the connection was never
-        made; never after a read timeout; after a broken answer only for idempotent methods."""
-        if connection_error:
-            return True
-        return not read_timeout and (method or "").upper() in cls.IDEMPOTENT_METHODS
-
-    @staticmethod
-    def backoff_delay(
-        retry_number: int,
-        factor: float = BACKOFF_FACTOR,
-        jitter: float = BACKOFF_JITTER,
-        maximum: float = BACKOFF_MAX,
-    ) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first retry)."""
-        # Unlike plain urllib3, the first retry waits too: a 502/504 rarely clears instantly.
-        backoff = factor * (2 ** (retry_number - 1))
-        backoff += random.random() * jitter
-        return float(min(maximum, backoff))
-
-    @staticmethod
-    def log_retry(method: Optional[str], url: Optional[str], cause: str, retries_left: Any) -> None:
-        """Log one retry on the ``pieces_os_client`` logger (never any header value)."""
-        logger.info("retrying %s %s after %s (%s retries left)", method, url, cause, retries_left)
-
-    def get_retry_after(self, response: Any) -> Optional[float]:
-        try:
-            seconds = super().get_retry_after(response)
-        except InvalidHeader:
-            # A Retry-After we cannot read is no reason to fail: fall back to the backoff.
-            return None
-        return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
-
-
-_our_retry = threading.local()
-
-
-class _Urllib3RetryFilter(logging.Filter):
-    """Drops urllib3's own lines about retries the SDK makes: ``RetryPolicy.log_retry`` already
-    wrote one line for each. Lines about other code's retries pass unchanged."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args if isinstance(record.args, tuple) else ()
-        if any(isinstance(arg, RetryPolicy) for arg in args):
-            return False  # "Retrying (RetryPolicy(...)) after ...", "Incremented Retry ..."
-        if record.msg == "Retry: %s" and args and getattr(_our_retry, "url", None) == args[0]:
-            _our_retry.url = None
-            return False
-        return True
-
-
-for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
-    logging.getLogger(_name).addFilter(_Urllib3RetryFilter())
-
-
-def make_retry(retries: Any) -> Retry:
-    """Turn ``Configuration.retries`` (an int, None, or a ``Retry``) into a ``Retry``.
-
-    A ``Retry`` keeps its rules, except that redirects are never followed: a 3xx is handed
-    back (and raised as an ``ApiException``), so credentials never go to another host.
-    """
-    if isinstance(retries, Retry):
-        policy = retries.new(redirect=0, raise_on_redirect=False)
-    elif retries is None:
-        policy = RetryPolicy.from_count(0)
-    elif isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ApiValueError(
-            f"retries must be a non-negative int or a urllib3 Retry, not {retries!r}"
-        )
-    else:
-        policy = RetryPolicy.from_count(retries)
-    return _deadline_aware(policy)
-
-
-def make_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> urllib3.Timeout:
-    """``5`` -> ``Timeout(total=5)``, a deadline for the whole call; ``(2, 30)`` -> connect 2 s,
-    then 30 s for each wait for data."""
-    if isinstance(spec, urllib3.Timeout):
-        return spec
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool) and spec > 0:
-        return urllib3.Timeout(total=float(spec))
-    if (
-        isinstance(spec, (tuple, list))
-        and len(spec) == 2
-        and all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in spec)
-    ):
-        return urllib3.Timeout(connect=float(spec[0]), read=float(spec[1]))
-    raise ApiValueError(
-        f"timeout must be a positive number of seconds or a (connect, read) pair, not {spec!r}"
-    )
-
-
-def timeout_seconds(timeout: urllib3.Timeout) -> Optional[float]:
-    """The deadline a timeout sets for the whole call: its ``total`` (a number timeout)."""
-    total = timeout.total
-    return float(total) if isinstance(total, (int, float)) else None
 
 
 class _DeadlineTimeout(urllib3.Timeout):
@@ -584,37 +358,59 @@ class RESTClientObject:
         limits = CallLimits(timeout_seconds(timeout), self.max_size)
         if limits.deadline is not None:
             timeout = _DeadlineTimeout(timeout, limits)
-        target = self._direct_target(url)
+        decision = RetryDecision(self.retries, method, url, limits)
         token = _CALL.set(limits)
         try:
-            if target is not None:
-                raw = self._host_pool().urlopen(
-                    method.upper(),
-                    target,
-                    body=body,
-                    headers=headers,
-                    timeout=timeout,
-                    preload_content=preload_content,
-                    redirect=False,
-                    assert_same_host=False,
-                )
-            else:
-                raw = self.pool_manager.request(
-                    method,
-                    url,
-                    body=body,
-                    headers=headers,
-                    timeout=timeout,
-                    preload_content=preload_content,
-                    redirect=False,
-                )
-        except BodyTooLarge as error:
-            raise too_large(error, method, url) from None
-        except HTTPError as error:
-            raise translate_error(error, method, url, limits) from error
+            while True:
+                try:
+                    raw = self._send_once(method, url, headers, body, timeout, preload_content)
+                except BodyTooLarge as error:
+                    raise too_large(error, method, url) from None
+                except HTTPError as error:
+                    time.sleep(decision.after_failure(_failure_kind(error), error))
+                    continue
+                wait = decision.after_answer(raw.status, raw.headers)
+                if wait is None:
+                    return RESTResponse(raw, self.max_size, method, url)
+                raw.drain_conn()
+                raw.release_conn()
+                time.sleep(wait)
         finally:
             _CALL.reset(token)
-        return RESTResponse(raw, self.max_size, method, url)
+
+    def _send_once(
+        self,
+        method: str,
+        url: str,
+        headers: Optional[Dict[str, str]],
+        body: Optional[Union[bytes, str]],
+        timeout: urllib3.Timeout,
+        preload_content: bool,
+    ) -> urllib3.BaseHTTPResponse:
+        """One attempt; urllib3 neither retries nor follows a redirect (the loop decides)."""
+        target = self._direct_target(url)
+        if target is not None:
+            return self._host_pool().urlopen(
+                method.upper(),
+                target,
+                body=body,
+                headers=headers,
+                timeout=timeout,
+                preload_content=preload_content,
+                retries=_ONE_ATTEMPT,
+                redirect=False,
+                assert_same_host=False,
+            )
+        return self.pool_manager.request(
+            method,
+            url,
+            body=body,
+            headers=headers,
+            timeout=timeout,
+            preload_content=preload_content,
+            retries=_ONE_ATTEMPT,
+            redirect=False,
+        )
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -698,67 +494,28 @@ def _plain_origin(host: str) -> Optional[str]:
     return origin
 
 
+def _failure_kind(error: Exception) -> str:
+    """Which of :mod:`~pieces_os_client._core.failures`' kinds a urllib3 error is."""
+    reason = error.reason if isinstance(error, MaxRetryError) and error.reason else error
+    if isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) and not isinstance(
+        reason, NewConnectionError
+    ):
+        return CONNECT_TIMEOUT if isinstance(reason, ConnectTimeoutError) else READ_TIMEOUT
+    if isinstance(reason, SSLError):
+        return TLS
+    if isinstance(reason, ProtocolError):
+        return BROKEN
+    if isinstance(reason, DecodeError):
+        return DECODE
+    return CONNECT
+
+
 def translate_error(
     error: Exception, method: str, url: str, limits: Optional[CallLimits] = None
 ) -> ApiConnectionError:
     """Turn a urllib3 error into the SDK's exception, naming the URL and what to try."""
-    reason = error.reason if isinstance(error, MaxRetryError) and error.reason else error
+    kind = _failure_kind(error)
     seconds = limits.seconds if limits is not None else None
-    timed_out = isinstance(reason, (ConnectTimeoutError, ReadTimeoutError)) and not isinstance(
-        reason, NewConnectionError
-    )
-    if isinstance(reason, DeadlinePassed) or (timed_out and seconds is not None):
-        kind = "deadline"
-    elif timed_out:
-        kind = "connect_timeout" if isinstance(reason, ConnectTimeoutError) else "read_timeout"
-    elif isinstance(reason, SSLError):
-        kind = "tls"
-    elif isinstance(reason, ProtocolError):
-        kind = "broken"
-    elif isinstance(reason, DecodeError):
-        kind = "decode"
-    else:
-        kind = "connect"
-    return describe_failure(kind, method, url, reason, seconds)
-
-
-def describe_failure(
-    kind: str, method: str, url: str, reason: object, seconds: Optional[float] = None
-) -> ApiConnectionError:
-    """The SDK's exception for a transport failure of ``kind``, naming the URL and what to try.
-
-    ``kind`` is ``"deadline"`` (a number timeout of ``seconds`` ran out), ``"connect_timeout"``,
-    ``"read_timeout"``, ``"tls"``, ``"broken"`` (the answer was cut off), ``"decode"`` (a
-    compressed body that does not decompress) or ``"connect"``; shared by the urllib3 and
-    aiohttp transports. Credentials in ``url`` are masked.
-    """
-    url = redact_url(url)
-    if kind == "deadline":
-        why = f"; {reason}" if isinstance(reason, (str, DeadlinePassed)) else ""
-        return ApiTimeoutError(
-            f"{method} {url}: timed out, no complete answer within the {seconds:g} s timeout "
-            f"(a number bounds the whole call: connecting, sending, reading and waiting to "
-            f"retry){why}; raise it (Configuration(timeout=...) or _request_timeout=...) or "
-            f"check that Pieces OS is healthy",
-            method=method,
-            url=url,
-        )
-    if kind in ("connect_timeout", "read_timeout"):
-        phase = "connect to" if kind == "connect_timeout" else "get an answer from"
-        return ApiTimeoutError(
-            f"{method} {url}: timed out trying to {phase} Pieces OS; raise the timeout "
-            f"(Configuration(timeout=...) or _request_timeout=...) or check that it is healthy",
-            method=method,
-            url=url,
-        )
-    if kind == "tls":
-        detail = f"TLS failed ({reason}); check verify_ssl / ssl_ca_cert"
-    elif kind == "decode":
-        detail = f"the answer's Content-Encoding could not be decoded ({reason})"
-    elif kind == "broken":
-        detail = (
-            f"the connection broke before the answer was complete ({reason}); {CONNECTION_HINT}"
-        )
-    else:
-        detail = f"could not connect ({reason}); {CONNECTION_HINT}"
-    return ApiConnectionError(f"{method} {url}: {detail}", method=method, url=url)
+    if kind in (CONNECT_TIMEOUT, READ_TIMEOUT) and seconds is not None:
+        kind = DEADLINE
+    return describe_failure(kind, method, url, error, seconds)

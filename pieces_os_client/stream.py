@@ -1,12 +1,15 @@
-"""Follow Pieces OS's models as they change: the models stream and a watcher on top of it.
+"""The WebSocket operations, sync: any stream of the table, and the models watcher.
 
 Needs the ``stream`` extra (``pip install 'pieces-os-models[stream]'``, which brings the
-``websockets`` library). You rarely import this module yourself: ``ModelsApi`` hands out its
+``websockets`` library). You rarely import this module yourself: the API classes hand out its
 objects.
 
 - :meth:`ModelsApi.models_stream_identifiers() <pieces_os_client.ModelsApi.models_stream_identifiers>`
-  opens ``GET /models/stream/identifiers`` and returns a :class:`ModelsStream`: an iterator of
-  ``StreamedIdentifiers`` and a context manager that closes it.
+  opens ``GET /models/stream/identifiers`` and returns a :class:`Stream`: an iterator of
+  ``StreamedIdentifiers`` and a context manager that closes it;
+  :meth:`ModelApi.model_specific_model_download_progress()
+  <pieces_os_client.ModelApi.model_specific_model_download_progress>` likewise, of
+  ``ModelDownloadProgress``. Every stream operation is opened by the same code here.
 - :meth:`ModelsApi.models_watch() <pieces_os_client.ModelsApi.models_watch>` returns a
   :class:`ModelsWatcher`: an iterator of :class:`ModelsChange` (what was added, updated,
   removed, and the current ``Models``) that reconnects by itself.
@@ -22,7 +25,8 @@ Example::
                 break
 
 Everything but the socket (URL, headers, parsing, error mapping, the watcher's state) lives in
-:mod:`pieces_os_client._core.streaming`, shared with :mod:`pieces_os_client.aio.stream`.
+:mod:`pieces_os_client._core.streaming` and :mod:`pieces_os_client._core.watch`, shared with
+:mod:`pieces_os_client.aio.stream`.
 """
 
 from __future__ import annotations
@@ -43,22 +47,24 @@ from typing import (
 )
 
 from pieces_os_client._core.streaming import (
-    CONNECT,
-    DISCONNECT,
     KEEPALIVE_INTERVAL,
-    RECEIVE,
-    SNAPSHOT,
-    TIMED_OUT,
     Message,
-    ModelsChange,
-    Step,
-    Watch,
     dropped,
     missing_extra,
     parse_message,
     refused,
     ssl_context,
     stream_request,
+)
+from pieces_os_client._core.watch import (
+    CONNECT,
+    DISCONNECT,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
+    ModelsChange,
+    Step,
+    Watch,
 )
 
 try:
@@ -73,16 +79,17 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise missing_extra("websockets", "stream") from error
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._core.endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client._core.endpoint import OPTION_NAMES
+from pieces_os_client._core.failures import BROKEN, CONNECT_TIMEOUT, TLS, describe_failure
+from pieces_os_client._core.failures import CONNECT as CONNECT_FAILED
+from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
-from pieces_os_client.models.models import Models
-from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
-from pieces_os_client.rest import describe_failure
 
 if TYPE_CHECKING:
-    from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.api_client import ApiClient
+    from pieces_os_client.models.models import Models
+    from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
 
 
 def _no_redirects() -> Callable[..., Any]:
@@ -108,20 +115,25 @@ def _no_redirects() -> Callable[..., Any]:
 
 _connect = _no_redirects()
 
+#: What the watcher follows, and what it reads after each burst.
+_STREAM = by_name("models_stream_identifiers")
+_SNAPSHOT = by_name("models_snapshot")
+
 T = TypeVar("T")
 
-__all__ = ["ModelsChange", "ModelsStream", "ModelsWatcher"]
+__all__ = ["ModelsChange", "ModelsStream", "ModelsWatcher", "Stream"]
 
 
-class ModelsStream(Generic[T]):
-    """An open models stream: iterate it for messages, close it (or leave its ``with``) to stop.
+class Stream(Generic[T]):
+    """An open stream: iterate it for messages, close it (or leave its ``with``) to stop.
 
-    Iteration yields one item per message (``StreamedIdentifiers``, or the raw text for
-    ``models_stream_identifiers_without_preload_content``). It ends when Pieces OS closes the
-    stream cleanly or :meth:`close` is called (from any thread); a connection that breaks
-    raises :class:`~pieces_os_client.exceptions.ApiConnectionError`, and a message that is not
-    a valid ``StreamedIdentifiers`` raises
-    :class:`~pieces_os_client.exceptions.ApiResponseValidationError` (the stream stays open).
+    Iteration yields one item per message: the operation's message type
+    (``StreamedIdentifiers``, ``ModelDownloadProgress``), or the raw text for a
+    ``*_without_preload_content`` variant. It ends when Pieces OS closes the stream cleanly or
+    :meth:`close` is called (from any thread); a connection that breaks raises
+    :class:`~pieces_os_client.exceptions.ApiConnectionError`, and a message that is not of the
+    declared type raises :class:`~pieces_os_client.exceptions.ApiResponseValidationError`
+    (the stream stays open).
 
     Example::
 
@@ -153,13 +165,13 @@ class ModelsStream(Generic[T]):
         """True once the stream ended or was closed."""
         return self._closing or self._connection.close_code is not None
 
-    def __iter__(self) -> ModelsStream[T]:
+    def __iter__(self) -> Stream[T]:
         return self
 
     def __next__(self) -> T:
         return self._receive(None)
 
-    def __enter__(self) -> ModelsStream[T]:
+    def __enter__(self) -> Stream[T]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -199,7 +211,11 @@ class ModelsStream(Generic[T]):
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"<ModelsStream {self.url} ({state})>"
+        return f"<Stream {self.url} ({state})>"
+
+
+#: The name the models stream's class had first; every stream is a :class:`Stream`.
+ModelsStream = Stream
 
 
 def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
@@ -207,27 +223,44 @@ def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
 
 
 def open_stream(
-    api_client: ApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
-) -> ApiResponse[ModelsStream[StreamedIdentifiers]]:
-    """Open the stream; its messages parsed. (``ModelsApi`` calls this.)"""
-    return _open(api_client, endpoint, options, parse_message)
+    api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
+) -> Stream[T]:
+    """Open a stream operation; each message parsed into its declared type.
+
+    ``args`` holds the path parameters and options (a generated method's ``locals()``).
+    """
+    return open_stream_with_http_info(api_client, operation, args).data
+
+
+def open_stream_with_http_info(
+    api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
+) -> ApiResponse[Stream[T]]:
+    """:func:`open_stream` in an ``ApiResponse``: status 101, the upgrade answer's headers,
+    the stream as ``data``."""
+    message_type = operation.response_model
+    assert message_type is not None
+
+    def decode(raw: Message, headers: Mapping[str, str]) -> Any:
+        return parse_message(message_type, raw, headers)
+
+    return _open(api_client, operation, args, decode)
 
 
 def open_raw_stream(
-    api_client: ApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
-) -> ModelsStream[str]:
-    """Open the stream; its messages as received text. (``ModelsApi`` calls this.)"""
-    return _open(api_client, endpoint, options, _raw_text).data
+    api_client: ApiClient, operation: Operation[Any], args: Mapping[str, Any]
+) -> Stream[str]:
+    """Open a stream operation; its messages as received text."""
+    return _open(api_client, operation, args, _raw_text).data
 
 
 def _open(
     api_client: ApiClient,
-    endpoint: Endpoint[Any],
-    options: Mapping[str, Any],
+    operation: Operation[Any],
+    args: Mapping[str, Any],
     decode: Callable[[Message, Mapping[str, str]], T],
-) -> ApiResponse[ModelsStream[T]]:
+) -> ApiResponse[Stream[T]]:
     configuration = api_client.configuration
-    request = stream_request(configuration, api_client.default_headers, endpoint, options)
+    request = stream_request(configuration, api_client.default_headers, operation, args)
     headers = dict(request.headers)
     # websockets sends the User-Agent itself; pass ours there so it is sent once.
     user_agent = headers.pop("User-Agent", None)
@@ -257,21 +290,21 @@ def _open(
                 bytes(answer.body or b""),
             ) from error
         except (TimeoutError, socket.timeout) as error:
-            raise describe_failure("connect_timeout", "GET", request.url, error) from error
+            raise describe_failure(CONNECT_TIMEOUT, "GET", request.url, error) from error
         except ssl.SSLError as error:
-            raise describe_failure("tls", "GET", request.url, error) from error
+            raise describe_failure(TLS, "GET", request.url, error) from error
         except OSError as error:
-            raise describe_failure("connect", "GET", request.url, error) from error
+            raise describe_failure(CONNECT_FAILED, "GET", request.url, error) from error
         except InvalidHandshake as error:
             # An answer that is not HTTP, or a 101 without a valid upgrade.
-            raise describe_failure("broken", "GET", request.url, error) from error
+            raise describe_failure(BROKEN, "GET", request.url, error) from error
     except Exception as error:
         if started is not None:
             _log_failure(debug_logger, "GET", request.url, error, started)
         raise
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
-    stream = ModelsStream(connection, request.url, decode)
+    stream = Stream(connection, request.url, decode)
     return ApiResponse._received(101, stream.headers, stream, b"")
 
 
@@ -300,15 +333,13 @@ class ModelsWatcher:
                     break
     """
 
-    def __init__(self, api: ModelsApi, endpoint: Endpoint[Any], options: Mapping[str, Any]):
-        client = api.api_client
+    def __init__(self, api_client: ApiClient, options: Mapping[str, Any]) -> None:
         # Bad options fail here, before anything is sent.
-        stream_request(client.configuration, client.default_headers, endpoint, options)
-        self._api = api
-        self._endpoint = endpoint
+        stream_request(api_client.configuration, api_client.default_headers, _STREAM, options)
+        self._api_client = api_client
         self._options = {name: options[name] for name in OPTION_NAMES if name in options}
-        self._watch = Watch(client.configuration.retries)
-        self._stream: Optional[ModelsStream[StreamedIdentifiers]] = None
+        self._watch = Watch(api_client.configuration.retries)
+        self._stream: Optional[Stream[StreamedIdentifiers]] = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
 
@@ -365,9 +396,9 @@ class ModelsWatcher:
             except StopIteration:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         if step.kind == SNAPSHOT:
-            return self._api.models_snapshot(**self._options)
+            return self._api_client._invoke(_SNAPSHOT, self._options).data
         if step.kind == CONNECT:
-            stream = open_stream(self._api.api_client, self._endpoint, self._options).data
+            stream = open_stream(self._api_client, _STREAM, self._options)
             with self._lock:
                 keep = not self._closed.is_set()
                 if keep:

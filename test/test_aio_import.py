@@ -101,4 +101,4 @@ def test_with_aiohttp_the_async_names_import() -> None:
         """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['AsyncApiClient', 'AsyncModelsApi']"
+    assert result.stdout.strip() == "['AsyncApiClient', 'AsyncModelApi', 'AsyncModelsApi']"

@@ -60,7 +60,7 @@ def seed(name: str) -> SeededModel:
 
 
 def public_methods(cls: type) -> List[str]:
-    return sorted(n for n, v in vars(cls).items() if callable(v) and not n.startswith("_"))
+    return sorted(n for n in dir(cls) if callable(getattr(cls, n)) and not n.startswith("_"))
 
 
 def test_same_methods_and_parameters_as_models_api() -> None:

@@ -104,7 +104,8 @@ def test_a_call_loads_the_models_it_needs_and_type_hints_resolve() -> None:
         "from pieces_os_client import ModelsApi\n"
         "hints = typing.get_type_hints(ModelsApi.models_create_new_model)\n"
         "assert hints['return'].__name__ == 'Model', hints\n"
-        "from pieces_os_client.api.models_api import CREATE\n"
+        "from pieces_os_client._core.operations import by_name\n"
+        "CREATE = by_name('models_create_new_model')\n"
         "assert CREATE.response_model.__name__ == 'Model'\n"
         "assert CREATE.body_model.__name__ == 'SeededModel'"
     )

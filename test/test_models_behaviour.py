@@ -86,6 +86,9 @@ MINIMAL: Dict[str, Dict[str, Any]] = {
     "Score": {"manual": 0, "automatic": 0},
     "StreamedIdentifiers": {"iterable": []},
     "StreamedIdentifier": {},
+    "ModelDownloadProgress": {},
+    "SeededScore": {},
+    "SeededScoreIncrement": {},
 }
 
 #: A model with every field the wire defines filled in, a schema stamp on every object.
@@ -181,6 +184,7 @@ def test_every_enum_field_is_covered() -> None:
         ("SeededModel", "usage"),
         ("SeededModel", "foundation"),
         ("SeededModel", "provider"),
+        ("ModelDownloadProgress", "status"),
     }
 
 
@@ -264,8 +268,8 @@ def test_wrong_json_type_for_an_enum_still_raises() -> None:
 # --- the published SDK's enum member names ------------------------------------------------------
 def _published_member_name(value: str) -> str:
     """How the published SDK names a member: '.' -> _DOT_, '+' -> _PLUS, '_' between a
-    digit and a letter, upper case."""
-    name = value.replace(".", "_DOT_").replace("+", "_PLUS")
+    digit and a letter, '-' -> _MINUS_, upper case."""
+    name = value.replace(".", "_DOT_").replace("+", "_PLUS").replace("-", "_MINUS_")
     return re.sub(r"(?<=[0-9])(?=[A-Za-z])", "_", name).upper()
 
 
@@ -379,6 +383,7 @@ def test_the_x_nullable_fields() -> None:
         ("ModelMaxTokens", "input"),
         ("ModelMaxTokens", "output"),
         ("ModelMaxTokens", "total"),
+        ("ModelDownloadProgress", "percentage"),
     }
 
 

@@ -106,7 +106,7 @@ def _python_kind(annotation: Any) -> Tuple[str, bool]:
 
 def test_every_schema_has_a_class_and_every_class_a_schema() -> None:
     assert set(SCHEMAS) - NOT_MODELS == set(CLASSES)
-    assert len(CLASSES) == 20
+    assert len(CLASSES) == 24
 
 
 @pytest.mark.parametrize("name", ENUM_CLASSES)
@@ -164,45 +164,54 @@ def _operations() -> List[Tuple[str, str, Dict[str, Any]]]:
     ]
 
 
-def test_operations_match_the_endpoints_of_models_api() -> None:
-    from pieces_os_client.api import models_api
+def test_the_spec_documents_every_http_operation_of_the_table() -> None:
+    from pieces_os_client._core.operations import APIS, OPERATIONS
 
-    endpoints = {endpoint.name: endpoint for endpoint in models_api.ENDPOINTS}
-    operations = _operations()
-    # Pieces' operation ids; the method names are the same words joined by "_".
-    method_names = {
-        op["operationId"]: op["operationId"].replace("-", "_") for _, _, op in operations
-    }
-    assert set(method_names.values()) == set(endpoints)
-    for path, method, op in operations:
-        endpoint = endpoints[method_names[op["operationId"]]]
-        assert (endpoint.method, endpoint.path) == (method.upper(), path)
-        assert op["tags"] == ["Models"]
-        for suffix in ("", "_with_http_info", "_without_preload_content"):
-            assert callable(getattr(models_api.ModelsApi, endpoint.name + suffix))
-
-        responses = op["responses"]
-        assert set(responses) == {str(endpoint.success_status), "500"}
-        # Pieces OS answers its errors in plain text.
-        assert responses["500"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
-        success = responses[str(endpoint.success_status)]
-        if endpoint.returns is None:
-            assert endpoint.success_status == 204
+    documented = {op["operationId"]: (path, method, op) for path, method, op in _operations()}
+    http = [op for op in OPERATIONS if not op.stream]
+    assert set(documented) == {op.operation_id for op in http}
+    classes = {api.name: api for api in APIS}
+    for op in http:
+        path, method, spec_op = documented[op.operation_id]
+        assert (method.upper(), path) == (op.method, op.path)
+        assert spec_op["tags"] == [classes[op.api].tag]
+        responses = spec_op["responses"]
+        assert set(responses) == {str(op.success_status), *map(str, op.error_statuses)}
+        for status in op.error_statuses:  # Pieces OS answers its errors in plain text.
+            assert responses[str(status)]["content"] == {
+                "text/plain": {"schema": {"type": "string"}}
+            }
+        success = responses[str(op.success_status)]
+        if op.returns is None:
             assert "content" not in success
         else:
             schema = success["content"]["application/json"]["schema"]
-            assert _ref_name(schema) == endpoint.response_model.__name__
-
-        body = op.get("requestBody")
-        if endpoint.body_type is None:
+            assert _ref_name(schema) == op.returns
+        body = spec_op.get("requestBody")
+        if op.body_type is None:
             assert body is None
         else:
             assert body["required"] is False
-            schema = body["content"]["application/json"]["schema"]
-            assert _ref_name(schema) == endpoint.body_model.__name__
+            assert _ref_name(body["content"]["application/json"]["schema"]) == op.body_type
+        assert [p["name"] for p in spec_op.get("parameters", [])] == list(op.path_params)
 
-        params = [p["name"] for p in op.get("parameters", [])]
-        assert params == ([endpoint.path_param] if endpoint.path_param else [])
+
+def test_every_operation_has_its_three_methods_sync_and_async() -> None:
+    import importlib
+
+    from pieces_os_client._core.operations import APIS, OPERATIONS
+
+    for api in APIS:
+        sync_class = getattr(
+            importlib.import_module(f"pieces_os_client.api.{api.module}"), api.name
+        )
+        async_class = getattr(
+            importlib.import_module(f"pieces_os_client.aio.{api.module}"), api.async_name
+        )
+        for op in (op for op in OPERATIONS if op.api == api.name):
+            for suffix in ("", "_with_http_info", "_without_preload_content"):
+                assert callable(getattr(sync_class, op.name + suffix))
+                assert callable(getattr(async_class, op.name + suffix))
 
 
 def test_every_operation_is_secured_by_the_application_id_header() -> None:

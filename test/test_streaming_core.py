@@ -25,10 +25,16 @@ from pieces_os_client import (
     ServiceException,
     StreamedIdentifiers,
 )
+from pieces_os_client._core.operations import by_name
 from pieces_os_client._core.streaming import (
+    MAX_MESSAGE_SIZE,
+    parse_message,
+    refused,
+    stream_request,
+)
+from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
-    MAX_MESSAGE_SIZE,
     RECEIVE,
     SLEEP,
     SNAPSHOT,
@@ -37,12 +43,10 @@ from pieces_os_client._core.streaming import (
     Reconnects,
     Watch,
     WatchState,
-    parse_message,
-    refused,
-    stream_request,
 )
-from pieces_os_client.api.models_api import STREAM
 from pieces_os_client.rest import RetryPolicy
+
+STREAM = by_name("models_stream_identifiers")
 
 
 def snapshot(**names: str) -> Models:
@@ -265,9 +269,9 @@ def test_stream_request_url_headers_and_timeout(host: str, url: str) -> None:
 
 
 def test_parse_message_keeps_the_raw_text_of_a_bad_one() -> None:
-    assert parse_message(b'{"iterable": []}').iterable == []
+    assert parse_message(StreamedIdentifiers, b'{"iterable": []}').iterable == []
     with pytest.raises(ApiResponseValidationError) as caught:
-        parse_message("[1, 2]")
+        parse_message(StreamedIdentifiers, "[1, 2]")
     assert caught.value.status == 101 and caught.value.body == "[1, 2]"
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing
 from pathlib import Path
 from typing import Any, Dict, FrozenSet, List, Set, Tuple
@@ -247,3 +248,51 @@ def test_any_object_of_the_facts_parses_and_goes_back_unchanged(name: str) -> No
         assert json.loads(cls.from_json(text).to_json()) == sample
 
     check()
+
+
+# --- the operations ---------------------------------------------------------------------------
+OPERATIONS_PATH = FACTS_PATH.parent / "OPERATIONS.md"
+#: One row of OPERATIONS.md's operation tables: id, request, 2xx, error.
+_ROW = re.compile(
+    r"^\| `([a-z-]+)`(?: \(`\w+`\))? \| `(GET|POST) ([^`]+)`(.*?) \| (.*?) \| (.*?) \|$"
+)
+
+
+def _published_operations() -> Dict[str, Dict[str, Any]]:
+    """What Pieces publishes of each operation (``../shared/wire/OPERATIONS.md``)."""
+    found: Dict[str, Dict[str, Any]] = {}
+    for line in OPERATIONS_PATH.read_text(encoding="utf-8").splitlines():
+        match = _ROW.match(line)
+        if match:
+            op_id, method, path, request, answer, error = match.groups()
+            body = re.search(r"body `application/json` `(\w+)`", request)
+            returns = re.search(r"`(\w+)`$", answer.strip())
+            found[op_id] = {
+                "method": method,
+                "path": path,
+                "body": body.group(1) if body else None,
+                "stream": "WebSocket" in request,
+                "success": 101 if "WebSocket" in request else int(answer.split()[0].rstrip(",")),
+                "returns": returns.group(1) if returns else None,
+                "error": int(re.sub(r"\D", " ", error).split()[0]),
+            }
+    return found
+
+
+def test_the_operations_table_is_what_pieces_publishes() -> None:
+    from pieces_os_client._core.operations import OPERATIONS
+
+    published = _published_operations()
+    assert len(published) == 14
+    assert {op.operation_id for op in OPERATIONS} == set(published)
+    for op in OPERATIONS:
+        facts = published[op.operation_id]
+        assert op.name == op.operation_id.replace("-", "_")
+        assert (op.method, op.path) == (facts["method"], facts["path"]), op.name
+        assert op.body_type == facts["body"], op.name
+        assert op.stream == facts["stream"], op.name
+        assert op.success_status == facts["success"], op.name
+        assert op.returns == facts["returns"], op.name
+        # Ours may name more (LocalPiecesOS answers an unknown id 410), never fewer.
+        assert facts["error"] in op.error_statuses, op.name
+        assert op.path_params == tuple(re.findall(r"{(\w+)}", op.path))

@@ -1,4 +1,4 @@
-"""How an endpoint is declared, and the transport-free half of calling it.
+"""The transport-free half of calling an operation.
 
 Both clients (sync ``ApiClient`` and ``aio.AsyncApiClient``) share this: argument checks,
 path encoding, headers and body happen in :func:`prepare`; status mapping and parsing in
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
     Dict,
-    Generic,
     List,
     Mapping,
     MutableMapping,
@@ -23,7 +21,6 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
-    Union,
 )
 from urllib.parse import quote
 
@@ -31,6 +28,7 @@ from pydantic_core import ValidationError
 from typing_extensions import TypedDict
 
 from pieces_os_client._core.host import parse_host
+from pieces_os_client._core.operations import Operation
 from pieces_os_client.exceptions import (
     ApiException,
     ApiResponseValidationError,
@@ -41,16 +39,14 @@ from pieces_os_client.exceptions import (
 if TYPE_CHECKING:
     from pieces_os_client.api_response import ApiResponse
     from pieces_os_client.configuration import Configuration, TimeoutSpec
-    from pieces_os_client.models._base import WireModel
 
 T = TypeVar("T")
-_ModelT = TypeVar("_ModelT")
 
 logger = logging.getLogger("pieces_os_client")
 
 
 class RequestOptions(TypedDict, total=False):
-    """The per-call options every endpoint method names as keyword parameters.
+    """The per-call options every operation method names as keyword parameters.
 
     - ``_request_timeout``: a deadline in seconds for the whole call (retries included), or
       ``(connect, read)`` bounding each phase.
@@ -68,62 +64,8 @@ class RequestOptions(TypedDict, total=False):
     _host_index: Optional[int]
 
 
-#: The option names; an endpoint method hands them to :func:`prepare` in its ``locals()``.
+#: The option names; an operation method hands them to :func:`prepare` in its ``locals()``.
 OPTION_NAMES = tuple(RequestOptions.__annotations__)
-
-
-@dataclass(frozen=True)
-class Endpoint(Generic[T]):
-    """One endpoint, declared once and served to both clients.
-
-    ``returns`` is the model a 2xx body is parsed into (None for 204 endpoints), ``body_type``
-    the model sent as the body: a class, or its name in :mod:`pieces_os_client.models`,
-    imported on first use (so importing ``ModelsApi`` loads no model).
-    """
-
-    name: str
-    method: str
-    path: str
-    returns: Union[Type[Any], str, None] = None
-    path_param: Optional[str] = None
-    body_param: Optional[str] = None
-    body_type: Union[Type[WireModel], str, None] = None
-    success_status: int = 200
-    _path_template: Tuple[str, str] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self.path_param:
-            head, _, tail = self.path.partition("{" + self.path_param + "}")
-            object.__setattr__(self, "_path_template", (head, tail))
-        else:
-            object.__setattr__(self, "_path_template", (self.path, ""))
-
-    @cached_property
-    def response_model(self) -> Optional[Type[Any]]:
-        """The class of ``returns`` (imported here the first time)."""
-        return _model_class(self.returns)
-
-    @cached_property
-    def body_model(self) -> Optional[Type[WireModel]]:
-        """The class of ``body_type`` (imported here the first time)."""
-        return _model_class(self.body_type)
-
-    @property
-    def response_types_map(self) -> Dict[str, Optional[str]]:
-        """The published SDK's ``{"200": "Model", "500": "str"}`` form."""
-        returns = self.returns
-        if returns is not None and not isinstance(returns, str):
-            returns = returns.__name__
-        return {str(self.success_status): returns, "500": "str"}
-
-
-def _model_class(model: Union[Type[_ModelT], str, None]) -> Optional[Type[_ModelT]]:
-    if not isinstance(model, str):
-        return model
-    from pieces_os_client import models
-
-    found: Type[_ModelT] = getattr(models, model)
-    return found
 
 
 @dataclass
@@ -145,6 +87,11 @@ def encode_path_segment(value: Any, name: str) -> str:
         raise ApiTypeError(f"{name} must be a str (the model's id), not {type(value).__name__}")
     if not value.strip():
         raise ApiValueError(f"{name} must be a non-empty model id, got {value!r}")
+    if value != value.strip() or not value.isprintable():
+        raise ApiValueError(
+            f"{name} {value!r} is not a model id: ids have no line breaks, control characters "
+            f"or spaces at either end; pass the model's id as Pieces OS gave it (model.id)"
+        )
     encoded = quote(value, safe="")
     # "." and ".." would be collapsed by URL normalisation; encode them so they stay ids.
     if encoded in (".", ".."):
@@ -179,22 +126,22 @@ def check_header(name: Any, value: Any) -> None:
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 
 
-def encode_body(endpoint: Endpoint[Any], value: Any) -> Optional[bytes]:
-    """The JSON body for ``endpoint``'s body parameter, or None when it was not given."""
+def encode_body(operation: Operation[Any], value: Any) -> Optional[bytes]:
+    """The JSON body for ``operation``'s body parameter, or None when it was not given."""
     if value is None:
         return None
-    body_type = endpoint.body_model
-    assert body_type is not None and endpoint.body_param is not None
+    body_type = operation.body_model
+    assert body_type is not None and operation.body_param is not None
     if isinstance(value, dict):
         try:
             value = body_type.model_validate(value)
         except ValidationError as error:
             raise ApiValueError(
-                f"{endpoint.body_param} is not a valid {body_type.__name__}: {error}"
+                f"{operation.body_param} is not a valid {body_type.__name__}: {error}"
             ) from error
     if not isinstance(value, body_type):
         raise ApiTypeError(
-            f"{endpoint.body_param} must be a {body_type.__name__} (or a dict of its fields), "
+            f"{operation.body_param} must be a {body_type.__name__} (or a dict of its fields), "
             f"not {type(value).__name__}"
         )
     return value.to_json().encode()
@@ -203,25 +150,26 @@ def encode_body(endpoint: Endpoint[Any], value: Any) -> Optional[bytes]:
 def prepare(
     configuration: Configuration,
     default_headers: Mapping[str, str],
-    endpoint: Endpoint[Any],
-    path_value: Any,
-    body_value: Any,
-    options: Mapping[str, Any],
+    operation: Operation[Any],
+    args: Mapping[str, Any],
 ) -> PreparedRequest:
     """Check every argument and build the request; raises before anything is sent.
 
-    ``options`` maps option names (:data:`OPTION_NAMES`) to values; other keys are ignored,
-    so an endpoint method can pass its ``locals()``.
+    ``args`` maps the operation's path parameters, its body parameter and the option names
+    (:data:`OPTION_NAMES`) to values; other keys are ignored, so a generated method passes
+    its ``locals()``.
     """
+    options = args
     host_index = options.get("_host_index")
     host = parse_host(
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
     )
-    head, tail = endpoint._path_template
-    if endpoint.path_param is not None:
-        url = host.base + head + encode_path_segment(path_value, endpoint.path_param) + tail
+    if operation.path_params:
+        url = host.base + operation.expand(
+            {name: encode_path_segment(args.get(name), name) for name in operation.path_params}
+        )
     else:
-        url = host.base + head
+        url = host.base + operation.path
 
     headers = dict(default_headers)
     if host.authorization is not None:
@@ -241,7 +189,8 @@ def prepare(
         for setting in configuration.auth_settings().values():
             apply_auth_setting(headers, setting)
 
-    body = encode_body(endpoint, body_value) if endpoint.body_param else None
+    body_param = operation.body_param
+    body = encode_body(operation, args.get(body_param)) if body_param else None
     content_type = options.get("_content_type")
     if content_type:
         # Checked even without a body: a bad argument is refused, not silently ignored.
@@ -250,7 +199,7 @@ def prepare(
         content_type = "application/json"
     if body is not None:
         headers["Content-Type"] = content_type
-    return PreparedRequest(endpoint.method, url, headers, body, options.get("_request_timeout"))
+    return PreparedRequest(operation.method, url, headers, body, options.get("_request_timeout"))
 
 
 def apply_auth_setting(
@@ -281,16 +230,16 @@ def apply_auth_setting(
 
 
 def interpret(
-    endpoint: Endpoint[T],
+    returns: Optional[Type[Any]],
     status: int,
     reason: Optional[str],
     headers: Mapping[str, str],
     body: bytes,
-) -> ApiResponse[T]:
-    """Map the answer to data, or to the exception its status calls for."""
+) -> ApiResponse[Any]:
+    """Map the answer to data (parsed into ``returns``, an operation's ``response_model``), or
+    to the exception its status calls for."""
     if 200 <= status <= 299:
         data: Any = None
-        returns = endpoint.response_model
         if returns is not None and status != 204:
             try:
                 data = returns.model_validate_json(body)

@@ -1,10 +1,12 @@
 """``AsyncApiClient``: the aiohttp transport behind ``AsyncModelsApi``.
 
 Only sending bytes is done here. Validation, request building, status mapping and parsing come
-from :mod:`pieces_os_client._core.endpoint`; the retry rules, timeouts and error messages from
-:mod:`pieces_os_client.rest` (``Configuration.retries`` may be a count or a ``RetryPolicy`` /
-urllib3 ``Retry``: its total, statuses, backoff and ``Retry-After`` handling are followed);
-logging is the sync client's (method, URL, status and timing, never a header value).
+from :mod:`pieces_os_client._core.endpoint`; whether to retry, and when, from the same
+:class:`~pieces_os_client._core.retry.RetryDecision` the sync client asks
+(``Configuration.retries`` may be a count or any urllib3 ``Retry``: every counter, status,
+backoff and ``Retry-After`` rule of it is followed); error messages from
+:mod:`pieces_os_client._core.failures`; logging is the sync client's (method, URL, status and
+timing, never a header value).
 
 The aiohttp ``ClientSession`` is made on first use, one per event loop: a client can be used
 from successive ``asyncio.run()`` calls, and a session is closed when its loop shuts down its
@@ -36,8 +38,6 @@ from typing import (
 
 import aiohttp
 import urllib3
-from urllib3.exceptions import HTTPError
-from urllib3.util.retry import Retry
 from yarl import URL
 
 from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
@@ -49,21 +49,29 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._core.endpoint import Endpoint, PreparedRequest, interpret, prepare
-from pieces_os_client._core.host import parse_host
-from pieces_os_client.api_response import ApiResponse
-from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.rest import (
-    CallLimits,
-    RetryPolicy,
+from pieces_os_client._core.endpoint import PreparedRequest, interpret, prepare
+from pieces_os_client._core.failures import (
+    BROKEN,
+    CONNECT,
+    CONNECT_TIMEOUT,
+    DECODE,
+    OTHER,
+    READ_TIMEOUT,
+    TLS,
     describe_failure,
-    fork_generation,
-    late_retry,
+)
+from pieces_os_client._core.host import parse_host
+from pieces_os_client._core.operations import Operation
+from pieces_os_client._core.retry import (
+    CallLimits,
+    RetryDecision,
     make_retry,
     make_timeout,
     timeout_seconds,
-    too_large,
 )
+from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import Configuration, TimeoutSpec
+from pieces_os_client.rest import fork_generation, too_large
 
 T = TypeVar("T")
 
@@ -71,8 +79,6 @@ __all__ = ["AsyncApiClient"]
 
 #: aiohttp >= 3.10 names a connect timeout apart from a read timeout; older ones say it in text.
 _CONNECT_TIMEOUT_ERROR: Any = getattr(aiohttp, "ConnectionTimeoutError", None)
-#: Failures that happened before Pieces OS could have seen the request.
-_NOT_SENT = ("connect", "connect_timeout")
 
 #: aiohttp >= 3.11 can turn decompression off per request (the SDK inflates preloaded bodies
 #: itself, a bounded step at a time); older ones inflate, and the size limit counts the result.
@@ -128,7 +134,6 @@ class AsyncApiClient(ClientBase):
         self._timeout_spec = make_timeout(self.configuration.timeout)
         self._timeout = _client_timeout(self._timeout_spec)
         self._retry_policy = make_retry(self.configuration.retries)
-        self._retries = _retry_count(self._retry_policy)
         self._max_size = check_limit(self.configuration.max_response_size)
         self._sessions: _Sessions = {}
         self._fork_generation = fork_generation()
@@ -150,29 +155,19 @@ class AsyncApiClient(ClientBase):
         await self._close_orphans(loop)
 
     # --- the one request path every endpoint method goes through ------------------------------
-    async def _invoke(
-        self,
-        endpoint: Endpoint[T],
-        path_value: Any,
-        body_value: Any,
-        options: Mapping[str, Any],
-    ) -> ApiResponse[T]:
-        request = prepare(
-            self.configuration, self.default_headers, endpoint, path_value, body_value, options
-        )
+    async def _invoke(self, operation: Operation[T], args: Mapping[str, Any]) -> ApiResponse[T]:
+        """Call ``operation`` with ``args`` (a generated method's ``locals()``)."""
+        request = prepare(self.configuration, self.default_headers, operation, args)
         response, body = await self._send(request, preload=True)
-        return interpret(endpoint, response.status, response.reason, response.headers, body)
+        return interpret(
+            operation.response_model, response.status, response.reason, response.headers, body
+        )
 
     async def _invoke_raw(
-        self,
-        endpoint: Endpoint[Any],
-        path_value: Any,
-        body_value: Any,
-        options: Mapping[str, Any],
+        self, operation: Operation[Any], args: Mapping[str, Any]
     ) -> aiohttp.ClientResponse:
-        request = prepare(
-            self.configuration, self.default_headers, endpoint, path_value, body_value, options
-        )
+        """``operation``'s answer unread (the ``_without_preload_content`` variants)."""
+        request = prepare(self.configuration, self.default_headers, operation, args)
         response, _ = await self._send(request, preload=False)
         return response
 
@@ -206,10 +201,7 @@ class AsyncApiClient(ClientBase):
             options["auto_decompress"] = False
             if not any(name.lower() == "accept-encoding" for name in headers):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
-        policy = self._retry_policy
-        rules = type(policy) if isinstance(policy, RetryPolicy) else RetryPolicy
-        retries_left = self._retries
-        failures = 0
+        decision = RetryDecision(self._retry_policy, method, url, limits)
         while True:
             response: Optional[aiohttp.ClientResponse] = None
             if limits.deadline is not None:
@@ -233,56 +225,22 @@ class AsyncApiClient(ClientBase):
             except UndecodableBody as error:
                 assert response is not None
                 response.close()
-                raise describe_failure("decode", method, url, error) from error
+                raise describe_failure(DECODE, method, url, error) from error
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 if response is not None:
                     response.close()
-                kind = _failure_kind(error)
-                if kind.endswith("timeout") and limits.deadline is not None:
-                    kind = "deadline"
-                if (
-                    retries_left > 0
-                    and kind not in ("tls", "other")  # never retried, as in the sync client
-                    and rules.is_repeatable(
-                        method,
-                        connection_error=kind in _NOT_SENT,
-                        read_timeout=kind == "read_timeout",
-                    )
-                ):
-                    retries_left -= 1
-                    failures += 1
-                    wait = _backoff(policy, failures)
-                    cause = type(error).__name__
-                    if wait >= limits.left():
-                        raise describe_failure(
-                            "deadline", method, url, late_retry(cause, wait), limits.seconds
-                        ) from error
-                    rules.log_retry(method, url, cause, retries_left)
-                    await asyncio.sleep(wait)
-                    continue
-                raise describe_failure(kind, method, url, error, limits.seconds) from error
+                await asyncio.sleep(decision.after_failure(_failure_kind(error), error))
+                continue
             except BaseException:
                 # Cancelled mid-call: free the connection so the session stays usable.
                 if response is not None:
                     response.close()
                 raise
-            has_retry_after = "Retry-After" in response.headers
-            if retries_left > 0 and policy.is_retry(method, response.status, has_retry_after):
-                retries_left -= 1
-                failures += 1
-                delay = _retry_after(policy, response)
-                if delay is None:  # "Retry-After: 0" is a delay too: retry at once
-                    delay = _backoff(policy, failures)
-                response.close()
-                cause = f"status {response.status}"
-                if delay >= limits.left():
-                    raise describe_failure(
-                        "deadline", method, url, late_retry(cause, delay), limits.seconds
-                    )
-                rules.log_retry(method, url, cause, retries_left)
-                await asyncio.sleep(delay)
-                continue
-            return response, body
+            wait = decision.after_answer(response.status, response.headers)
+            if wait is None:
+                return response, body
+            response.close()
+            await asyncio.sleep(wait)
 
     # --- sessions, one per event loop ---------------------------------------------------------
     async def _session(self) -> aiohttp.ClientSession:
@@ -359,50 +317,27 @@ async def _keep_until_shutdown(
 
 
 def _failure_kind(error: BaseException) -> str:
-    """Which of :func:`~pieces_os_client.rest.describe_failure`'s kinds an aiohttp error is."""
+    """Which of :mod:`~pieces_os_client._core.failures`' kinds an aiohttp error is."""
     if isinstance(error, aiohttp.ClientSSLError):
-        return "tls"
+        return TLS
     if _CONNECT_TIMEOUT_ERROR is not None and isinstance(error, _CONNECT_TIMEOUT_ERROR):
-        return "connect_timeout"
+        return CONNECT_TIMEOUT
     if isinstance(error, aiohttp.ClientConnectorError):
-        return "connect"
+        return CONNECT
     if isinstance(error, aiohttp.ServerTimeoutError):
         older_connect_timeout = _CONNECT_TIMEOUT_ERROR is None and str(error).startswith(
             "Connection timeout"
         )
-        return "connect_timeout" if older_connect_timeout else "read_timeout"
+        return CONNECT_TIMEOUT if older_connect_timeout else READ_TIMEOUT
     if isinstance(error, asyncio.TimeoutError):
-        return "read_timeout"  # the whole-attempt timeout ran out
+        return READ_TIMEOUT  # the whole-attempt timeout ran out
     if isinstance(
         error,
         (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError),
     ):
         # Disconnected, reset, or an answer cut short or garbled after the request went out.
-        return "broken"
-    return "other"
-
-
-def _retry_after(policy: Retry, response: aiohttp.ClientResponse) -> Optional[float]:
-    """``Retry-After`` in seconds, parsed and capped by the policy as the sync client does."""
-    if not policy.respect_retry_after_header:
-        return None
-    try:
-        # urllib3 reads only ``response.headers``, which aiohttp's response has too.
-        return policy.get_retry_after(response)  # type: ignore[arg-type]
-    except HTTPError:
-        return None  # an unreadable Retry-After: fall back to the backoff
-
-
-def _backoff(policy: Retry, retry_number: int) -> float:
-    return RetryPolicy.backoff_delay(
-        retry_number, policy.backoff_factor, policy.backoff_jitter, policy.backoff_max
-    )
-
-
-def _retry_count(policy: Retry) -> int:
-    """Retries after the first attempt: the policy's ``total`` (``Configuration.retries``)."""
-    total = policy.total
-    return total if isinstance(total, int) and not isinstance(total, bool) else 0
+        return BROKEN
+    return OTHER
 
 
 def _seconds(value: Any) -> Optional[float]:

@@ -1,8 +1,10 @@
-"""The models stream and watcher as coroutines, over aiohttp's WebSocket client.
+"""The WebSocket operations and the models watcher as coroutines, over aiohttp's client.
 
-Needs only the ``async`` extra (aiohttp). ``AsyncModelsApi`` hands out these objects; they
+Needs only the ``async`` extra (aiohttp). The async API classes hand out these objects; they
 behave like their sync twins in :mod:`pieces_os_client.stream`, and share with them
-everything but the socket (:mod:`pieces_os_client._core.streaming`).
+everything but the socket (:mod:`pieces_os_client._core.streaming`,
+:mod:`pieces_os_client._core.watch`). Every stream operation of the table is opened by the
+same code here.
 
 Each method returns an object you either ``await`` or use with ``async with`` (which also
 closes it)::
@@ -46,40 +48,45 @@ import aiohttp
 from yarl import URL
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._core.endpoint import OPTION_NAMES, Endpoint
+from pieces_os_client._core.endpoint import OPTION_NAMES
+from pieces_os_client._core.failures import BROKEN, describe_failure
+from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client._core.streaming import (
-    CONNECT,
-    DISCONNECT,
     KEEPALIVE_INTERVAL,
     RAW_TEXT_LIMIT,
-    RECEIVE,
-    SNAPSHOT,
-    TIMED_OUT,
     Message,
-    ModelsChange,
-    Step,
-    Watch,
     dropped,
     parse_message,
     refused,
     ssl_context,
     stream_request,
 )
-from pieces_os_client.aio.api_client import _failure_kind
+from pieces_os_client._core.watch import (
+    CONNECT,
+    DISCONNECT,
+    RECEIVE,
+    SNAPSHOT,
+    TIMED_OUT,
+    ModelsChange,
+    Step,
+    Watch,
+)
+from pieces_os_client.aio.api_client import AsyncApiClient, _failure_kind
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
-from pieces_os_client.models.models import Models
-from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
-from pieces_os_client.rest import describe_failure
 
 if TYPE_CHECKING:
-    from pieces_os_client.aio.api_client import AsyncApiClient
-    from pieces_os_client.aio.models_api import AsyncModelsApi
+    from pieces_os_client.models.models import Models
+    from pieces_os_client.models.streamed_identifiers import StreamedIdentifiers
 
 T = TypeVar("T")
 _Closable = TypeVar("_Closable")
 
-__all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "Opening"]
+__all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "AsyncStream", "ModelsChange", "Opening"]
+
+#: What the watcher follows, and what it reads after each burst.
+_STREAM = by_name("models_stream_identifiers")
+_SNAPSHOT = by_name("models_snapshot")
 
 #: Longest wait in ``close()`` for the connection's socket to be closed, in seconds.
 _CLOSE_WAIT = 1.0
@@ -110,10 +117,10 @@ class Opening(Generic[_Closable]):
             await self._close(self._value)
 
 
-class AsyncModelsStream(Generic[T]):
-    """An open models stream: ``async for`` it for messages, ``await close()`` to stop.
+class AsyncStream(Generic[T]):
+    """An open stream: ``async for`` it for messages, ``await close()`` to stop.
 
-    The same items, endings and errors as :class:`pieces_os_client.stream.ModelsStream`.
+    The same items, endings and errors as :class:`pieces_os_client.stream.Stream`.
 
     Example::
 
@@ -143,13 +150,13 @@ class AsyncModelsStream(Generic[T]):
         """True once the stream ended or was closed."""
         return self._closing or self._websocket.closed
 
-    def __aiter__(self) -> AsyncModelsStream[T]:
+    def __aiter__(self) -> AsyncStream[T]:
         return self
 
     async def __anext__(self) -> T:
         return await self._receive(None)
 
-    async def __aenter__(self) -> AsyncModelsStream[T]:
+    async def __aenter__(self) -> AsyncStream[T]:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -189,7 +196,7 @@ class AsyncModelsStream(Generic[T]):
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
-        return f"<AsyncModelsStream {self.url} ({state})>"
+        return f"<AsyncStream {self.url} ({state})>"
 
 
 class _HandshakeAnswer:
@@ -249,37 +256,72 @@ class _Redirected(Exception):
         self.status = status
 
 
+#: The name the models stream's class had first; every stream is an :class:`AsyncStream`.
+AsyncModelsStream = AsyncStream
+
+
 def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
     return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
 
 
-async def open_stream(
-    api_client: AsyncApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
-) -> ApiResponse[AsyncModelsStream[StreamedIdentifiers]]:
-    """Open the stream; its messages parsed. (``AsyncModelsApi`` calls this.)"""
-    return await _open(api_client, endpoint, options, parse_message)
+def _parsed(operation: Operation[Any]) -> Callable[[Message, Mapping[str, str]], Any]:
+    message_type = operation.response_model
+    assert message_type is not None
+
+    def decode(raw: Message, headers: Mapping[str, str]) -> Any:
+        return parse_message(message_type, raw, headers)
+
+    return decode
 
 
-async def open_raw_stream(
-    api_client: AsyncApiClient, endpoint: Endpoint[Any], options: Mapping[str, Any]
-) -> AsyncModelsStream[str]:
-    """Open the stream; its messages as received text. (``AsyncModelsApi`` calls this.)"""
-    return (await _open(api_client, endpoint, options, _raw_text)).data
+def open_stream(
+    api_client: AsyncApiClient, operation: Operation[T], args: Mapping[str, Any]
+) -> Opening[AsyncStream[T]]:
+    """Open a stream operation, each message parsed into its declared type: ``await`` the
+    result for the stream, or ``async with`` it to have the stream closed at the end.
+    ``args`` holds the path parameters and options (a generated method's ``locals()``)."""
+    args = dict(args)  # a generated method's locals() may change before the stream opens
+
+    async def opened() -> AsyncStream[Any]:
+        return (await _open(api_client, operation, args, _parsed(operation))).data
+
+    return Opening(opened, _close)
 
 
-async def close_stream(answer: Union[AsyncModelsStream[Any], ApiResponse[Any]]) -> None:
+def open_stream_with_http_info(
+    api_client: AsyncApiClient, operation: Operation[T], args: Mapping[str, Any]
+) -> Opening[ApiResponse[AsyncStream[T]]]:
+    """:func:`open_stream` in an ``ApiResponse``: status 101, the upgrade answer's headers,
+    the stream as ``data``."""
+    args = dict(args)
+    return Opening(lambda: _open(api_client, operation, args, _parsed(operation)), _close)
+
+
+def open_raw_stream(
+    api_client: AsyncApiClient, operation: Operation[Any], args: Mapping[str, Any]
+) -> Opening[AsyncStream[str]]:
+    """Open a stream operation; its messages as received text."""
+    args = dict(args)
+
+    async def opened() -> AsyncStream[str]:
+        return (await _open(api_client, operation, args, _raw_text)).data
+
+    return Opening(opened, _close)
+
+
+async def _close(answer: Union[AsyncStream[Any], ApiResponse[Any]]) -> None:
     stream = answer.data if isinstance(answer, ApiResponse) else answer
     await stream.close()
 
 
 async def _open(
     api_client: AsyncApiClient,
-    endpoint: Endpoint[Any],
-    options: Mapping[str, Any],
+    operation: Operation[Any],
+    args: Mapping[str, Any],
     decode: Callable[[Message, Mapping[str, str]], T],
-) -> ApiResponse[AsyncModelsStream[T]]:
+) -> ApiResponse[AsyncStream[T]]:
     configuration = api_client.configuration
-    request = stream_request(configuration, api_client.default_headers, endpoint, options)
+    request = stream_request(configuration, api_client.default_headers, operation, args)
     answer = _HandshakeAnswer()
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
@@ -312,7 +354,7 @@ async def _open(
             )
         except (aiohttp.WSServerHandshakeError, _Redirected) as error:
             if error.status == 101:  # upgraded, but not to a valid WebSocket
-                raise describe_failure("broken", "GET", request.url, error) from error
+                raise describe_failure(BROKEN, "GET", request.url, error) from error
             raise refused(
                 request.url, error.status, answer.reason, answer.headers, answer.body
             ) from error
@@ -325,7 +367,7 @@ async def _open(
         raise
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
-    stream = AsyncModelsStream(session, websocket, request.url, answer.headers, decode)
+    stream = AsyncStream(session, websocket, request.url, answer.headers, decode)
     return ApiResponse._received(101, answer.headers, stream, b"")
 
 
@@ -342,16 +384,12 @@ class AsyncModelsWatcher:
                 print(change.added, change.updated, change.removed)
     """
 
-    def __init__(
-        self, api: AsyncModelsApi, endpoint: Endpoint[Any], options: Mapping[str, Any]
-    ) -> None:
-        client = api.api_client
-        stream_request(client.configuration, client.default_headers, endpoint, options)
-        self._api = api
-        self._endpoint = endpoint
+    def __init__(self, api_client: AsyncApiClient, options: Mapping[str, Any]) -> None:
+        stream_request(api_client.configuration, api_client.default_headers, _STREAM, options)
+        self._api_client = api_client
         self._options = {name: options[name] for name in OPTION_NAMES if name in options}
-        self._watch = Watch(client.configuration.retries)
-        self._stream: Optional[AsyncModelsStream[StreamedIdentifiers]] = None
+        self._watch = Watch(api_client.configuration.retries)
+        self._stream: Optional[AsyncStream[StreamedIdentifiers]] = None
         self._closed = False
         # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
         self._wake: Optional[asyncio.Event] = None
@@ -410,9 +448,9 @@ class AsyncModelsWatcher:
             except StopAsyncIteration:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         if step.kind == SNAPSHOT:
-            return await self._api.models_snapshot(**self._options)
+            return (await self._api_client._invoke(_SNAPSHOT, self._options)).data
         if step.kind == CONNECT:
-            stream = (await open_stream(self._api.api_client, self._endpoint, self._options)).data
+            stream = await open_stream(self._api_client, _STREAM, self._options)
             if self._closed:
                 await stream.close()
             else:

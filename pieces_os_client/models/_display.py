@@ -55,6 +55,7 @@ class ShownModel(Protocol):
     @property
     def created(self) -> Any: ...
 
+
 #: What an absent value shows as.
 MISSING = "-"
 

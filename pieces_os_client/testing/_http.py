@@ -14,23 +14,37 @@ import io
 import json
 import logging
 import os
+import re
 import socket
 import socketserver
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Dict, Iterable, Iterator, List, Optional, Tuple, Type, TypeVar
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Pattern,
+    Tuple,
+    Type,
+    TypeVar,
+    Union,
+)
 from urllib.parse import unquote
 
 from pydantic import ValidationError
 
+from pieces_os_client._core.operations import OPERATIONS, Operation
 from pieces_os_client._version import __version__
 from pieces_os_client.models._base import WireEnum, WireModel
-from pieces_os_client.models.model_delete_cache_input import ModelDeleteCacheInput
+from pieces_os_client.models.model import Model
 from pieces_os_client.models.model_delete_cache_output import ModelDeleteCacheOutput
 from pieces_os_client.models.referenced_model import ReferencedModel
-from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._guard import (
     MAX_JSON_DEPTH,
     DeadlineReader,
@@ -45,7 +59,6 @@ from pieces_os_client.testing._state import RecordedRequest, State
 from pieces_os_client.testing._stream import (
     MAX_INCOMING_MESSAGE,
     MISSING_LIBRARY,
-    STREAM_PATH,
     StreamHub,
     Subscriber,
     load_websockets,
@@ -248,8 +261,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(answer)
             return
 
-        if _is_upgrade(self.command, self.path, self.headers.get("Upgrade")):
-            self._serve_stream()
+        stream = _stream_at(self.command, self.path, self.headers.get("Upgrade"))
+        if stream is not None:
+            self._serve_stream(*stream)
             return
         try:
             answer = _route(state, self.command, self.path, self.headers.get("Content-Type"), body)
@@ -260,8 +274,8 @@ class _Handler(BaseHTTPRequestHandler):
             answer = _error(500, f"LocalPiecesOS internal error: {type(error).__name__}: {error}")
         self._send(answer)
 
-    def _serve_stream(self) -> None:
-        """Upgrade to the WebSocket stream and serve it on this thread until it ends."""
+    def _serve_stream(self, op: Operation[Any], params: Dict[str, str]) -> None:
+        """Upgrade to ``op``'s WebSocket stream and serve it on this thread until it ends."""
         self.close_connection = True  # after the stream, this connection is done
         library = load_websockets()
         if library is None:
@@ -293,7 +307,8 @@ class _Handler(BaseHTTPRequestHandler):
         # A WebSocket client sends nothing before it has our 101, so nothing it sent is
         # left unread in rfile: from here on, the subscriber reads the socket itself.
         subscriber = Subscriber(self.connection, protocol)
-        self.server.streams.serve(subscriber, self.server.state.watch)
+        state, feed = self.server.state, _STREAMS[op.name]
+        self.server.streams.serve(subscriber, lambda: feed(state, params, subscriber))
 
     def _headers(self) -> Dict[str, str]:
         return {name: value for name, value in self.headers.items()}
@@ -311,7 +326,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers.get("Sec-Fetch-Site"),
                 own,
                 self.server.allowed_origins,
-                opens_stream=_is_upgrade(self.command, self.path, self.headers.get("Upgrade")),
+                opens_stream=_stream_at(self.command, self.path, self.headers.get("Upgrade"))
+                is not None,
             )
         if refused is not None:
             raise _Rejected(_error(403, refused))
@@ -389,75 +405,177 @@ class _Handler(BaseHTTPRequestHandler):
         logger.debug("%s " + format, self.address_string(), *args)
 
 
-# --- routing ---------------------------------------------------------------------------------
+# --- routing: by the operations table -------------------------------------------------------
 
+
+@dataclass
+class _Call:
+    """One request as a handler sees it: path parameters decoded, body parsed."""
+
+    state: State
+    params: Dict[str, str]
+    body: Any
+
+
+def _unknown(model_id: str) -> _Answer:
+    return _error(410, f"no model with id {model_id!r}")
+
+
+def _model_or_refusal(model_id: str, result: Union[Model, str, None]) -> _Answer:
+    if result is None:
+        return _unknown(model_id)
+    return _error(500, result) if isinstance(result, str) else _ok(result)
+
+
+def _create(call: _Call) -> _Answer:
+    if call.body is None:
+        return _error(500, "POST /models/create needs a SeededModel body; none was sent")
+    return _ok(call.state.create(call.body))
+
+
+def _delete(call: _Call) -> _Answer:
+    refused = call.state.delete(call.params["model"])
+    return _Answer(204) if refused is None else _error(500, refused)
+
+
+def _delete_cache(call: _Call) -> _Answer:
+    result = call.state.delete_cache(call.params["model"])
+    if isinstance(result, str):
+        return _error(500, result)
+    output = ModelDeleteCacheOutput(
+        model=ReferencedModel(id=result.id, schema=result.var_schema),
+        schema=call.body.var_schema if call.body is not None else None,
+    )
+    return _ok(output)
+
+
+def _unload_all(call: _Call) -> _Answer:
+    call.state.unload()
+    return _Answer(204)
+
+
+def _get_model(call: _Call) -> _Answer:
+    found = call.state.model_json(call.params["model"])
+    return _unknown(call.params["model"]) if found is None else _Answer(200, found)
+
+
+def _update(call: _Call) -> _Answer:
+    if call.body is None:
+        return _error(500, "POST /model/update needs a Model body; none was sent")
+    return _model_or_refusal(call.body.id, call.state.update(call.body))
+
+
+def _increment(call: _Call) -> _Answer:
+    model_id = call.params["model"]
+    if call.state.increment_scores(model_id, call.body) == "unknown":
+        return _unknown(model_id)
+    return _Answer(204)
+
+
+def _on_model(
+    action: Callable[[State, str], Union[Model, str, None]],
+) -> Callable[[_Call], _Answer]:
+    def handle(call: _Call) -> _Answer:
+        model_id = call.params["model"]
+        return _model_or_refusal(model_id, action(call.state, model_id))
+
+    return handle
+
+
+#: What LocalPiecesOS does for each HTTP operation of the table, by method name.
+_HANDLERS: Dict[str, Callable[[_Call], _Answer]] = {
+    "models_snapshot": lambda call: _Answer(200, call.state.snapshot_json()),
+    "models_create_new_model": _create,
+    "models_delete_specific_model": _delete,
+    "models_delete_specific_model_cache": _delete_cache,
+    "unload_models": _unload_all,
+    "models_specific_model_snapshot": _get_model,
+    "model_specific_model_download": _on_model(State.download),
+    "model_specific_model_download_cancel": _on_model(State.cancel_download),
+    "model_specific_model_load": _on_model(State.load),
+    "model_specific_model_unload": _on_model(State.unload_one),
+    "model_update": _update,
+    "model_scores_increment": _increment,
+}
+
+#: What feeds each stream operation's subscribers: given the state, the path parameters and
+#: the subscriber, start sending and return the undo.
+_STREAMS: Dict[str, Callable[[State, Dict[str, str], Subscriber], Callable[[], None]]] = {
+    "models_stream_identifiers": lambda state, params, sub: state.watch(sub.send),
+    "model_specific_model_download_progress": lambda state, params, sub: state.follow_download(
+        params["model"], sub
+    ),
+}
+
+
+def _pattern(path: str) -> Pattern[str]:
+    """``/models/{model}/delete`` -> a regex whose group ``model`` is one path segment."""
+    parts = re.split(r"{(\w+)}", path)
+    regex = "".join(
+        re.escape(part) if index % 2 == 0 else f"(?P<{part}>[^/]+)"
+        for index, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$")
+
+
+_ROUTES: List[Tuple[Pattern[str], Operation[Any]]] = [(_pattern(op.path), op) for op in OPERATIONS]
+#: Every endpoint, as the 404 answer lists them.
 _ENDPOINTS = (
-    "GET /models",
-    "POST /models/create",
-    "POST /models/{model}/delete",
-    "POST /models/{model}/delete/cache",
-    "POST /models/unload",
-    f"GET {STREAM_PATH} (WebSocket)",
+    *(f"{op.method} {op.path}{' (WebSocket)' if op.stream else ''}" for op in OPERATIONS),
     f"GET {HEALTH_PATH}",
 )
 
 
-def _is_upgrade(method: str, target: str, upgrade: Optional[str]) -> bool:
-    """A WebSocket opening request for the stream (websockets checks the rest of it)."""
-    if method != "GET" or target.split("?", 1)[0] != STREAM_PATH or upgrade is None:
-        return False
-    return "websocket" in (token.strip().lower() for token in upgrade.split(","))
+def _find(method: str, path: str) -> Tuple[Optional[Operation[Any]], Dict[str, str], List[str]]:
+    """The operation at ``method path``, its path parameters, and the methods the path takes."""
+    allowed: List[str] = []
+    for pattern, op in _ROUTES:
+        match = pattern.match(path)
+        if match is None:
+            continue
+        if method in (op.method, "HEAD" if op.method == "GET" else op.method):
+            return op, {k: unquote(v) for k, v in match.groupdict().items()}, allowed
+        allowed.append(op.method)
+    return None, {}, allowed
+
+
+def _stream_at(
+    method: str, target: str, upgrade: Optional[str]
+) -> Optional[Tuple[Operation[Any], Dict[str, str]]]:
+    """The stream operation a WebSocket opening request is for (websockets checks the rest)."""
+    if upgrade is None or "websocket" not in (t.strip().lower() for t in upgrade.split(",")):
+        return None
+    if method != "GET":
+        return None
+    op, params, _ = _find(method, target.split("?", 1)[0])
+    return (op, params) if op is not None and op.stream else None
 
 
 def _route(
     state: State, method: str, target: str, content_type: Optional[str], body: bytes
 ) -> _Answer:
     path = target.split("?", 1)[0]
-    segments = path.split("/")[1:]  # "/models/x/delete" -> ["models", "x", "delete"]
     if path == HEALTH_PATH:
         _allow(method, "GET")
         return _Answer(200, b"ok", "text/plain; charset=utf-8")
-    if path == "/models":
-        _allow(method, "GET")
-        return _Answer(200, state.snapshot_json())
-    if path == STREAM_PATH:
-        _allow(method, "GET")
+    op, params, allowed = _find(method, path)
+    if op is None and allowed:
+        _allow(method, allowed[0])
+    if op is None:
+        return _error(
+            404, f"no endpoint at {method} {path}; LocalPiecesOS has: {', '.join(_ENDPOINTS)}"
+        )
+    if op.stream:
         answer = _error(
             426,
-            f"GET {STREAM_PATH} is a WebSocket: connect with a WebSocket client "
+            f"{op.method} {op.path} is a WebSocket: connect with a WebSocket client "
             "(ws:// or wss:// URL), not a plain HTTP request",
         )
         answer.headers["Upgrade"] = "websocket"
         return answer
-    if path == "/models/create":
-        _allow(method, "POST")
-        seed = _parse_body(SeededModel, content_type, body)
-        if seed is None:
-            return _error(500, "POST /models/create needs a SeededModel body; none was sent")
-        return _ok(state.create(seed))
-    if path == "/models/unload":
-        _allow(method, "POST")
-        state.unload()
-        return _Answer(204)
-    if len(segments) == 3 and segments[0] == "models" and segments[2] == "delete":
-        _allow(method, "POST")
-        refused = state.delete(unquote(segments[1]))
-        return _Answer(204) if refused is None else _error(500, refused)
-    if segments[:1] == ["models"] and segments[2:] == ["delete", "cache"] and len(segments) == 4:
-        _allow(method, "POST")
-        request = _parse_body(ModelDeleteCacheInput, content_type, body)
-        result = state.delete_cache(unquote(segments[1]))
-        if isinstance(result, str):
-            return _error(500, result)
-        output = ModelDeleteCacheOutput(
-            model=ReferencedModel(id=result.id, schema=result.var_schema),
-            schema=request.var_schema if request is not None else None,
-        )
-        return _ok(output)
-    return _error(
-        404,
-        f"no endpoint at {method} {path}; the Models API has: {', '.join(_ENDPOINTS)}",
-    )
+    model_class = op.body_model
+    parsed = None if model_class is None else _parse_body(model_class, content_type, body)
+    return _HANDLERS[op.name](_Call(state, params, parsed))
 
 
 def _allow(method: str, allowed: str) -> None:

@@ -17,7 +17,7 @@ from pieces_os_client.testing._http import (
     HTTPServer6,
     reason_phrase,
 )
-from pieces_os_client.testing._state import Fault, RecordedRequest, State
+from pieces_os_client.testing._state import DownloadScript, Fault, RecordedRequest, State
 from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
 from pieces_os_client.testing._stream import STREAM_PATH
 
@@ -29,10 +29,10 @@ _JSON = "application/json"
 class LocalPiecesOS:
     """A local Pieces OS Models API server for demos, tests and plugin development.
 
-    Serves ``GET /models``, ``POST /models/create``, ``POST /models/{model}/delete``,
-    ``POST /models/{model}/delete/cache``, ``POST /models/unload``,
-    ``GET /.well-known/health`` and the WebSocket ``GET /models/stream/identifiers`` (with
-    the ``stream`` extra) on 127.0.0.1 (a free port unless you pick one), seeded with
+    Serves every operation of the Models and Model APIs (the WebSocket ones with the
+    ``stream`` extra) and ``GET /.well-known/health`` on 127.0.0.1 (a free port unless you
+    pick one). Downloads advance over time (:meth:`set_download_pace`) and can be made to
+    fail, stall or drop their stream (:meth:`script_download`). It is seeded with
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
 
@@ -106,6 +106,7 @@ class LocalPiecesOS:
         if self._serve_thread is not None:
             self._serve_thread.join(STOP_JOIN_TIMEOUT)
         httpd.server_close()
+        self._state.close()
         httpd.streams.close_all("LocalPiecesOS stopped", timeout=STREAM_CLOSE_TIMEOUT)
         httpd.close_connections()
 
@@ -245,6 +246,62 @@ class LocalPiecesOS:
         _check_count(n)
         _check_path(path)
         self._state.add_fault(Fault("drop", n, path))
+
+    # --- downloads -----------------------------------------------------------------------------
+    def set_download_pace(self, interval: float = 0.1, step: float = 5.0) -> None:
+        """Advance every running download by ``step`` percent each ``interval`` seconds (the
+        default: two seconds from start to end).
+
+        Example::
+
+            >>> from pieces_os_client.testing import LocalPiecesOS
+            >>> with LocalPiecesOS() as server:
+            ...     server.set_download_pace(interval=0.01, step=50.0)  # done in 20 ms
+        """
+        for name, value in (("interval", interval), ("step", step)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                raise ValueError(f"{name} must be a number > 0, not {value!r}")
+        if step > 100:
+            raise ValueError(f"step is a percentage of the download (at most 100), not {step!r}")
+        self._state.set_pace(float(interval), float(step))
+
+    def script_download(
+        self,
+        model_id: str,
+        *,
+        fail_at: Optional[float] = None,
+        stall_at: Optional[float] = None,
+        drop_at: Optional[float] = None,
+        instant: bool = False,
+    ) -> None:
+        """Make the next download of ``model_id`` go wrong (or right at once).
+
+        ``fail_at``: it ends with ``FAILED`` when it reaches that percentage. ``stall_at``: it
+        stops there and sends nothing more. ``drop_at``: the progress streams following it are
+        cut (no close frame) once, there; the download goes on. ``instant``: it is complete
+        before any progress message is sent.
+
+        Example::
+
+            >>> from pieces_os_client.testing import LocalPiecesOS, builtin_id
+            >>> with LocalPiecesOS() as server:
+            ...     server.script_download(builtin_id("llama-3-8b-instruct-q4f32_1-cpu"), fail_at=40)
+        """
+        if not isinstance(model_id, str) or not model_id:
+            raise ValueError(f"model_id must be a model's id (a non-empty str), not {model_id!r}")
+        for name, value in (("fail_at", fail_at), ("stall_at", stall_at), ("drop_at", drop_at)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a percentage (0 to 100), not {value!r}")
+            if not 0 <= value <= 100:
+                raise ValueError(f"{name} must be a percentage (0 to 100), not {value!r}")
+        self._state.script(
+            model_id,
+            DownloadScript(
+                fail_at=fail_at, stall_at=stall_at, drop_at=drop_at, instant=bool(instant)
+            ),
+        )
 
     @property
     def open_streams(self) -> int:

@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from dataclasses import dataclass
 from typing import (
+    TYPE_CHECKING,
     Any,
     Callable,
     Deque,
@@ -28,16 +29,24 @@ from typing import (
     Union,
 )
 
+from typing_extensions import Protocol
+
 from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.models import Models
+from pieces_os_client.models.score import Score
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._catalogue import LLM_USAGES
+
+if TYPE_CHECKING:
+    from pieces_os_client.models.seeded_score_increment import SeededScoreIncrement
 
 __all__ = [
     "REQUEST_LOG_BYTES",
     "REQUEST_LOG_LIMIT",
+    "DownloadScript",
     "Fault",
+    "Follower",
     "RecordedRequest",
     "State",
     "identifiers_message",
@@ -114,6 +123,46 @@ def identifiers_message(changed: Iterable[str], deleted: Iterable[str] = ()) -> 
 Watcher = Callable[[bytes], None]
 
 
+class Follower(Protocol):
+    """One open progress stream, as the state drives it (``_stream.Subscriber``)."""
+
+    def send(self, message: bytes) -> None: ...
+
+    def cut(self) -> None: ...
+
+
+@dataclass
+class DownloadScript:
+    """How one model's next download goes (``LocalPiecesOS.script_download``)."""
+
+    fail_at: Optional[float] = None
+    stall_at: Optional[float] = None
+    drop_at: Optional[float] = None
+    instant: bool = False
+
+
+@dataclass
+class _Download:
+    """A running download: how far it is and who follows it."""
+
+    percentage: float
+    script: DownloadScript
+    dropped: bool = False
+
+
+def progress_message(status: str, percentage: Optional[float]) -> bytes:
+    """A ``ModelDownloadProgress`` message."""
+    message: Dict[str, Any] = {"status": status}
+    if percentage is not None:
+        message["percentage"] = round(percentage, 2)
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+#: Seconds between two steps of every running download, and percent per step (a download
+#: takes two seconds unless a test sets another pace).
+DEFAULT_PACE = (0.1, 5.0)
+
+
 class State:
     """The catalogue, the faults and the request log, all behind one lock.
 
@@ -131,11 +180,21 @@ class State:
         self._log: Deque[RecordedRequest] = deque()
         self._log_bytes = 0
         self._watchers: List[Watcher] = []
+        self._downloads: Dict[str, _Download] = {}
+        self._scripts: Dict[str, DownloadScript] = {}
+        self._followers: Dict[str, List[Follower]] = {}
+        self._pace = DEFAULT_PACE
+        self._ticker: Optional[threading.Thread] = None
+        self._closed = threading.Event()
         self.reset()
 
     def reset(self) -> None:
         with self._changing():
             self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
+            for model_id in list(self._downloads):
+                self._end_download(model_id, "RESET", None)
+            self._scripts.clear()
+            self._pace = DEFAULT_PACE
             self._faults.clear()
             self._log.clear()
             self._log_bytes = 0
@@ -279,3 +338,178 @@ class State:
             for model_id, model in self._models.items():
                 if model.loaded:
                     self._models[model_id] = model.model_copy(update={"loaded": False})
+
+    # --- the Model API -----------------------------------------------------------------------
+    def model_json(self, model_id: str) -> Optional[bytes]:
+        with self._lock:
+            model = self._models.get(model_id)
+            return None if model is None else model.to_json().encode()
+
+    def set_pace(self, interval: float, step: float) -> None:
+        with self._lock:
+            self._pace = (interval, step)
+
+    def script(self, model_id: str, script: DownloadScript) -> None:
+        with self._lock:
+            self._scripts[model_id] = script
+
+    def download(self, model_id: str) -> Union[Model, str, None]:
+        """Start downloading a model (or follow the one running); None for an unknown id,
+        the reason when it was refused."""
+        with self._changing():
+            model = self._models.get(model_id)
+            if model is None:
+                return None
+            if model.cloud:
+                return f"model {model_id!r} ({model.name}) runs in the cloud; there is nothing to download"
+            if model.downloaded or model_id in self._downloads:
+                return model.model_copy(deep=True)
+            script = self._scripts.pop(model_id, DownloadScript())
+            if script.instant:  # done before any progress message could be sent
+                return self._set(model_id, downloaded=True, downloading=False)
+            self._downloads[model_id] = _Download(0.0, script)
+            self._tell(model_id, progress_message("INITIALIZED", 0.0))
+            self._start_ticker()
+            return self._set(model_id, downloading=True)
+
+    def cancel_download(self, model_id: str) -> Optional[Model]:
+        with self._changing():
+            if model_id not in self._models:
+                return None
+            if model_id in self._downloads:
+                self._end_download(model_id, "CANCELED", None)
+            return self._models[model_id].model_copy(deep=True)
+
+    def follow_download(self, model_id: str, follower: Follower) -> Callable[[], None]:
+        """Send ``follower`` where a running download stands now, then each step of it."""
+        with self._lock:
+            running = self._downloads.get(model_id)
+            if running is not None:
+                follower.send(progress_message("IN-PROGRESS", running.percentage))
+            self._followers.setdefault(model_id, []).append(follower)
+
+        def unfollow() -> None:
+            with self._lock, contextlib.suppress(ValueError, KeyError):
+                self._followers[model_id].remove(follower)
+
+        return unfollow
+
+    def load(self, model_id: str) -> Union[Model, str, None]:
+        with self._changing():
+            model = self._models.get(model_id)
+            if model is None:
+                return None
+            if model.cloud:
+                return f"model {model_id!r} ({model.name}) runs in the cloud; it is never loaded"
+            if not model.downloaded:
+                return (
+                    f"model {model_id!r} ({model.name}) is not downloaded; "
+                    "download it first (POST /model/{model}/download)"
+                )
+            return self._set(model_id, loaded=True)
+
+    def unload_one(self, model_id: str) -> Optional[Model]:
+        with self._changing():
+            model = self._models.get(model_id)
+            if model is None:
+                return None
+            if not model.loaded:
+                return model.model_copy(deep=True)
+            return self._set(model_id, loaded=False)
+
+    def update(self, model: Model) -> Union[Model, str, None]:
+        with self._changing():
+            current = self._models.get(model.id)
+            if current is None:
+                return None
+            if not current.custom:
+                return (
+                    f"model {model.id!r} ({current.name}) is built in; only custom models "
+                    "(custom: true) can be updated"
+                )
+            # The server keeps what it owns: the model stays custom, with its creation time.
+            updated = model.model_copy(update={"custom": True, "created": current.created})
+            self._models[model.id] = updated
+            return updated.model_copy(deep=True)
+
+    def increment_scores(
+        self, model_id: str, increment: Optional[SeededScoreIncrement]
+    ) -> Optional[str]:
+        """Raise the counters the increment names; ``"unknown"`` for an unknown id."""
+        with self._changing():
+            model = self._models.get(model_id)
+            if model is None:
+                return "unknown"
+            seeded = increment.model if increment is not None else None
+            if seeded is None:
+                return None
+            score = model.score or Score(manual=0, automatic=0)
+            counts = {
+                name: (getattr(score, name) or 0) + 1
+                for name in ("priority", "reference", "reuse", "searched", "update")
+                if getattr(seeded, name)
+            }
+            if counts:
+                counts["automatic"] = score.automatic + 1
+                self._set(model_id, score=score.model_copy(update=counts))
+            return None
+
+    # --- downloads over time (the ticker thread) ---------------------------------------------
+    def close(self) -> None:
+        """Stop the ticker (the server stops)."""
+        self._closed.set()
+        ticker = self._ticker
+        if ticker is not None:
+            ticker.join(5.0)
+
+    def _set(self, model_id: str, **changes: Any) -> Model:
+        updated = self._models[model_id].model_copy(update=changes)
+        self._models[model_id] = updated
+        return updated.model_copy(deep=True)
+
+    def _tell(self, model_id: str, message: bytes) -> None:
+        for follower in self._followers.get(model_id, ()):
+            follower.send(message)
+
+    def _end_download(self, model_id: str, status: str, percentage: Optional[float]) -> None:
+        self._downloads.pop(model_id, None)
+        self._tell(model_id, progress_message(status, percentage))
+        if model_id in self._models:
+            self._set(model_id, downloading=False, downloaded=status == "COMPLETED")
+
+    def _start_ticker(self) -> None:
+        if self._ticker is None or not self._ticker.is_alive():
+            self._ticker = threading.Thread(
+                target=self._tick_until_idle, name="LocalPiecesOS downloads", daemon=True
+            )
+            self._ticker.start()
+
+    def _tick_until_idle(self) -> None:
+        while not self._closed.wait(self._pace[0]):
+            with self._changing():
+                for model_id in list(self._downloads):
+                    self._step(model_id, self._downloads[model_id])
+                if not self._downloads:
+                    self._ticker = None
+                    return
+
+    def _step(self, model_id: str, running: _Download) -> None:
+        script = running.script
+        before = running.percentage
+        after = min(100.0, before + self._pace[1])
+        if script.stall_at is not None and after >= script.stall_at:
+            running.percentage = script.stall_at  # stuck: no more messages
+            return
+        if script.fail_at is not None and after >= script.fail_at:
+            self._end_download(model_id, "FAILED", script.fail_at)
+            return
+        running.percentage = after
+        if after >= 100.0:
+            self._end_download(model_id, "COMPLETED", 100.0)
+            return
+        if script.drop_at is not None and after >= script.drop_at and not running.dropped:
+            running.dropped = True
+            for follower in self._followers.get(model_id, ()):
+                follower.cut()
+            return
+        self._tell(model_id, progress_message("IN-PROGRESS", after))

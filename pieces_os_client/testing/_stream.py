@@ -20,8 +20,6 @@ import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, Callable, Deque, NamedTuple, Optional, Set, Tuple
 
-from pieces_os_client.testing._state import Watcher
-
 if TYPE_CHECKING:
     from websockets.server import ServerProtocol
 
@@ -209,11 +207,12 @@ class StreamHub:
             self._subscribers.discard(subscriber)
             self._changed.notify_all()
 
-    def serve(self, subscriber: Subscriber, watch: Callable[[Watcher], Callable[[], None]]) -> None:
-        """Run ``subscriber`` until its stream ends, fed by ``watch`` (``State.watch``)."""
+    def serve(self, subscriber: Subscriber, feed: Callable[[], Callable[[], None]]) -> None:
+        """Run ``subscriber`` until its stream ends; ``feed()`` starts what sends it messages
+        (``State.watch``, ``State.follow_download``) and returns the undo."""
         self.add(subscriber)
         try:
-            unwatch = watch(subscriber.send)
+            unwatch = feed()
             try:
                 subscriber.run()
             finally:
