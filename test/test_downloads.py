@@ -306,23 +306,23 @@ def test_download_events_model_is_set_when_the_last_event_is_seen(
     server: LocalPiecesOS,
 ) -> None:
     server.set_download_pace(interval=0.01, step=25.0)
-    with fast_client(server) as api_client, ModelApi(api_client).download_events(
-        LLAMA_CPU
-    ) as events:
-        for event in events:
-            assert (events.model is not None) == event.done
+    with fast_client(server) as api_client:
+        events = ModelApi(api_client).download_events(LLAMA_CPU)
+        with events:
+            for event in events:
+                assert (events.model is not None) == event.done
 
 
 def test_download_events_yields_the_failure_then_raises(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=10.0)
     server.script_download(LLAMA_CPU, fail_at=30)
-    with fast_client(server) as api_client, ModelApi(api_client).download_events(
-        LLAMA_CPU
-    ) as events:
-        seen: List[DownloadEvent] = []
-        with pytest.raises(ModelDownloadFailed):
-            for event in events:
-                seen.append(event)
+    with fast_client(server) as api_client:
+        events = ModelApi(api_client).download_events(LLAMA_CPU)
+        with events:
+            seen: List[DownloadEvent] = []
+            with pytest.raises(ModelDownloadFailed):
+                for event in events:
+                    seen.append(event)
     assert seen[-1].status == Status.FAILED and seen[-1].done
     assert events.model is None
 
@@ -331,12 +331,12 @@ def test_leaving_download_events_early_leaves_the_download_running(
     server: LocalPiecesOS,
 ) -> None:
     server.set_download_pace(interval=0.01, step=2.0)
-    with fast_client(server) as api_client, ModelApi(api_client).download_events(
-        LLAMA_CPU
-    ) as events:
-        for event in events:
-            if event.percentage >= 4:
-                break
+    with fast_client(server) as api_client:
+        events = ModelApi(api_client).download_events(LLAMA_CPU)
+        with events:
+            for event in events:
+                if event.percentage >= 4:
+                    break
     assert "POST /download/cancel" not in calls(server)
     model = next(m for m in server.models() if m.id == LLAMA_CPU)
     assert model.downloading is True
@@ -346,8 +346,8 @@ def test_leaving_download_events_early_leaves_the_download_running(
 
 def test_an_error_in_the_download_events_block_cancels(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=2.0)
-    with fast_client(server) as api_client, pytest.raises(ZeroDivisionError):
-        with ModelApi(api_client).download_events(LLAMA_CPU) as events:
+    with fast_client(server) as api_client, pytest.raises(ZeroDivisionError):  # noqa: SIM117
+        with ModelApi(api_client).download_events(LLAMA_CPU) as events:  # raised inside it
             for event in events:
                 if event.percentage >= 4:
                     print(1 / 0)
@@ -432,23 +432,23 @@ def test_ctrl_c_cancels_the_download_then_raises_keyboard_interrupt(
 def interrupted_with_ctrl_c(url: str, model_id: str, slow_down: Any) -> None:
     """Run download() in a child, interrupt it once a message came; check it re-raised."""
     slow_down()
-    child = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", CHILD, url, model_id],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert child.stdout is not None
-        first = child.stdout.readline()  # the download runs and is followed
-        assert first.strip(), child.stderr.read() if child.stderr else ""
-        child.send_signal(signal.SIGINT)
-        _, stderr = child.communicate(timeout=10)
-    finally:
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    ) as child:
+        try:
+            assert child.stdout is not None
+            first = child.stdout.readline()  # the download runs and is followed
+            if not first.strip():
+                pytest.fail(f"the child printed no progress: {child.communicate()[1]}")
+            child.send_signal(signal.SIGINT)
+            _, stderr = child.communicate(timeout=10)
+        finally:
+            if child.poll() is None:
+                child.kill()
     assert child.returncode == -signal.SIGINT, stderr
     assert stderr.rstrip().endswith("KeyboardInterrupt"), stderr
 
@@ -604,9 +604,7 @@ def test_machine_flags_complete_without_any_message() -> None:
     driver.expect(GET, model(downloaded=True))
     result = driver.expect(DISCONNECT)
     assert result is not None
-    assert [(e.status, e.progress, e.eta) for e in driver.events] == [
-        (Status.COMPLETED, None, 0.0)
-    ]
+    assert [(e.status, e.progress, e.eta) for e in driver.events] == [(Status.COMPLETED, None, 0.0)]
 
 
 def test_machine_reconnects_and_reads_the_model() -> None:
@@ -661,7 +659,7 @@ def test_machine_overall_timeout_bounds_the_waits() -> None:
     driver.clock.now += 0.5
     driver.expect(RECEIVE, TIMED_OUT)
     driver.expect(DISCONNECT)
-    with pytest.raises(ModelDownloadStalled, match="timeout=2.5 s"):
+    with pytest.raises(ModelDownloadStalled, match=r"timeout=2\.5 s"):
         driver.expect(CANCEL, model())
 
 

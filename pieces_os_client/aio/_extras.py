@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Mapping, O
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.configuration import TimeoutSpec
+from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import Download
@@ -238,6 +240,12 @@ class _AsyncFollower:
         self.machine = machine
         self._args = {"model": machine.model_id}
         self._steps = machine.run()
+        # Looked up once: a step is performed per message.
+        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.operations import by_name
+
+        self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
+        self._progress = by_name(PROGRESS)
         self._started = False
         self._stream: Optional[AsyncStream[models.ModelDownloadProgress]] = None
         self._closed = False
@@ -250,8 +258,6 @@ class _AsyncFollower:
     ) -> Optional[pieces_os_client.DownloadEvent]:
         """Perform steps until the next event; None once complete (``model``) or closed.
         With ``error``, throw it in first (the machine cleans up and re-raises it)."""
-        from pieces_os_client._core.downloads import EMIT
-
         steps = self._steps
         reply: Any = None
         try:
@@ -267,7 +273,7 @@ class _AsyncFollower:
                     await self.close()
                     return None
                 reply, error = None, None
-                if step.kind == EMIT:
+                if step.event is not None:  # EMIT: hand it up
                     return step.event
                 try:
                     reply = await self._perform(step)
@@ -296,12 +302,6 @@ class _AsyncFollower:
         await self._forget()
 
     async def _perform(self, step: Any) -> Any:
-        from pieces_os_client._core.downloads import CALLS, PROGRESS
-        from pieces_os_client._core.operations import by_name
-        from pieces_os_client._core.streaming import dropped
-        from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
-        from pieces_os_client.exceptions import ApiConnectionError
-
         kind = step.kind
         if kind == RECEIVE:
             stream = self._stream
@@ -310,13 +310,16 @@ class _AsyncFollower:
             try:
                 return await stream._receive(step.timeout)
             except StopAsyncIteration:
+                from pieces_os_client._core.streaming import dropped
+
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
-        if kind in CALLS:
-            return (await self._api_client._invoke(by_name(CALLS[kind]), self._args)).data
+        call = self._calls.get(kind)
+        if call is not None:
+            return (await self._api_client._invoke(call, self._args)).data
         if kind == CONNECT:
             from pieces_os_client.aio.stream import open_stream
 
-            stream = await open_stream(self._api_client, by_name(PROGRESS), self._args)
+            stream = await open_stream(self._api_client, self._progress, self._args)
             if self._closed:
                 await stream.close()
             else:

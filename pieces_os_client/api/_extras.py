@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Option
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
+from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import Download
@@ -255,6 +257,12 @@ class _Follower:
         self.machine = machine
         self._args = {"model": machine.model_id}
         self._steps = machine.run()
+        # Looked up once: a step is performed per message.
+        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.operations import by_name
+
+        self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
+        self._progress = by_name(PROGRESS)
         self._started = False
         self._stream: Optional[Stream[models.ModelDownloadProgress]] = None
         self._lock = threading.Lock()
@@ -266,8 +274,6 @@ class _Follower:
     ) -> Optional[pieces_os_client.DownloadEvent]:
         """Perform steps until the next event; None once complete (``model``) or closed.
         With ``error``, throw it in first (the machine cleans up and re-raises it)."""
-        from pieces_os_client._core.downloads import EMIT
-
         steps = self._steps
         reply: Any = None
         try:
@@ -283,7 +289,7 @@ class _Follower:
                     self.close()
                     return None
                 reply, error = None, None
-                if step.kind == EMIT:
+                if step.event is not None:  # EMIT: hand it up
                     return step.event
                 try:
                     reply = self._perform(step)
@@ -311,12 +317,6 @@ class _Follower:
         self._forget()
 
     def _perform(self, step: Any) -> Any:
-        from pieces_os_client._core.downloads import CALLS, PROGRESS
-        from pieces_os_client._core.operations import by_name
-        from pieces_os_client._core.streaming import dropped
-        from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
-        from pieces_os_client.exceptions import ApiConnectionError
-
         kind = step.kind
         if kind == RECEIVE:
             stream = self._stream
@@ -325,13 +325,16 @@ class _Follower:
             try:
                 return stream._receive(step.timeout)
             except StopIteration:
+                from pieces_os_client._core.streaming import dropped
+
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
-        if kind in CALLS:
-            return self._api_client._invoke(by_name(CALLS[kind]), self._args).data
+        call = self._calls.get(kind)
+        if call is not None:
+            return self._api_client._invoke(call, self._args).data
         if kind == CONNECT:
             from pieces_os_client.stream import open_stream
 
-            stream = open_stream(self._api_client, by_name(PROGRESS), self._args)
+            stream = open_stream(self._api_client, self._progress, self._args)
             with self._lock:
                 keep = not self._closed.is_set()
                 if keep:
