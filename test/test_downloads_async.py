@@ -147,7 +147,7 @@ def test_the_overall_timeout(server: LocalPiecesOS) -> None:
             await api.download(LLAMA_CPU, timeout=0.2)
 
     run(server, body)
-    assert time.monotonic() - started < 0.8
+    assert time.monotonic() - started < 1.5  # (the download takes 2 s)
     assert calls(server)[-1] == "POST /download/cancel"
 
 

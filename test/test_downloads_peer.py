@@ -271,7 +271,7 @@ def test_a_stall(peer: Peer) -> None:
     started = time.monotonic()
     with client(peer) as api_client, pytest.raises(ModelDownloadStalled):
         ModelApi(api_client).download(MODEL, stall_timeout=0.3)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 1.5
     assert peer.log[-1] == "POST /download/cancel"
     assert peer.model["downloading"] is False
 
@@ -287,7 +287,7 @@ def test_a_download_that_sends_no_message_at_all(peer: Peer) -> None:
     peer.plan = "silent"
     started = time.monotonic()
     events = download(peer, stall_timeout=0.3)
-    assert time.monotonic() - started < 0.6  # the flags said so at the first check
+    assert time.monotonic() - started < 0.9  # at the first check of the flags, not after 1 s
     assert [(e.status, e.progress) for e in events] == [(Status.COMPLETED, None)]
 
 

@@ -165,6 +165,7 @@ class RateEstimate:
         self._mark: Optional[Tuple[float, float]] = None
 
     def observe(self, now: float, percentage: float) -> None:
+        """Take the percentage seen at ``now`` (seconds, any monotonic clock)."""
         if self._mark is None:
             self._mark = (now, percentage)
             return
@@ -280,6 +281,7 @@ class Download:
 
     # --- the whole download -------------------------------------------------------------------
     def run(self) -> Generator[DownloadStep, Any, Model]:
+        """The whole download: yields each step, returns the model (loaded if asked)."""
         try:
             yield from self._connect()
             model: Model = yield DownloadStep(GET)
