@@ -408,6 +408,15 @@ def test_bad_input_is_refused_before_anything_is_sent(
     assert server.requests == []
 
 
+def test_an_async_callback_is_refused_by_the_sync_download(server: LocalPiecesOS) -> None:
+    async def on_progress(event: DownloadEvent) -> None:
+        pass  # pragma: no cover - never called
+
+    with server.client() as api_client, pytest.raises(TypeError, match=r"AsyncModelApi"):
+        ModelApi(api_client).download(LLAMA_CPU, on_progress=on_progress)
+    assert server.requests == []
+
+
 # --- Ctrl-C ---------------------------------------------------------------------------------
 CHILD = """
 import sys

@@ -202,6 +202,18 @@ def test_the_callback_failing_cancels(server: LocalPiecesOS) -> None:
     assert calls(server)[-1] == "POST /download/cancel"
 
 
+def test_an_async_callback_is_awaited(server: LocalPiecesOS) -> None:
+    server.set_download_pace(interval=0.01, step=10.0)
+    shown: List[float] = []
+
+    async def on_progress(event: DownloadEvent) -> None:
+        await asyncio.sleep(0)
+        shown.append(event.percentage)
+
+    run(server, lambda api: api.download(LLAMA_CPU, on_progress=on_progress))
+    assert shown == [0.0, *(p * 10.0 for p in range(1, 10)), 100.0]
+
+
 @pytest.mark.parametrize(("arguments", "kind", "says"), BAD_CALLS)
 def test_bad_input_is_refused_before_anything_is_sent(
     server: LocalPiecesOS, arguments: dict, kind: type, says: str

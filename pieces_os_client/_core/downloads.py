@@ -21,6 +21,7 @@ The front ends only perform the steps; every decision is here:
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import time
 from dataclasses import dataclass
@@ -193,8 +194,12 @@ def check_download_arguments(
     stall_timeout: Any = 60.0,
     timeout: Any = None,
     load: Any = False,
+    awaits: bool = False,
 ) -> None:
     """Refuse bad arguments of ``download()`` / ``download_events()`` before anything is sent.
+
+    ``awaits``: the caller awaits what ``on_progress`` returns (the async ``download()``);
+    elsewhere a coroutine function is refused, as its coroutines would never run.
 
     Raises ``ApiTypeError`` (a ``TypeError``) or ``ApiValueError`` (a ``ValueError``) saying
     what to pass instead.
@@ -212,6 +217,11 @@ def check_download_arguments(
             "on_progress must be a function taking a DownloadEvent "
             "(e.g. on_progress=lambda event: print(event.percentage)) or None, "
             f"not {type(on_progress).__name__}"
+        )
+    if not awaits and inspect.iscoroutinefunction(on_progress):
+        raise ApiTypeError(
+            "on_progress is an async function, which the sync download() cannot await; "
+            "pass a plain function, or use AsyncModelApi.download()"
         )
     _check_seconds("stall_timeout", stall_timeout, 60)
     if timeout is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Mapping, Optional
 
 # DownloadEvent and Model are named through the lazily loaded packages: importing this
@@ -77,7 +78,7 @@ class AsyncModelApiExtras(AsyncApi):
         self,
         model: str,
         *,
-        on_progress: Optional[Callable[[pieces_os_client.DownloadEvent], None]] = None,
+        on_progress: Optional[Callable[[pieces_os_client.DownloadEvent], Any]] = None,
         stall_timeout: float = 60.0,
         timeout: Optional[float] = None,
         load: bool = False,
@@ -87,7 +88,8 @@ class AsyncModelApiExtras(AsyncApi):
         :meth:`pieces_os_client.ModelApi.download` as a coroutine: the same events, errors
         and cancellation. Cancelling the task that awaits it (``asyncio.wait_for``,
         ``task.cancel()``) also asks Pieces OS to cancel the download, then propagates.
-        ``on_progress`` is a plain function, called in the event loop.
+        ``on_progress`` is called in the event loop; when it is an ``async def`` function,
+        each call is awaited before the next message is read.
 
         Example::
 
@@ -99,7 +101,7 @@ class AsyncModelApiExtras(AsyncApi):
         """
         from pieces_os_client._core.downloads import check_download_arguments
 
-        check_download_arguments(model, on_progress, stall_timeout, timeout, load)
+        check_download_arguments(model, on_progress, stall_timeout, timeout, load, awaits=True)
         notebook = _notebook_progress(model) if on_progress is None else None
         callback = on_progress if on_progress is not None else notebook
         machine = _machine(self.api_client, model, stall_timeout, timeout, load)
@@ -111,7 +113,9 @@ class AsyncModelApiExtras(AsyncApi):
                     break
                 if callback is not None:
                     try:
-                        callback(event)
+                        shown = callback(event)
+                        if inspect.isawaitable(shown):
+                            await shown
                     except BaseException as error:
                         await follower.abandon(error)
                         raise
