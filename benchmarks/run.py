@@ -56,6 +56,7 @@ if _ROOT not in sys.path:
     # Run from a checkout without installing: the package sits next to this directory.
     sys.path.insert(0, _ROOT)
 
+import _download  # noqa: E402  (the download figures: benchmarks/_download.py)
 import _stream  # noqa: E402  (the stream figures: benchmarks/_stream.py)
 
 SDK_IMPORT = "from pieces_os_client import ModelsApi, ApiClient, Configuration"
@@ -690,6 +691,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     print(render(rows))
     print()
     print(_stream.stream_report(args.quick))
+    print()
+    print(_download.download_report(args.quick))
     print(f"\n({time.perf_counter() - started:.0f} s)")
     missed = [row.figure for row in rows if row.result == "MISS"]
     return 1 if args.check and missed else 0

@@ -5,6 +5,7 @@ time each is imported on first use, see ``__init__.py``)."""
 
 from typing import List
 
+from pieces_os_client._core.downloads import DownloadEvent as DownloadEvent
 from pieces_os_client._core.watch import ModelsChange as ModelsChange
 from pieces_os_client._version import __version__ as __version__
 from pieces_os_client.api.model_api import ModelApi as ModelApi
@@ -25,6 +26,10 @@ from pieces_os_client.exceptions import ApiValueError as ApiValueError
 from pieces_os_client.exceptions import BadRequestException as BadRequestException
 from pieces_os_client.exceptions import ConflictException as ConflictException
 from pieces_os_client.exceptions import ForbiddenException as ForbiddenException
+from pieces_os_client.exceptions import ModelDownloadCanceled as ModelDownloadCanceled
+from pieces_os_client.exceptions import ModelDownloadError as ModelDownloadError
+from pieces_os_client.exceptions import ModelDownloadFailed as ModelDownloadFailed
+from pieces_os_client.exceptions import ModelDownloadStalled as ModelDownloadStalled
 from pieces_os_client.exceptions import NotFoundException as NotFoundException
 from pieces_os_client.exceptions import OpenApiException as OpenApiException
 from pieces_os_client.exceptions import ServiceException as ServiceException

@@ -10,18 +10,23 @@
     ├── ApiAttributeError       (also AttributeError)
     ├── ApiConnectionError      (also ConnectionError) Pieces OS could not be reached, or hung up
     │   └── ApiTimeoutError     (also TimeoutError)   no answer within the timeout
-    └── ApiException                                  Pieces OS answered with an error status
-        ├── BadRequestException            400
-        ├── UnauthorizedException          401
-        ├── ForbiddenException             403
-        ├── NotFoundException              404
-        ├── ConflictException              409
-        ├── UnprocessableEntityException   422
-        ├── ServiceException               5xx
-        ├── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
-        │                                  (also ValueError, as the published SDK's
-        │                                  JSONDecodeError / ValidationError were)
-        └── ApiResponseTooLargeError       a body past Configuration.max_response_size
+    ├── ApiException                                  Pieces OS answered with an error status
+    │   ├── BadRequestException            400
+    │   ├── UnauthorizedException          401
+    │   ├── ForbiddenException             403
+    │   ├── NotFoundException              404
+    │   ├── ConflictException              409
+    │   ├── UnprocessableEntityException   422
+    │   ├── ServiceException               5xx
+    │   ├── ApiResponseValidationError     2xx whose body is not JSON or not the documented shape
+    │   │                                  (also ValueError, as the published SDK's
+    │   │                                  JSONDecodeError / ValidationError were)
+    │   └── ApiResponseTooLargeError       a body past Configuration.max_response_size
+    └── ModelDownloadError                            ModelApi.download() did not complete
+        ├── ModelDownloadFailed                       Pieces OS reported FAILED
+        ├── ModelDownloadCanceled                     Pieces OS reported CANCELED
+        └── ModelDownloadStalled (also TimeoutError)  no progress within stall_timeout, or
+                                                      not complete within timeout
 
 Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
 ``data``: the parsed value of a JSON body, the text of any other body (Pieces OS sends its
@@ -337,6 +342,59 @@ class ApiResponseTooLargeError(ApiException):
         )
 
 
+class ModelDownloadError(OpenApiException):
+    """A download that ``ModelApi.download()`` (or ``download_events()``) followed did not
+    complete.
+
+    ``model_id`` names the model; ``progress`` is the last
+    :class:`~pieces_os_client.DownloadEvent` seen (its ``percentage``, ``status`` and the
+    message itself as ``progress.progress``), or None when none came.
+
+    Example::
+
+        >>> from pieces_os_client.exceptions import ModelDownloadFailed
+        >>> e = ModelDownloadFailed("the download failed", model_id="m1")
+        >>> e.model_id, e.progress, str(e)
+        ('m1', None, 'the download failed')
+    """
+
+    def __init__(self, message: str, *, model_id: str, progress: Any = None) -> None:
+        self.model_id = model_id
+        #: The last ``DownloadEvent`` (typed ``Any`` here: the event lives in ``_core``,
+        #: which imports this module).
+        self.progress = progress
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_download_error, (type(self), str(self), self.model_id, self.progress))
+
+
+def _rebuild_download_error(
+    cls: type, message: str, model_id: str, progress: Any
+) -> ModelDownloadError:
+    error: ModelDownloadError = cls(message, model_id=model_id, progress=progress)
+    return error
+
+
+class ModelDownloadFailed(ModelDownloadError):
+    """Pieces OS reported the download ``FAILED``; ``progress`` says how far it got."""
+
+
+class ModelDownloadCanceled(ModelDownloadError):
+    """Pieces OS reported the download ``CANCELED`` (by this or another client)."""
+
+
+class ModelDownloadStalled(ModelDownloadError, TimeoutError):
+    """No progress message and no change of the model's flags within ``stall_timeout``, or
+    the download not complete within ``timeout``. Also a ``TimeoutError``.
+
+    The SDK asked Pieces OS to cancel the download before raising this.
+    """
+
+
 _STATUS_EXCEPTIONS = {
     400: BadRequestException,
     401: UnauthorizedException,
@@ -360,6 +418,10 @@ __all__ = [
     "BadRequestException",
     "ConflictException",
     "ForbiddenException",
+    "ModelDownloadCanceled",
+    "ModelDownloadError",
+    "ModelDownloadFailed",
+    "ModelDownloadStalled",
     "NotFoundException",
     "OpenApiException",
     "ServiceException",

@@ -7,16 +7,26 @@ operation methods come from the table in :mod:`pieces_os_client._core.operations
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
+import asyncio
+import contextlib
+import inspect
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Mapping, Optional
 
+# DownloadEvent and Model are named through the lazily loaded packages: importing this
+# module loads neither, and typing.get_type_hints still resolves them.
+import pieces_os_client
+from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.configuration import TimeoutSpec
+from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
-    from pieces_os_client.aio.stream import AsyncModelsWatcher
+    from pieces_os_client._core.downloads import Download
+    from pieces_os_client.aio.stream import AsyncModelsWatcher, AsyncStream
 
-__all__ = ["AsyncApi", "AsyncModelApiExtras", "AsyncModelsApiExtras"]
+__all__ = ["AsyncApi", "AsyncDownloadEvents", "AsyncModelApiExtras", "AsyncModelsApiExtras"]
 
 
 class AsyncApi:
@@ -63,3 +73,271 @@ class AsyncModelsApiExtras(AsyncApi):
 
 class AsyncModelApiExtras(AsyncApi):
     """``AsyncModelApi``'s methods beyond the operations."""
+
+    async def download(
+        self,
+        model: str,
+        *,
+        on_progress: Optional[Callable[[pieces_os_client.DownloadEvent], Any]] = None,
+        stall_timeout: float = 60.0,
+        timeout: Optional[float] = None,
+        load: bool = False,
+    ) -> models.Model:
+        """Download a model, following its progress to the end; returns the fresh ``Model``.
+
+        :meth:`pieces_os_client.ModelApi.download` as a coroutine: the same events, errors
+        and cancellation. Cancelling the task that awaits it (``asyncio.wait_for``,
+        ``task.cancel()``) also asks Pieces OS to cancel the download, then propagates.
+        ``on_progress`` is called in the event loop; when it is an ``async def`` function,
+        each call is awaited before the next message is read.
+
+        Example::
+
+            async with AsyncApiClient(Configuration()) as api_client:
+                model = await AsyncModelApi(api_client).download(
+                    "llama-3-8b-id", on_progress=lambda event: print(event), load=True
+                )
+                print(model.loaded)  # True
+        """
+        from pieces_os_client._core.downloads import check_download_arguments
+
+        check_download_arguments(model, on_progress, stall_timeout, timeout, load, awaits=True)
+        notebook = _notebook_progress(model) if on_progress is None else None
+        callback = on_progress if on_progress is not None else notebook
+        machine = _machine(self.api_client, model, stall_timeout, timeout, load)
+        follower = _AsyncFollower(self.api_client, machine)
+        try:
+            while True:
+                event = await follower.next_event()
+                if event is None:
+                    break
+                if callback is not None:
+                    try:
+                        shown = callback(event)
+                        if inspect.isawaitable(shown):
+                            await shown
+                    except BaseException as error:
+                        await follower.abandon(error)
+                        raise
+        except BaseException as error:
+            _finish_notebook_progress(notebook, error)
+            raise
+        _finish_notebook_progress(notebook, None)
+        assert follower.model is not None
+        return follower.model
+
+    def download_events(
+        self,
+        model: str,
+        *,
+        stall_timeout: float = 60.0,
+        timeout: Optional[float] = None,
+    ) -> AsyncDownloadEvents:
+        """:meth:`download` as an async iterator of :class:`~pieces_os_client.DownloadEvent`,
+        and an async context manager (as :meth:`pieces_os_client.ModelApi.download_events`).
+
+        Example::
+
+            async with api.download_events("llama-3-8b-id") as events:
+                async for event in events:
+                    print(f"{event.percentage:5.1f}% eta {event.eta}")
+            print(events.model.downloaded)  # True
+        """
+        from pieces_os_client._core.downloads import check_download_arguments
+
+        check_download_arguments(model, None, stall_timeout, timeout)
+        machine = _machine(self.api_client, model, stall_timeout, timeout, False)
+        return AsyncDownloadEvents(_AsyncFollower(self.api_client, machine))
+
+
+def _notebook_progress(
+    model_id: str,
+) -> Optional[Callable[[pieces_os_client.DownloadEvent], None]]:
+    from pieces_os_client import _live
+
+    return _live.notebook_progress(model_id)
+
+
+def _finish_notebook_progress(
+    callback: Optional[Callable[[pieces_os_client.DownloadEvent], None]],
+    error: Optional[BaseException],
+) -> None:
+    if callback is not None:
+        from pieces_os_client import _live
+
+        _live.finish_notebook_progress(callback, error)
+
+
+def _machine(
+    api_client: AsyncApiClient,
+    model: str,
+    stall_timeout: float,
+    timeout: Optional[float],
+    load: bool,
+) -> Download:
+    from pieces_os_client._core.downloads import Download
+
+    return Download(
+        model,
+        stall_timeout=stall_timeout,
+        timeout=timeout,
+        load=load,
+        retries=api_client.configuration.retries,
+    )
+
+
+class AsyncDownloadEvents:
+    """What :meth:`AsyncModelApi.download_events()
+    <AsyncModelApiExtras.download_events>` returns: an async iterator of
+    :class:`~pieces_os_client.DownloadEvent` and an async context manager.
+
+    The same items, ending and errors as :class:`pieces_os_client.api._extras.DownloadEvents`.
+
+    Example::
+
+        async with api.download_events(model_id) as events:
+            async for event in events:
+                print(event)
+    """
+
+    def __init__(self, follower: _AsyncFollower) -> None:
+        self._follower = follower
+
+    @property
+    def model(self) -> Optional[models.Model]:
+        """The fresh ``Model`` once the download completed (already when its last event is
+        seen); None before."""
+        return self._follower.machine.model
+
+    def __aiter__(self) -> AsyncIterator[pieces_os_client.DownloadEvent]:
+        return self
+
+    async def __anext__(self) -> pieces_os_client.DownloadEvent:
+        event = await self._follower.next_event()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    async def __aenter__(self) -> AsyncDownloadEvents:
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        if exc is not None:
+            await self._follower.abandon(exc)
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop following (the download goes on in Pieces OS); safe more than once."""
+        await self._follower.close()
+
+    def __repr__(self) -> str:
+        return f"<AsyncDownloadEvents {self._follower.model_id!r}>"
+
+
+class _AsyncFollower:
+    """Performs the steps of one :class:`~pieces_os_client._core.downloads.Download` over the
+    async client and a progress :class:`~pieces_os_client.aio.stream.AsyncStream`."""
+
+    def __init__(self, api_client: AsyncApiClient, machine: Download) -> None:
+        self._api_client = api_client
+        self.model_id = machine.model_id
+        self.machine = machine
+        self._args = {"model": machine.model_id}
+        self._steps = machine.run()
+        # Looked up once: a step is performed per message.
+        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.operations import by_name
+
+        self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
+        self._progress = by_name(PROGRESS)
+        self._started = False
+        self._stream: Optional[AsyncStream[models.ModelDownloadProgress]] = None
+        self._closed = False
+        # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
+        self._wake: Optional[asyncio.Event] = None
+        self.model: Optional[models.Model] = None
+
+    async def next_event(
+        self, error: Optional[BaseException] = None
+    ) -> Optional[pieces_os_client.DownloadEvent]:
+        """Perform steps until the next event; None once complete (``model``) or closed.
+        With ``error``, throw it in first (the machine cleans up and re-raises it)."""
+        steps = self._steps
+        reply: Any = None
+        try:
+            while not self._closed:
+                try:
+                    if error is not None:
+                        step = steps.throw(error)
+                    else:
+                        step = steps.send(reply) if self._started else next(steps)
+                        self._started = True
+                except StopIteration as done:
+                    self.model = done.value
+                    await self.close()
+                    return None
+                reply, error = None, None
+                if step.event is not None:  # EMIT: hand it up
+                    return step.event
+                try:
+                    reply = await self._perform(step)
+                except BaseException as failure:  # CancelledError included: the machine cancels
+                    error = failure
+        except BaseException:
+            await self.close()
+            raise
+        await self.close()
+        return None
+
+    async def abandon(self, error: BaseException) -> None:
+        """Stopped by ``error`` outside the steps (a callback, the caller's ``async with``
+        block): let the machine cancel what runs."""
+        if self._started and not self._closed:
+            with contextlib.suppress(BaseException):
+                await self.next_event(error)
+
+    async def close(self) -> None:
+        """Stop: the machine is dropped (no cancel) and the stream closed."""
+        self._closed = True
+        if self._wake is not None:
+            self._wake.set()
+        # The machine runs only between awaits: here it is suspended (or finished).
+        self._steps.close()
+        await self._forget()
+
+    async def _perform(self, step: Any) -> Any:
+        kind = step.kind
+        if kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the download's progress stream was closed")
+            try:
+                return await stream._receive(step.timeout)
+            except StopAsyncIteration:
+                from pieces_os_client._core.streaming import dropped
+
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        call = self._calls.get(kind)
+        if call is not None:
+            return (await self._api_client._invoke(call, self._args)).data
+        if kind == CONNECT:
+            from pieces_os_client.aio.stream import open_stream
+
+            stream = await open_stream(self._api_client, self._progress, self._args)
+            if self._closed:
+                await stream.close()
+            else:
+                self._stream = stream
+        elif kind == DISCONNECT:
+            await self._forget()
+        else:  # SLEEP: cut short by close()
+            if self._wake is None:
+                self._wake = asyncio.Event()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), step.timeout)
+        return None
+
+    async def _forget(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            await stream.close()

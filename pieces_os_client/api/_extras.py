@@ -7,16 +7,25 @@ operation methods come from the table in :mod:`pieces_os_client._core.operations
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
+import contextlib
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Optional
 
+# DownloadEvent and Model are named through the lazily loaded packages: importing this
+# module loads neither, and typing.get_type_hints still resolves them.
+import pieces_os_client
+from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
+from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
-    from pieces_os_client.stream import ModelsWatcher
+    from pieces_os_client._core.downloads import Download
+    from pieces_os_client.stream import ModelsWatcher, Stream
 
-__all__ = ["ModelApiExtras", "ModelsApiExtras", "SyncApi"]
+__all__ = ["DownloadEvents", "ModelApiExtras", "ModelsApiExtras", "SyncApi"]
 
 
 class SyncApi:
@@ -62,3 +71,284 @@ class ModelsApiExtras(SyncApi):
 
 class ModelApiExtras(SyncApi):
     """``ModelApi``'s methods beyond the operations."""
+
+    def download(
+        self,
+        model: str,
+        *,
+        on_progress: Optional[Callable[[pieces_os_client.DownloadEvent], None]] = None,
+        stall_timeout: float = 60.0,
+        timeout: Optional[float] = None,
+        load: bool = False,
+    ) -> models.Model:
+        """Download a model, following its progress to the end; returns the fresh ``Model``.
+
+        The progress stream is open before the download starts, so no message is missed. A
+        model already downloaded is returned at once, and a download already running is
+        followed instead of started again. ``on_progress`` gets a
+        :class:`~pieces_os_client.DownloadEvent` for each message (percentage that never
+        goes backwards, ETA); without it, a notebook shows a live progress bar. With
+        ``load=True`` the model is then loaded (``model_specific_model_load``) and that
+        answer returned.
+
+        Raises :class:`~pieces_os_client.ModelDownloadFailed` or
+        :class:`~pieces_os_client.ModelDownloadCanceled` when Pieces OS reports so, and
+        :class:`~pieces_os_client.ModelDownloadStalled` (a ``TimeoutError``) when neither a
+        message nor the model's flags change for ``stall_timeout`` seconds, or it is not
+        complete after ``timeout`` seconds. A dropped stream is reopened (up to
+        ``Configuration.retries`` times in a row). Stopped early by any error or
+        ``KeyboardInterrupt``, it asks Pieces OS to cancel the download, then re-raises.
+        Bad arguments raise ``TypeError`` / ``ValueError`` before anything is sent.
+
+        Example::
+
+            from pieces_os_client import ApiClient, Configuration, ModelApi
+
+            with ApiClient(Configuration()) as api_client:
+                model = ModelApi(api_client).download(
+                    "llama-3-8b-id",
+                    on_progress=lambda event: print(f"{event.percentage:.0f}%", event.eta),
+                )
+                print(model.downloaded)  # True
+        """
+        from pieces_os_client._core.downloads import check_download_arguments
+
+        check_download_arguments(model, on_progress, stall_timeout, timeout, load)
+        notebook = _notebook_progress(model) if on_progress is None else None
+        callback = on_progress if on_progress is not None else notebook
+        machine = _machine(self.api_client, model, stall_timeout, timeout, load)
+        follower = _Follower(self.api_client, machine)
+        try:
+            while True:
+                event = follower.next_event()
+                if event is None:
+                    break
+                if callback is not None:
+                    try:
+                        callback(event)
+                    except BaseException as error:
+                        follower.abandon(error)
+                        raise
+        except BaseException as error:
+            _finish_notebook_progress(notebook, error)
+            raise
+        _finish_notebook_progress(notebook, None)
+        assert follower.model is not None
+        return follower.model
+
+    def download_events(
+        self,
+        model: str,
+        *,
+        stall_timeout: float = 60.0,
+        timeout: Optional[float] = None,
+    ) -> DownloadEvents:
+        """:meth:`download` as an iterator of :class:`~pieces_os_client.DownloadEvent`, for
+        a display of your own; also a context manager.
+
+        It yields the terminal event, then ends (``COMPLETED``: ``.model`` holds the fresh
+        ``Model``) or raises ``ModelDownloadFailed`` / ``ModelDownloadCanceled`` on the next
+        step. Leaving the ``with`` block on an exception cancels the download; leaving it
+        early otherwise stops following and lets the download go on.
+
+        Example::
+
+            with api.download_events("llama-3-8b-id") as events:
+                for event in events:
+                    print(f"{event.status.value} {event.percentage:5.1f}% eta {event.eta}")
+            print(events.model.downloaded)  # True
+        """
+        from pieces_os_client._core.downloads import check_download_arguments
+
+        check_download_arguments(model, None, stall_timeout, timeout)
+        return DownloadEvents(
+            _Follower(
+                self.api_client, _machine(self.api_client, model, stall_timeout, timeout, False)
+            )
+        )
+
+
+def _notebook_progress(model_id: str) -> Optional[Callable[[pieces_os_client.DownloadEvent], None]]:
+    from pieces_os_client import _live
+
+    return _live.notebook_progress(model_id)
+
+
+def _finish_notebook_progress(
+    callback: Optional[Callable[[pieces_os_client.DownloadEvent], None]],
+    error: Optional[BaseException],
+) -> None:
+    if callback is not None:
+        from pieces_os_client import _live
+
+        _live.finish_notebook_progress(callback, error)
+
+
+def _machine(
+    api_client: ApiClient, model: str, stall_timeout: float, timeout: Optional[float], load: bool
+) -> Download:
+    from pieces_os_client._core.downloads import Download
+
+    return Download(
+        model,
+        stall_timeout=stall_timeout,
+        timeout=timeout,
+        load=load,
+        retries=api_client.configuration.retries,
+    )
+
+
+class DownloadEvents:
+    """What :meth:`ModelApi.download_events() <ModelApiExtras.download_events>` returns: an
+    iterator of :class:`~pieces_os_client.DownloadEvent` and a context manager.
+
+    The download starts (or is followed) on the first ``next()``. Once complete, ``model``
+    holds the fresh ``Model`` (None before). :meth:`close` stops following (from any
+    thread) without cancelling the download.
+
+    Example::
+
+        with api.download_events(model_id, stall_timeout=30) as events:
+            for event in events:
+                print(event)  # "<id>: IN-PROGRESS 42.0%, 12 s left"
+    """
+
+    def __init__(self, follower: _Follower) -> None:
+        self._follower = follower
+
+    @property
+    def model(self) -> Optional[models.Model]:
+        """The fresh ``Model`` once the download completed (already when its last event is
+        seen); None before."""
+        return self._follower.machine.model
+
+    def __iter__(self) -> Iterator[pieces_os_client.DownloadEvent]:
+        return self
+
+    def __next__(self) -> pieces_os_client.DownloadEvent:
+        event = self._follower.next_event()
+        if event is None:
+            raise StopIteration
+        return event
+
+    def __enter__(self) -> DownloadEvents:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
+        if exc is not None:
+            self._follower.abandon(exc)
+        self.close()
+
+    def close(self) -> None:
+        """Stop following (the download goes on in Pieces OS); safe more than once."""
+        self._follower.close()
+
+    def __repr__(self) -> str:
+        return f"<DownloadEvents {self._follower.model_id!r}>"
+
+
+class _Follower:
+    """Performs the steps of one :class:`~pieces_os_client._core.downloads.Download` over the
+    sync client and a progress :class:`~pieces_os_client.stream.Stream`."""
+
+    def __init__(self, api_client: ApiClient, machine: Download) -> None:
+        self._api_client = api_client
+        self.model_id = machine.model_id
+        self.machine = machine
+        self._args = {"model": machine.model_id}
+        self._steps = machine.run()
+        # Looked up once: a step is performed per message.
+        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.operations import by_name
+
+        self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
+        self._progress = by_name(PROGRESS)
+        self._started = False
+        self._stream: Optional[Stream[models.ModelDownloadProgress]] = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self.model: Optional[models.Model] = None
+
+    def next_event(
+        self, error: Optional[BaseException] = None
+    ) -> Optional[pieces_os_client.DownloadEvent]:
+        """Perform steps until the next event; None once complete (``model``) or closed.
+        With ``error``, throw it in first (the machine cleans up and re-raises it)."""
+        steps = self._steps
+        reply: Any = None
+        try:
+            while not self._closed.is_set():
+                try:
+                    if error is not None:
+                        step = steps.throw(error)
+                    else:
+                        step = steps.send(reply) if self._started else next(steps)
+                        self._started = True
+                except StopIteration as done:
+                    self.model = done.value
+                    self.close()
+                    return None
+                reply, error = None, None
+                if step.event is not None:  # EMIT: hand it up
+                    return step.event
+                try:
+                    reply = self._perform(step)
+                except BaseException as failure:  # Ctrl-C included: the machine cancels
+                    error = failure
+        except BaseException:
+            self.close()
+            raise
+        self.close()
+        return None
+
+    def abandon(self, error: BaseException) -> None:
+        """Stopped by ``error`` outside the steps (a callback, the caller's ``with`` block):
+        let the machine cancel what runs."""
+        if self._started and not self._closed.is_set():
+            with contextlib.suppress(BaseException):
+                self.next_event(error)
+
+    def close(self) -> None:
+        """Stop: the machine is dropped (no cancel) and the stream closed. From another
+        thread, the one driving stops at its next step."""
+        self._closed.set()
+        with contextlib.suppress(ValueError):  # running in the driving thread: it stops
+            self._steps.close()
+        self._forget()
+
+    def _perform(self, step: Any) -> Any:
+        kind = step.kind
+        if kind == RECEIVE:
+            stream = self._stream
+            if stream is None:  # closed meanwhile
+                raise ApiConnectionError("the download's progress stream was closed")
+            try:
+                return stream._receive(step.timeout)
+            except StopIteration:
+                from pieces_os_client._core.streaming import dropped
+
+                raise dropped(stream.url, "Pieces OS closed the stream") from None
+        call = self._calls.get(kind)
+        if call is not None:
+            return self._api_client._invoke(call, self._args).data
+        if kind == CONNECT:
+            from pieces_os_client.stream import open_stream
+
+            stream = open_stream(self._api_client, self._progress, self._args)
+            with self._lock:
+                keep = not self._closed.is_set()
+                if keep:
+                    self._stream = stream
+            if not keep:
+                stream.close()
+        elif kind == DISCONNECT:
+            self._forget()
+        else:  # SLEEP: cut short by close()
+            self._closed.wait(step.timeout)
+        return None
+
+    def _forget(self) -> None:
+        with self._lock:
+            stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()

@@ -1,0 +1,519 @@
+"""Following one model's download to its end, transport-free.
+
+``ModelApi.download()`` / ``download_events()`` (sync, :mod:`pieces_os_client.api._extras`)
+and their async twins (:mod:`pieces_os_client.aio._extras`) drive :class:`Download`, a
+generator of the I/O :class:`DownloadStep` s it needs: open the progress stream, read the
+model, start, cancel or load the download, receive a message, sleep, and hand an event up.
+The front ends only perform the steps; every decision is here:
+
+- the progress stream is open before the download starts, so no message is missed; a model
+  already downloaded is not downloaded again, and a download already running is followed;
+- each message becomes a :class:`DownloadEvent` whose percentage never goes backwards and
+  whose ETA comes from the observed rate (:class:`RateEstimate`);
+- ``COMPLETED`` ends it (with the fresh model, loaded if asked), ``FAILED`` / ``CANCELED``
+  raise; silence is checked against the model's flags, which also catch a download that
+  finished before any message; a dropped stream is reopened (with the watcher's
+  :class:`~pieces_os_client._core.watch.Reconnects`);
+- stopping early for any reason (an error, ``KeyboardInterrupt``, a cancelled task) asks
+  Pieces OS to cancel the download it started or followed, then re-raises.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Optional, Tuple
+
+from pieces_os_client._core.endpoint import encode_path_segment
+from pieces_os_client._core.watch import (
+    CONNECT,
+    DISCONNECT,
+    RECEIVE,
+    SLEEP,
+    TIMED_OUT,
+    Reconnects,
+    worth_reconnecting,
+)
+from pieces_os_client.exceptions import (
+    ApiConnectionError,
+    ApiException,
+    ApiTypeError,
+    ApiValueError,
+    ModelDownloadCanceled,
+    ModelDownloadError,
+    ModelDownloadFailed,
+    ModelDownloadStalled,
+)
+from pieces_os_client.models.model import Model
+from pieces_os_client.models.model_download_progress import ModelDownloadProgress
+from pieces_os_client.models.model_download_progress_status_enum import (
+    ModelDownloadProgressStatusEnum,
+)
+
+__all__ = [
+    "Download",
+    "DownloadEvent",
+    "DownloadStep",
+    "RateEstimate",
+    "check_download_arguments",
+]
+
+_Status = ModelDownloadProgressStatusEnum
+_ENDINGS = frozenset({_Status.COMPLETED, _Status.FAILED, _Status.CANCELED})
+
+#: Seconds without a message after which the model's flags are read (a download that ends
+#: without a message is seen this soon); never longer than ``stall_timeout``.
+FLAG_CHECK = 1.0
+#: Seconds over which the download rate is smoothed (the time constant of the average).
+RATE_SMOOTHING = 3.0
+#: Messages closer together than this (seconds) are measured together: a burst would
+#: otherwise read as an enormous rate.
+RATE_MIN_SPAN = 0.02
+
+# The steps beyond the watcher's (CONNECT, RECEIVE, DISCONNECT, SLEEP).
+GET, START, CANCEL, LOAD, EMIT = "get", "start", "cancel", "load", "emit"
+
+#: The operation (of :mod:`~pieces_os_client._core.operations`) each HTTP step performs ...
+CALLS = {
+    GET: "models_specific_model_snapshot",
+    START: "model_specific_model_download",
+    CANCEL: "model_specific_model_download_cancel",
+    LOAD: "model_specific_model_load",
+}
+#: ... and the stream ``CONNECT`` opens.
+PROGRESS = "model_specific_model_download_progress"
+
+
+@dataclass(frozen=True)
+class DownloadEvent:
+    """Where a followed download stands: what ``on_progress`` gets, and what
+    ``download_events()`` yields.
+
+    ``status`` is the latest message's (``COMPLETED`` once done, also when the completion
+    was seen in the model's flags); ``percentage`` (0 to 100) never goes backwards; ``eta``
+    is the seconds left at the observed rate (None until the rate is known); ``elapsed`` the
+    seconds since ``download()`` started; ``progress`` the message itself (None for an event
+    the client made, such as a completion seen in the model's flags).
+
+    Example::
+
+        >>> from pieces_os_client import DownloadEvent, ModelDownloadProgressStatusEnum
+        >>> event = DownloadEvent("m1", ModelDownloadProgressStatusEnum.COMPLETED, 100.0,
+        ...                       0.0, 12.5, None)
+        >>> event.done, f"{event.percentage:.0f}%"
+        (True, '100%')
+    """
+
+    model_id: str
+    status: ModelDownloadProgressStatusEnum
+    percentage: float
+    eta: Optional[float]
+    elapsed: float
+    progress: Optional[ModelDownloadProgress]
+
+    @property
+    def done(self) -> bool:
+        """True for the last event of a download: ``COMPLETED``, ``FAILED`` or ``CANCELED``."""
+        return self.status in _ENDINGS
+
+    def __str__(self) -> str:
+        eta = "" if self.eta is None else f", {self.eta:.0f} s left"
+        return f"{self.model_id}: {self.status.value} {self.percentage:.1f}%{eta}"
+
+
+@dataclass(frozen=True)
+class DownloadStep:
+    """One piece of I/O :class:`Download` asks its front end for.
+
+    ``CONNECT``: open the progress stream. ``RECEIVE``: its next ``ModelDownloadProgress``
+    within ``timeout`` seconds, or ``TIMED_OUT``; an ended stream raises
+    ``ApiConnectionError``. ``GET`` / ``START`` / ``CANCEL`` / ``LOAD``: the model's
+    ``models_specific_model_snapshot`` / ``model_specific_model_download`` /
+    ``..._download_cancel`` / ``model_specific_model_load``, answering with the ``Model``.
+    ``DISCONNECT``: close the stream (never raises). ``SLEEP``: wait ``timeout`` seconds.
+    ``EMIT``: hand ``event`` to the caller (``on_progress``, or the iterator's next item).
+    """
+
+    kind: str
+    timeout: Optional[float] = None
+    event: Optional[DownloadEvent] = None
+
+
+class RateEstimate:
+    """Percent per second, an exponential moving average over time.
+
+    Each reading is weighed by how long it spans (``1 - exp(-span / smoothing)``), so the
+    estimate follows a changing rate within a few ``smoothing`` seconds whatever the message
+    cadence. Readings closer than ``min_span`` to the last one wait to be measured together.
+
+    Example::
+
+        >>> rate = RateEstimate()
+        >>> for now, percentage in [(0.0, 10.0), (1.0, 20.0), (2.0, 30.0)]:
+        ...     rate.observe(now, percentage)
+        >>> rate.rate, rate.eta(30.0)
+        (10.0, 7.0)
+    """
+
+    def __init__(self, smoothing: float = RATE_SMOOTHING, min_span: float = RATE_MIN_SPAN) -> None:
+        self.smoothing = smoothing
+        self.min_span = min_span
+        #: Percent per second, None before two readings far enough apart.
+        self.rate: Optional[float] = None
+        self._mark: Optional[Tuple[float, float]] = None
+
+    def observe(self, now: float, percentage: float) -> None:
+        """Take the percentage seen at ``now`` (seconds, any monotonic clock)."""
+        if self._mark is None:
+            self._mark = (now, percentage)
+            return
+        then, before = self._mark
+        span = now - then
+        if span < self.min_span:
+            return
+        rate = max(0.0, percentage - before) / span
+        if self.rate is None:
+            self.rate = rate
+        else:
+            self.rate += (1.0 - math.exp(-span / self.smoothing)) * (rate - self.rate)
+        self._mark = (now, percentage)
+
+    def eta(self, percentage: float) -> Optional[float]:
+        """Seconds until 100 % at the current rate; None while it is unknown or zero."""
+        if not self.rate:
+            return None
+        return max(0.0, 100.0 - percentage) / self.rate
+
+
+def check_download_arguments(
+    model: Any,
+    on_progress: Any = None,
+    stall_timeout: Any = 60.0,
+    timeout: Any = None,
+    load: Any = False,
+    awaits: bool = False,
+) -> None:
+    """Refuse bad arguments of ``download()`` / ``download_events()`` before anything is sent.
+
+    ``awaits``: the caller awaits what ``on_progress`` returns (the async ``download()``);
+    elsewhere a coroutine function is refused, as its coroutines would never run.
+
+    Raises ``ApiTypeError`` (a ``TypeError``) or ``ApiValueError`` (a ``ValueError``) saying
+    what to pass instead.
+
+    Example::
+
+        >>> check_download_arguments("m1", stall_timeout=0)
+        Traceback (most recent call last):
+        ...
+        pieces_os_client.exceptions.ApiValueError: stall_timeout must be a number of seconds > 0 (e.g. stall_timeout=60), not 0
+    """
+    encode_path_segment(model, "model")
+    if on_progress is not None and not callable(on_progress):
+        raise ApiTypeError(
+            "on_progress must be a function taking a DownloadEvent "
+            "(e.g. on_progress=lambda event: print(event.percentage)) or None, "
+            f"not {type(on_progress).__name__}"
+        )
+    if not awaits and inspect.iscoroutinefunction(on_progress):
+        raise ApiTypeError(
+            "on_progress is an async function, which the sync download() cannot await; "
+            "pass a plain function, or use AsyncModelApi.download()"
+        )
+    _check_seconds("stall_timeout", stall_timeout, 60)
+    if timeout is not None:
+        _check_seconds("timeout", timeout, 3600)
+    if not isinstance(load, bool):
+        raise ApiTypeError(f"load must be True or False, not {type(load).__name__}")
+
+
+def _check_seconds(name: str, value: Any, example: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ApiTypeError(
+            f"{name} must be a number of seconds (e.g. {name}={example}), "
+            f"not {type(value).__name__}"
+        )
+    if math.isnan(value) or value <= 0:
+        raise ApiValueError(
+            f"{name} must be a number of seconds > 0 (e.g. {name}={example}), not {value!r}"
+        )
+
+
+class Download:
+    """One model's download, followed to its end, as a generator of :class:`DownloadStep` s.
+
+    :meth:`run` yields the I/O it needs and returns the fresh ``Model``. A front end
+    performs each step and sends the result back, or throws in what the step raised (any
+    exception, ``KeyboardInterrupt`` and ``asyncio.CancelledError`` included: the machine
+    then cancels the download it started or followed, and re-raises). Closing the generator
+    (``GeneratorExit``) stops following without cancelling; the front end then closes the
+    stream itself.
+
+    ``timeout`` counts from when the machine is made; ``retries`` is
+    ``Configuration.retries`` (how often a dropped stream is reopened in a row).
+    """
+
+    def __init__(
+        self,
+        model_id: str,
+        *,
+        stall_timeout: float = 60.0,
+        timeout: Optional[float] = None,
+        load: bool = False,
+        retries: Any = 0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.model_id = model_id
+        self.stall_timeout = float(stall_timeout)
+        self.timeout = None if timeout is None else float(timeout)
+        self.load = load
+        self.reconnects = Reconnects(retries)
+        self._clock = clock
+        self.started = clock()
+        self._deadline = None if self.timeout is None else self.started + self.timeout
+        #: The last event handed up (None before the first).
+        self.event: Optional[DownloadEvent] = None
+        #: The fresh model once the download is complete (before it is loaded).
+        self.model: Optional[Model] = None
+        self.percentage = 0.0
+        self.rate = RateEstimate()
+        self._flags: Optional[Tuple[Optional[bool], Optional[bool]]] = None
+        # True while a download runs that we started or follow: stopping early cancels it.
+        self._following = False
+        self._connected = False
+        # When the download last showed life (a message, a change of flags, a connection),
+        # and when the flags were last read.
+        self._alive = self.started
+        self._checked = self.started
+
+    # --- the whole download -------------------------------------------------------------------
+    def run(self) -> Generator[DownloadStep, Any, Model]:
+        """The whole download: yields each step, returns the model (loaded if asked)."""
+        try:
+            yield from self._connect()
+            model: Model = yield DownloadStep(GET)
+            self._seen(model)
+            if not model.downloaded:
+                if model.downloading:  # running already: follow it, start none
+                    self._following = True
+                else:
+                    model = yield from self._start()
+            if model.downloaded:  # before we started, or before any message
+                return (yield from self._finish(model, None))
+            done, progress = yield from self._follow()
+            return (yield from self._finish(done, progress))
+        except GeneratorExit:
+            raise
+        except BaseException:
+            yield from self._stop()
+            raise
+
+    def _start(self) -> Generator[DownloadStep, Any, Model]:
+        # Until Pieces OS answers, the download may have started: interrupted, cancel it.
+        self._following = True
+        try:
+            model: Model = yield DownloadStep(START)
+        except ApiException:
+            self._following = False  # refused: nothing started
+            raise
+        self._seen(model)
+        return model
+
+    def _stop(self) -> Generator[DownloadStep, Any, None]:
+        """Stopped early: close the stream, cancel what runs (best effort), then re-raise."""
+        if self._connected:
+            self._connected = False
+            yield DownloadStep(DISCONNECT)
+        if self._following:
+            self._following = False
+            # Best effort: the error that stopped us is the one to report.
+            with contextlib.suppress(Exception):
+                yield DownloadStep(CANCEL)
+
+    def _finish(
+        self, model: Optional[Model], progress: Optional[ModelDownloadProgress]
+    ) -> Generator[DownloadStep, Any, Model]:
+        """Complete: the fresh model (read now unless just read), then the event, then the
+        load when asked."""
+        self._following = False
+        if model is None:
+            model = yield DownloadStep(GET)
+        self.model = model
+        if self._connected:
+            self._connected = False
+            yield DownloadStep(DISCONNECT)
+        self.percentage = 100.0
+        yield self._emit(_Status.COMPLETED, progress)
+        if self.load:
+            model = yield DownloadStep(LOAD)
+        return model
+
+    # --- following ------------------------------------------------------------------------------
+    def _follow(
+        self,
+    ) -> Generator[DownloadStep, Any, Tuple[Optional[Model], Optional[ModelDownloadProgress]]]:
+        """Until the download completes or raises. Complete: the model when its flags said
+        so, or the ``COMPLETED`` message."""
+        while True:
+            wait = self._wait()
+            try:
+                message = yield DownloadStep(RECEIVE, wait)
+            except ApiConnectionError as error:
+                model = yield from self._reconnect(error)
+                if model.downloaded:
+                    return model, None
+                continue
+            if message is TIMED_OUT:
+                checked = yield from self._check()
+                if checked is not None:
+                    return checked, None
+                continue
+            if (yield from self._message(message)):
+                return None, message
+
+    def _wait(self) -> float:
+        """Seconds to wait for a message before the flags are read; raises past ``timeout``."""
+        now = self._check_deadline()
+        check = min(max(self._alive, self._checked) + FLAG_CHECK, self._alive + self.stall_timeout)
+        if self._deadline is not None:
+            check = min(check, self._deadline)
+        return max(0.0, check - now)
+
+    def _check_deadline(self) -> float:
+        """The time now; raises past ``timeout``."""
+        now = self._clock()
+        if self._deadline is not None and now >= self._deadline:
+            raise self._error(
+                ModelDownloadStalled,
+                "did not complete",
+                f"timeout={self.timeout:g} s passed",
+                "pass a larger timeout, or timeout=None to wait for as long as it progresses",
+            )
+        return now
+
+    def _check(self) -> Generator[DownloadStep, Any, Optional[Model]]:
+        """No message for a while: the model's flags say whether it is done or alive."""
+        if self._deadline is not None and self._clock() >= self._deadline:
+            return None  # the next _wait() raises
+        model: Model = yield DownloadStep(GET)
+        changed = self._seen(model)
+        if model.downloaded:
+            return model
+        now = self._clock()
+        if not changed and now - self._alive >= self.stall_timeout:
+            raise self._error(
+                ModelDownloadStalled,
+                "stalled",
+                f"no progress message and no change of the model's flags for "
+                f"stall_timeout={self.stall_timeout:g} s",
+                "raise stall_timeout if Pieces OS is slow to report progress",
+            )
+        return None
+
+    def _message(self, message: ModelDownloadProgress) -> Generator[DownloadStep, Any, bool]:
+        """Report one message; True when it says the download completed."""
+        self.reconnects.succeeded()
+        self._alive = self._clock()
+        status = message.status
+        if status == _Status.COMPLETED:
+            return True
+        percentage = _usable(message.percentage)
+        if percentage is not None and percentage > self.percentage:
+            self.percentage = percentage
+        if status in (_Status.FAILED, _Status.CANCELED):
+            self._following = False
+            if self._connected:
+                self._connected = False
+                yield DownloadStep(DISCONNECT)
+            yield self._emit(status, message)
+            if status == _Status.FAILED:
+                raise self._error(ModelDownloadFailed, "failed", "Pieces OS reported FAILED")
+            raise self._error(ModelDownloadCanceled, "was canceled", "Pieces OS reported CANCELED")
+        # Any other status (a newer one included) is reported, and only moves the percentage.
+        if percentage is not None:
+            self.rate.observe(self._alive, self.percentage)
+        yield self._emit(status if status is not None else _Status.UNKNOWN, message)
+        return False
+
+    # --- the stream -----------------------------------------------------------------------------
+    def _connect(self) -> Generator[DownloadStep, Any, None]:
+        """Open the stream, riding out what a reconnect would."""
+        while True:
+            try:
+                yield DownloadStep(CONNECT)
+            except Exception as error:
+                yield from self._back_off(error)
+                continue
+            self._connected = True
+            return
+
+    def _reconnect(self, error: Exception) -> Generator[DownloadStep, Any, Model]:
+        """The stream broke: reopen it, then read the model (it may have completed meanwhile)."""
+        while True:
+            if self._connected:
+                self._connected = False
+                yield DownloadStep(DISCONNECT)
+            yield from self._back_off(error)
+            try:
+                yield DownloadStep(CONNECT)
+                self._connected = True
+                model: Model = yield DownloadStep(GET)
+            except Exception as failure:
+                error = failure
+                continue
+            self._seen(model)
+            self._alive = self._clock()
+            return model
+
+    def _back_off(self, error: Exception) -> Generator[DownloadStep, Any, None]:
+        """Sleep before the next attempt, or raise ``error`` when it is not worth one."""
+        delay = self.reconnects.next_delay() if worth_reconnecting(error) else None
+        if delay is None:
+            raise error
+        if self._deadline is not None:
+            delay = min(delay, max(0.0, self._deadline - self._clock()))
+        yield DownloadStep(SLEEP, delay)
+        self._check_deadline()
+
+    # --- bookkeeping ----------------------------------------------------------------------------
+    def _seen(self, model: Model) -> bool:
+        """Note the model's flags; True when they differ from the last ones seen."""
+        self._checked = self._clock()
+        flags = (model.downloading, model.downloaded)
+        changed = self._flags is not None and flags != self._flags
+        self._flags = flags
+        if changed:
+            self._alive = self._checked
+        return changed
+
+    def _emit(
+        self, status: ModelDownloadProgressStatusEnum, progress: Optional[ModelDownloadProgress]
+    ) -> DownloadStep:
+        now = self._clock()
+        if status == _Status.COMPLETED:
+            eta: Optional[float] = 0.0
+        elif status in _ENDINGS:
+            eta = None
+        else:
+            eta = self.rate.eta(self.percentage)
+        self.event = DownloadEvent(
+            self.model_id, status, self.percentage, eta, now - self.started, progress
+        )
+        return DownloadStep(EMIT, event=self.event)
+
+    def _error(self, kind: type, what: str, why: str, fix: str = "") -> ModelDownloadError:
+        text = f"the download of model {self.model_id!r} {what} at {self.percentage:.1f}% ({why})"
+        if fix:
+            text += f"; {fix}"
+        error: ModelDownloadError = kind(text, model_id=self.model_id, progress=self.event)
+        return error
+
+
+def _usable(value: Any) -> Optional[float]:
+    """A percentage as sent (maybe null, NaN or out of range), clamped to 0..100."""
+    if value is None or isinstance(value, bool) or not math.isfinite(value):
+        return None
+    return min(100.0, max(0.0, float(value)))
