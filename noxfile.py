@@ -47,6 +47,11 @@ PYTEST_DEFAULTS = ["-q", "-n", "4"]
 #: versions of mypy and the libraries: the README's test command (latest versions) and the
 #: "lowest" session (oldest versions) run it; the other interpreters leave it out.
 _DOC_TYPES = "test/test_doc_types.py::test_every_docs_example_passes_mypy_strict"
+#: The notebook bar's test starts a Jupyter kernel (about 3 s); what it checks (IPython's
+#: display messages) does not depend on the interpreter either: run where _DOC_TYPES runs.
+_LIVE_NOTEBOOK = (
+    "test/test_live_notebook.py::test_download_in_a_kernel_shows_a_bar_that_updates_in_place"
+)
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv"
@@ -62,7 +67,9 @@ def _pytest_args(session: nox.Session, *defaults: str) -> List[str]:
 def tests(session: nox.Session) -> None:
     """The whole suite on one interpreter."""
     session.install(INSTALL_TARGET)
-    session.run("pytest", *_pytest_args(session, "--deselect", _DOC_TYPES))
+    session.run(
+        "pytest", *_pytest_args(session, "--deselect", _DOC_TYPES, "--deselect", _LIVE_NOTEBOOK)
+    )
 
 
 @nox.session(python=PYTHONS[0])
