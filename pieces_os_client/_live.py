@@ -27,7 +27,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
-from pieces_os_client._progress_text import duration_text, eta_text, percent_text, text_bar
+from pieces_os_client._progress_text import elapsed_text, eta_text, percent_text, text_bar
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import DownloadEvent
@@ -192,7 +192,7 @@ def render(
     if state == "running":
         detail = eta_text(event.eta if event is not None else None)
     elif state == "done":
-        detail = f"in {duration_text(event.elapsed)}" if event is not None else ""
+        detail = f"in {elapsed_text(event.elapsed)}" if event is not None else ""
     else:
         detail = reason
     shown = percent_text(percentage)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from typing import Optional
 
-__all__ = ["duration_text", "eta_text", "percent_text", "text_bar"]
+__all__ = ["duration_text", "elapsed_text", "eta_text", "percent_text", "text_bar"]
 
 
 def percent_text(percentage: float) -> str:
@@ -33,6 +33,11 @@ def duration_text(seconds: float) -> str:
         return f"{minutes} min {secs} s" if secs else f"{minutes} min"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def elapsed_text(seconds: float) -> str:
+    """How long something took, to the nearest second (a time left rounds up instead)."""
+    return duration_text(round(seconds))
 
 
 def eta_text(eta: Optional[float]) -> str:

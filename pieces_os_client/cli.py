@@ -8,6 +8,10 @@
     pieces-os-models models delete-cache ID
     pieces-os-models models unload
     pieces-os-models models watch [--json]                 # until Ctrl-C
+    pieces-os-models models show ID [--json]
+    pieces-os-models models download ID [--json] [--load] [--stall-timeout SECONDS]
+    pieces-os-models models load ID
+    pieces-os-models models unload ID                      # one model
     pieces-os-models serve [--host 127.0.0.1] [--port PORT]
 
 ``--url URL``, ``--timeout``, ``--retries`` and ``--debug`` go anywhere on the line. Without
@@ -34,6 +38,7 @@ from pieces_os_client._version import __version__
 
 if TYPE_CHECKING:
     from pieces_os_client._terminal import Terminal
+    from pieces_os_client.api.model_api import ModelApi
     from pieces_os_client.api.models_api import ModelsApi
     from pieces_os_client.models.seeded_model import SeededModel
 
@@ -221,6 +226,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     unload.set_defaults(handler=_unload)
 
     _add_watch(actions, after)
+    _add_model_commands(actions, after)
 
     serve = commands.add_parser(
         "serve", help="run a local stand-in for Pieces OS (for tests and demos)"
@@ -439,6 +445,186 @@ def _watch(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     return _with_api(args, run)
+
+
+# --- one model: show, download, load, unload ID (the Model API) ------------------------------
+#: Ctrl-C during a download: the download was canceled on Pieces OS (128 + SIGINT, as a shell
+#: reports a process that SIGINT ended).
+EXIT_INTERRUPTED = 130
+
+
+def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) -> None:
+    show = actions.add_parser("show", parents=parents, help="show one model's fields")
+    show.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    show.add_argument("--json", action="store_true", help="print the model as JSON")
+    show.set_defaults(handler=_show)
+
+    download = actions.add_parser(
+        "download",
+        parents=parents,
+        help="download a local model, with a progress bar",
+        description=(
+            "Download a model to this machine and wait for the end, showing the progress: a "
+            "bar with the percentage and the time left on a terminal, a line per tenth of "
+            "the way in a pipe, one JSON object per progress message with --json. A model "
+            "that is already downloading is followed, not started again. Ctrl-C cancels the "
+            "download on Pieces OS (exit status 130); a download that fails, is canceled "
+            "elsewhere or stalls is exit status 1. Needs the stream extra (websockets)."
+        ),
+    )
+    download.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    download.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per progress message: {"model_id", "status", "percentage", "eta"}',
+    )
+    download.add_argument(
+        "--load", action="store_true", help="load the model into memory once it is downloaded"
+    )
+    download.add_argument(
+        "--stall-timeout",
+        metavar="SECONDS",
+        type=_positive_float,
+        default=60.0,
+        help="give up (and cancel) when the download makes no progress for this long (default: 60)",
+    )
+    download.set_defaults(handler=_download)
+
+    load = actions.add_parser("load", parents=parents, help="load a downloaded model into memory")
+    load.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    load.set_defaults(handler=_load)
+
+    # `models unload` unloads every model; `models unload ID` one of them.
+    unload = actions.choices["unload"]
+    unload.add_argument("id", metavar="ID", nargs="?", default=None, help="unload only this model")
+    unload.set_defaults(handler=_unload_some)
+
+
+def _with_model_api(args: argparse.Namespace, command: Callable[[ModelApi], int]) -> int:
+    from pieces_os_client.api.model_api import ModelApi
+
+    return _with_api(args, lambda api: command(ModelApi(api.api_client)))
+
+
+def _named(model: Any) -> str:
+    return f"model {model.id} ({model.name})"
+
+
+def _show(args: argparse.Namespace) -> int:
+    def run(api: ModelApi) -> int:
+        with _waiting(args, f"fetching model {args.id}"):
+            model = api.models_specific_model_snapshot(args.id)
+        if args.json:
+            _out(_pretty_json(model.to_json()))
+        else:
+            from pieces_os_client.models._display import text_fields
+
+            _out(text_fields(model))
+        return EXIT_OK
+
+    return _with_model_api(args, run)
+
+
+def _load(args: argparse.Namespace) -> int:
+    def run(api: ModelApi) -> int:
+        with _waiting(args, f"loading model {args.id}"):
+            model = api.model_specific_model_load(args.id)
+        _out(f"loaded {_named(model)}")
+        return EXIT_OK
+
+    return _with_model_api(args, run)
+
+
+def _unload_some(args: argparse.Namespace) -> int:
+    if args.id is None:
+        return _unload(args)
+
+    def run(api: ModelApi) -> int:
+        with _waiting(args, f"unloading model {args.id}"):
+            model = api.model_specific_model_unload(args.id)
+        _out(f"unloaded {_named(model)}")
+        return EXIT_OK
+
+    return _with_model_api(args, run)
+
+
+def _download(args: argparse.Namespace) -> int:
+    def run(api: ModelApi) -> int:
+        from pieces_os_client._download_bar import download_display
+        from pieces_os_client._progress_text import elapsed_text, percent_text
+        from pieces_os_client.exceptions import ModelDownloadError
+
+        terminal: Terminal = args.terminal
+        # Who the model is (and a clear 410 for an unknown id) before any bar is drawn.
+        with _waiting(args, f"fetching model {args.id}"):
+            model = api.models_specific_model_snapshot(args.id)
+        # With --json, stdout is JSON lines only; what a person reads goes to stderr.
+        say = terminal.note if args.json else _out
+        if model.downloaded:
+            if args.json:
+                _out(_finished_json(model.id))
+            if args.load:
+                model = api.model_specific_model_load(model.id)
+                say(f"{_named(model)} was already downloaded; loaded it")
+            else:
+                say(f"{_named(model)} is already downloaded; nothing to do")
+            return EXIT_OK
+        display = download_display(terminal, model.name or model.id, json_lines=args.json)
+        seen: List[Any] = []
+
+        def on_progress(event: Any) -> None:
+            seen[:] = [event]
+            display(event)
+
+        def where() -> str:
+            return f" at {percent_text(seen[0].percentage)}" if seen else ""
+
+        try:
+            result = api.download(
+                model.id, on_progress=on_progress, stall_timeout=args.stall_timeout, load=args.load
+            )
+        except KeyboardInterrupt:
+            display.close()
+            terminal.note(
+                f"canceled: asked Pieces OS to cancel the download of {_named(model)}{where()}"
+            )
+            return EXIT_INTERRUPTED
+        except ModelDownloadError as error:
+            display.close()
+            failure = _download_failure(error, where(), args.stall_timeout)
+            terminal.error(_one_line(f"the download of {_named(model)} {failure}"))
+            return EXIT_API_ERROR
+        except BaseException:
+            display.close()
+            raise
+        display.close()
+        took = f" in {elapsed_text(seen[0].elapsed)}" if seen else ""
+        loaded = " and loaded it" if args.load else ""
+        say(f"downloaded {_named(result)}{took}{loaded}")
+        return EXIT_OK
+
+    return _with_model_api(args, run)
+
+
+def _finished_json(model_id: str) -> str:
+    """The line ``--json`` prints for a model that was downloaded before the command ran."""
+    return json.dumps(
+        {"model_id": model_id, "status": "COMPLETED", "percentage": 100.0, "eta": 0.0}
+    )
+
+
+def _download_failure(error: Exception, where: str, stall_timeout: float) -> str:
+    """What went wrong, in words that follow "the download of model X (NAME)"."""
+    from pieces_os_client.exceptions import ModelDownloadCanceled, ModelDownloadStalled
+
+    if isinstance(error, ModelDownloadStalled):
+        return (
+            f"stalled{where}: no progress for {stall_timeout:g} s; asked Pieces OS to cancel it "
+            "(raise --stall-timeout for a slow connection)"
+        )
+    if isinstance(error, ModelDownloadCanceled):
+        return f"was canceled{where} on Pieces OS (by another client or Pieces OS itself)"
+    return f"failed{where}: Pieces OS reported FAILED"
 
 
 def _change_json(change: Any) -> str:

@@ -19,7 +19,13 @@ from pieces_os_client._live import (
     notebook_progress,
     render,
 )
-from pieces_os_client._progress_text import duration_text, eta_text, percent_text, text_bar
+from pieces_os_client._progress_text import (
+    duration_text,
+    elapsed_text,
+    eta_text,
+    percent_text,
+    text_bar,
+)
 from pieces_os_client.exceptions import ModelDownloadCanceled, ModelDownloadFailed
 
 Status = ModelDownloadProgressStatusEnum
@@ -110,7 +116,7 @@ def test_the_bar_appears_once_then_updates_in_place(
     assert "1%" in texts[1] and "5 s left" in texts[1]
     assert "50%" in texts[2]
     assert texts[-1].startswith("Downloaded: m1") and "100%" in texts[-1]
-    assert "in 2 s" in texts[-1]  # elapsed 1.5 s, rounded up
+    assert "in 2 s" in texts[-1]  # elapsed 1.5 s, to the nearest second
 
 
 @pytest.mark.parametrize(
@@ -192,7 +198,8 @@ def test_durations_read_short(seconds: float, text: str) -> None:
 
 def test_progress_texts() -> None:
     assert eta_text(None) == eta_text(float("inf")) == "ETA unknown"
-    assert eta_text(12.0) == "12 s left"
+    assert eta_text(12.0) == "12 s left" and eta_text(0.2) == "1 s left"  # rounded up
+    assert elapsed_text(2.2) == "2 s" and elapsed_text(2.6) == "3 s"  # to the nearest
     assert percent_text(99.99) == "99%" and percent_text(100.0) == "100%"
     assert percent_text(-3) == "0%" and percent_text(250) == "100%"
     assert (
