@@ -36,6 +36,8 @@ TIME_LIMIT = 30.0
 EXPECTED_PAGES = (
     "README.md",
     "docs/ModelsApi.md",
+    "docs/ModelApi.md",
+    "docs/downloads.md",
     "docs/configuration.md",
     "docs/errors.md",
     "docs/retries-and-timeouts.md",
@@ -196,6 +198,8 @@ def test_example_runs(
     tmp_path: Path,
 ) -> None:
     docs_server.reset()
+    # Downloads in the examples take 0.1 s instead of LocalPiecesOS's default 2 s.
+    docs_server.set_download_pace(interval=0.01, step=10.0)
     _run(example, docs_server.url, monkeypatch, tmp_path)
 
 
