@@ -68,7 +68,7 @@ def _posts(server: LocalPiecesOS, suffix: str) -> List[str]:
 
 # --- the displays -----------------------------------------------------------------------------
 def test_piped_a_line_per_tenth_of_the_way_then_the_result(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.003, step=1.0)  # 100 messages in about 0.3 s
+    server.set_download_pace(interval=0.003, step=2.0)  # 50 messages in about 0.15 s
     result = _child("models", "download", MODEL, "--url", server.url)
     assert (result.returncode, result.stderr) == (0, "")
     *progress, verdict = result.stdout.splitlines()
