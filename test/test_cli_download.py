@@ -68,7 +68,8 @@ def _posts(server: LocalPiecesOS, suffix: str) -> List[str]:
 
 # --- the displays -----------------------------------------------------------------------------
 def test_piped_a_line_per_tenth_of_the_way_then_the_result(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.003, step=2.0)  # 50 messages in about 0.15 s
+    # 20 messages in about 0.5 s: far enough apart (> 20 ms) for each to give a rate
+    server.set_download_pace(interval=0.025, step=5.0)
     result = _child("models", "download", MODEL, "--url", server.url)
     assert (result.returncode, result.stderr) == (0, "")
     *progress, verdict = result.stdout.splitlines()
@@ -84,7 +85,7 @@ def test_piped_a_line_per_tenth_of_the_way_then_the_result(server: LocalPiecesOS
 
 
 def test_json_lines_one_object_per_event(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.005, step=10.0)
+    server.set_download_pace(interval=0.025, step=10.0)
     result = _child("models", "download", MODEL, "--json", "--url", server.url)
     assert result.returncode == 0
     events = [json.loads(line) for line in result.stdout.splitlines()]
