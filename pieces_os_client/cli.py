@@ -30,7 +30,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
+from pieces_os_client import _coexist
 from pieces_os_client._version import __version__
+
+_coexist.check_entry()  # before any other module of ours: in a mixed install, another SDK's
 
 if TYPE_CHECKING:
     from pieces_os_client._terminal import Terminal
