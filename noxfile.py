@@ -47,6 +47,10 @@ PYTEST_DEFAULTS = ["-q", "-n", "4"]
 #: versions of mypy and the libraries: the README's test command (latest versions) and the
 #: "lowest" session (oldest versions) run it; the other interpreters leave it out.
 _DOC_TYPES = "test/test_doc_types.py::test_every_docs_example_passes_mypy_strict"
+#: Ours beside the published SDK in a dozen throwaway venvs (half a minute): what it checks
+#: (pip's file handling) is the same on every interpreter, so only the README's test command
+#: runs it, on the latest versions.
+_COEXIST = "test/test_coexist.py"
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv"
@@ -62,7 +66,7 @@ def _pytest_args(session: nox.Session, *defaults: str) -> List[str]:
 def tests(session: nox.Session) -> None:
     """The whole suite on one interpreter."""
     session.install(INSTALL_TARGET)
-    session.run("pytest", *_pytest_args(session, "--deselect", _DOC_TYPES))
+    session.run("pytest", *_pytest_args(session, "--deselect", _DOC_TYPES, "--ignore", _COEXIST))
 
 
 @nox.session(python=PYTHONS[0])
@@ -71,7 +75,7 @@ def lowest(session: nox.Session) -> None:
     allows (runtime and extras alike), on the lowest supported Python."""
     session.install("--resolution=lowest-direct", INSTALL_TARGET)
     session.run("uv", "pip", "freeze", external=True, silent=False)  # what was actually tested
-    session.run("pytest", *_pytest_args(session))
+    session.run("pytest", *_pytest_args(session, "--ignore", _COEXIST))
     if not session.posargs:
         # The test tools need a newer rich than the cli extra allows; its lowest is tried here,
         # with the tests that use it.
