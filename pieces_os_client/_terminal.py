@@ -64,19 +64,34 @@ def _colour_allowed() -> bool:
     return not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
-def fit_columns(widths: Sequence[int], names: Sequence[str], room: int) -> List[str]:
+def fit_columns(
+    widths: Sequence[int],
+    names: Sequence[str],
+    room: int,
+    *,
+    name_width: int = _NAME_MIN_WIDTH,
+    prefer: Sequence[str] = (),
+) -> List[str]:
     """The names of the columns to show in ``room`` characters, in table order.
 
-    Columns are taken in :data:`COLUMN_PRIORITY` order while they fit; the name column counts
-    at its shortened width. The id is always kept: every other command takes it.
+    Columns are taken in :data:`COLUMN_PRIORITY` order (the id, then the names in ``prefer``,
+    then the others) while they fit; the name column counts at its shortened width,
+    ``name_width`` (see :func:`distinct_name_width`). The id is always kept: every other
+    command takes it.
+
+    Example::
+
+        >>> fit_columns([36, 20, 5], ["id", "name", "location"], 60)
+        ['id', 'name', 'location']
     """
     natural = dict(zip(names, widths))
     chosen: List[str] = []
     used = -_GAP
-    for name in COLUMN_PRIORITY:
+    first = ("id", *prefer)
+    for name in (*first, *(name for name in COLUMN_PRIORITY if name not in first)):
         if name not in natural:
             continue
-        width = min(natural[name], _NAME_MIN_WIDTH) if name == "name" else natural[name]
+        width = min(natural[name], name_width) if name == "name" else natural[name]
         if name != "id" and used + _GAP + width > room:
             continue
         chosen.append(name)
@@ -84,18 +99,38 @@ def fit_columns(widths: Sequence[int], names: Sequence[str], room: int) -> List[
     return [name for name in names if name in chosen]
 
 
-def _name_shortened(shown: Sequence[Column], widths: Sequence[int], room: int) -> List[int]:
-    """``widths`` with the name column cut to what is left of ``room`` (not below a minimum)."""
+def _name_shortened(
+    shown: Sequence[Column], widths: Sequence[int], room: int, name_width: int
+) -> List[int]:
+    """``widths`` with the name column cut to what is left of ``room`` (not below
+    ``name_width``)."""
     result = list(widths)
     for at, column in enumerate(shown):
         if column.name == "name":
             others = sum(result) - result[at] + _GAP * (len(result) - 1)
-            result[at] = max(min(result[at], _NAME_MIN_WIDTH), min(result[at], room - others))
+            result[at] = max(min(result[at], name_width), min(result[at], room - others))
     return result
 
 
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + _ELLIPSIS
+
+
+def distinct_name_width(names: Sequence[str], least: int = _NAME_MIN_WIDTH) -> int:
+    """The narrowest name column (``least`` at the minimum) at which names that differ still
+    differ once shortened with an ellipsis: two rows must never both read ``Llama 3 8B Inst…``.
+
+    Example::
+
+        >>> distinct_name_width(["Llama 3 8B Instruct", "Llama 3 8B Instruct (CPU)"], 12)
+        19
+    """
+    unique = set(names)
+    longest = max((len(name) for name in unique), default=0)
+    for width in range(least, longest):
+        if len({_shorten(name, width) for name in unique}) == len(unique):
+            return width
+    return max(least, longest)
 
 
 class Terminal:
@@ -156,13 +191,24 @@ class Terminal:
             max([len(name), *(len(row[i]) for row in rows)]) for i, name in enumerate(TEXT_COLUMNS)
         ]
         room = shutil.get_terminal_size().columns
-        names = list(TEXT_COLUMNS) if wide else fit_columns(widths, TEXT_COLUMNS, room)
+        at_name = TEXT_COLUMNS.index("name")
+        name_width = distinct_name_width([printable(row[at_name]) for row in rows])
+        # Models of one name differ in their version: then it comes right after the name.
+        named = {(row[at_name], row[TEXT_COLUMNS.index("version")]) for row in rows}
+        prefer = ("name", "version") if len({name for name, _ in named}) < len(named) else ()
+        names = list(TEXT_COLUMNS)
+        if not wide:
+            names = fit_columns(widths, TEXT_COLUMNS, room, name_width=name_width, prefer=prefer)
+            if "name" not in names:  # too narrow for names that differ: the ids tell them apart
+                name_width = _NAME_MIN_WIDTH
+                names = fit_columns(widths, TEXT_COLUMNS, room, prefer=prefer)
         picked = [TEXT_COLUMNS.index(name) for name in names]
         shown = [tuple(row[i] for i in picked) for row in rows]
+        chosen_widths = [widths[i] for i in picked]
         if self._out_console is None:
-            self.line(self._plain_fitted(shown, names, [widths[i] for i in picked], room, wide))
+            self.line(self._plain_fitted(shown, names, chosen_widths, room, wide, name_width))
         else:
-            self._rich_table(shown, columns(names), [widths[i] for i in picked], room, wide)
+            self._rich_table(shown, columns(names), chosen_widths, room, wide, name_width)
 
     def _plain_fitted(
         self,
@@ -171,10 +217,11 @@ class Terminal:
         widths: Sequence[int],
         room: int,
         wide: bool,
+        name_width: int,
     ) -> str:
         if not wide and "name" in names:
             at = list(names).index("name")
-            limit = _name_shortened(columns(names), widths, room)[at]
+            limit = _name_shortened(columns(names), widths, room, name_width)[at]
             rows = [(*row[:at], _shorten(row[at], limit), *row[at + 1 :]) for row in rows]
         return text_table(rows, names)
 
@@ -185,12 +232,13 @@ class Terminal:
         widths: Sequence[int],
         room: int,
         wide: bool,
+        name_width: int,
     ) -> None:
         rich = self._rich
         table = rich.table.Table(
             box=None, padding=(0, 1), pad_edge=False, show_edge=False, header_style="bold"
         )
-        widths = _name_shortened(shown, widths, room) if not wide else list(widths)
+        widths = _name_shortened(shown, widths, room, name_width) if not wide else list(widths)
         for column, width in zip(shown, widths):
             table.add_column(
                 column.name.upper(),

@@ -14,8 +14,9 @@
     pieces-os-models models unload ID                      # one model
     pieces-os-models serve [--host 127.0.0.1] [--port PORT]
 
-``--url URL``, ``--timeout``, ``--retries`` and ``--debug`` go anywhere on the line. Without
-``--url`` or ``PIECES_OS_URL`` the commands find Pieces OS as ``discover()`` does and say where.
+``--url URL``, ``--timeout``, ``--retries``, ``--verbose`` and ``--debug`` go anywhere on the
+line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on the ports it uses
+(``--verbose`` says where they found it).
 
 Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
 2 on bad usage (unknown option, malformed URL, unreadable or invalid JSON file). Errors are
@@ -34,7 +35,10 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
+from pieces_os_client import _coexist
 from pieces_os_client._version import __version__
+
+_coexist.check_entry()  # before any other module of ours: in a mixed install, another SDK's
 
 if TYPE_CHECKING:
     from pieces_os_client._terminal import Terminal
@@ -145,13 +149,15 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
     def default(value: Any) -> Any:
         return argparse.SUPPRESS if suppress else value
 
-    group = parent.add_argument_group("connection")
+    # No group of their own: --help must fit one 80x24 screen.
+    group = parent
     group.add_argument(
         "--url",
         metavar="URL",
         type=_url,
         default=default(None),
-        help="where Pieces OS listens (default: $PIECES_OS_URL, else found as discover() does)",
+        help="where Pieces OS listens (default: $PIECES_OS_URL, else the first "
+        "of ports 1000, 5323, 39300-39333 on localhost that answers)",
     )
     group.add_argument(
         "--host",
@@ -165,14 +171,21 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
         metavar="SECONDS",
         type=_positive_float,
         default=default(None),
-        help="give up on a request after this long (default: connect 5 s, answer 120 s)",
+        help="per attempt (default: connect 5 s, answer 120 s)",
     )
     group.add_argument(
         "--retries",
         metavar="N",
         type=_count,
         default=default(None),
-        help="retries after a failed connection or a 429/502/503/504 (default: 2)",
+        help="after connection failures and 429/502/503/504 (default 2)",
+    )
+    group.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        default=default(False),
+        help="say on stderr where Pieces OS was found",
     )
     _debug_option(group, suppress=suppress)
     return parent
@@ -181,18 +194,36 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
 def _build_parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog,
+        usage="%(prog)s [options] COMMAND ...",
         description="Manage the machine-learning models of a running Pieces OS.",
         epilog="exit status: 0 success, 1 API or connection error, 2 bad usage",
         parents=[_connection_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    commands = parser.add_subparsers(
+        title="commands",
+        dest="command",
+        metavar="COMMAND",
+        required=True,
+        help=f"{prog} COMMAND --help for more",
+        prog=prog,
+    )
     after = [_connection_options(suppress=True)]
 
     models = commands.add_parser(
-        "models", parents=after, help="list, create, delete and unload models"
+        "models",
+        parents=after,
+        usage="%(prog)s [options] ACTION ...",
+        help="list, create, delete and unload models",
     )
-    actions = models.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions = models.add_subparsers(
+        title="actions",
+        dest="action",
+        metavar="ACTION",
+        required=True,
+        help=f"{prog} models ACTION --help for more",
+        prog=f"{prog} models",
+    )
 
     listing = actions.add_parser("list", parents=after, help="show every model")
     listing.add_argument("--json", action="store_true", help="print the snapshot as JSON")
@@ -242,8 +273,8 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         "--port",
         type=_port,
         default=None,
-        help="port to listen on (default: 1000, else the first free port discover() probes; "
-        "0: any free port)",
+        help="port to listen on (default: 1000, else the first free one of 5323, "
+        "39300-39333, where the commands look too; 0: any free port)",
     )
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
@@ -275,7 +306,8 @@ def _resolve_url(args: argparse.Namespace) -> str:
 
     with _waiting(args, "looking for Pieces OS"):
         found = discovery.discover(ports=discovery.DEFAULT_PORTS).host
-    args.terminal.note(f"found Pieces OS at {found}")
+    if args.verbose:
+        args.terminal.note(f"found Pieces OS at {found}")
     return found
 
 
@@ -369,9 +401,26 @@ def _create(args: argparse.Namespace) -> int:
 
             _out(verdict)
             _out(text_fields(model))
+        if model.id not in known:
+            for change in _set_by_the_server(seed, model):
+                args.terminal.note(change)
         return EXIT_OK
 
     return _with_api(args, run)
+
+
+def _set_by_the_server(seed: SeededModel, model: Any) -> List[str]:
+    """A line for each field the file gave that the created model holds another value of
+    (Pieces OS sets ``created`` to the time it registered the model, for one)."""
+    from pieces_os_client.models._display import field_rows
+
+    sent = dict(field_rows(seed))
+    kept = dict(field_rows(model))
+    return [
+        f"Pieces OS set {name} to {kept.get(name, '-')} (the file said {sent[name]})"
+        for name in seed.model_fields_set
+        if name in sent and kept.get(name) != sent[name]
+    ]
 
 
 def _delete(args: argparse.Namespace) -> int:
@@ -408,7 +457,7 @@ def _add_watch(actions: Any, parents: List[argparse.ArgumentParser]) -> None:
     watch = actions.add_parser(
         "watch",
         parents=parents,
-        help="print each change to the models as it happens (until Ctrl-C)",
+        help="print each change to the models as it happens, until Ctrl-C",
         description=(
             "Follow GET /models/stream/identifiers: one line per change (added, updated, "
             "removed models), reconnecting after a dropped connection up to --retries times. "

@@ -132,9 +132,14 @@ def test_create_says_created_then_already_existed_and_prints_the_model(
     seed_file.write_text(json.dumps(SEED), encoding="utf-8")
     argv = ["--url", local_pieces_os.url, "models", "create", "--file", str(seed_file)]
     code, out, err = run(capsys, *argv)
-    assert (code, err) == (0, "")
     created = [m for m in local_pieces_os.models() if m.name == "my-llm"]
     assert len(created) == 1 and created[0].custom is True
+    # The server's clock, not the file's, dates the model: the command says so.
+    stamp = created[0].created.value.isoformat()
+    assert (code, err) == (
+        0,
+        f"Pieces OS set created to {stamp} (the file said 2024-05-01T12:00:00+00:00)\n",
+    )
     verdict, *fields = out.splitlines()
     assert verdict == f"created model {created[0].id} (my-llm)"
     # One "field  value" line each, id first.
@@ -146,7 +151,7 @@ def test_create_says_created_then_already_existed_and_prints_the_model(
     assert ["provider", "META"] in [line.split() for line in fields]
 
     code, out, err = run(capsys, *argv)  # the same seed again: Pieces OS returns the model
-    assert (code, err) == (0, "")
+    assert (code, err) == (0, "")  # nothing was set: the model was already there
     assert out.splitlines()[0] == (
         f"already existed: model {created[0].id} (my-llm); nothing was created"
     )
@@ -163,7 +168,9 @@ def test_create_reads_standard_input_and_can_print_json(
         capsys, "--url", local_pieces_os.url, "models", "create", "-f", "-", "--json"
     )
     created = json.loads(out)  # stdout is the JSON alone; the verdict goes to stderr
-    assert (code, err) == (0, f"created model {created['id']} (my-llm)\n")
+    verdict, note = err.splitlines()
+    assert (code, verdict) == (0, f"created model {created['id']} (my-llm)")
+    assert note.startswith("Pieces OS set created to ")
     assert created["name"] == "my-llm" and created["custom"] is True
     assert [r.path for r in local_pieces_os.requests] == ["/models", "/models/create"]
     assert json.loads(local_pieces_os.requests[-1].body)["name"] == "my-llm"
@@ -385,6 +392,22 @@ def test_host_outside_serve_names_the_option_to_use(capsys: pytest.CaptureFixtur
     assert "--host is the address `serve` listens on" in err and "--url URL" in err
 
 
+@pytest.mark.parametrize(
+    "command",
+    [[], ["models"], ["models", "list"], ["models", "create"], ["models", "watch"], ["serve"]],
+    ids=lambda words: " ".join(words) or "top",
+)
+def test_every_help_fits_one_80_by_24_screen_and_speaks_of_the_command_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: List[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # what argparse wraps its help to
+    code, out, _ = run(capsys, *command, "--help")
+    lines = out.splitlines()
+    assert code == 0
+    assert len(lines) <= 24 and max(len(line) for line in lines) <= 80, out
+    assert "discover()" not in out and "()" not in out  # no Python API in a command's help
+
+
 def test_help_and_version_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "models" in out and "serve" in out
@@ -572,6 +595,55 @@ def test_on_a_terminal_the_table_fits_its_width_in_colour(
         assert "SIZE" in header and "USAGE" in header
 
 
+def _rows_by_id(lines: List[str]) -> Dict[str, str]:
+    """Each table row without its id, keyed by the id (the first word)."""
+    return {line.split()[0]: line.split(None, 1)[1] for line in lines[1:]}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("rich", [True, False], ids=["rich", "plain"])
+@pytest.mark.parametrize("columns", [60, 80, 120])
+def test_rows_that_would_read_the_same_show_what_tells_them_apart(
+    local_pieces_os: LocalPiecesOS, tmp_path: Path, columns: int, rich: bool
+) -> None:
+    # "Llama 3 8B Instruct" and "Llama 3 8B Instruct (CPU)" are both in the catalogue: cut to
+    # the same width they would both read "Llama 3 8B Inst…".
+    env = {}
+    if not rich:
+        (tmp_path / "rich").mkdir()  # hides the installed rich: the plain fitted table
+        (tmp_path / "rich" / "__init__.py").write_text("raise ImportError('hidden')\n")
+        env["PYTHONPATH"] = str(tmp_path)
+    argv = ["--url", local_pieces_os.url, "models", "list"]
+    code, output = _on_a_terminal(argv, columns, **env)
+    assert code == 0, output
+    lines = _screen_lines(output)
+    assert max(len(line) for line in lines) <= columns
+    rows = _rows_by_id(lines)
+    llamas = [m.id for m in local_pieces_os.models() if m.name.startswith("Llama 3 8B Instruct")]
+    assert len(llamas) == 2
+    first, second = (rows[model_id].split("  ")[0] for model_id in llamas)
+    assert first != second, rows
+    assert first.startswith("Llama 3 8B Instruct") and second.startswith("Llama 3 8B Instruc")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_models_of_one_name_show_their_version_next_to_it(local_pieces_os: LocalPiecesOS) -> None:
+    with local_pieces_os.client() as api_client:
+        from pieces_os_client import ModelsApi, SeededModel
+
+        api = ModelsApi(api_client)
+        twins = [
+            api.models_create_new_model(SeededModel.from_dict({**SEED, "version": version})).id
+            for version in ("1.0", "2.0")
+        ]
+    code, output = _on_a_terminal(["--url", local_pieces_os.url, "models", "list"], 80)
+    assert code == 0, output
+    lines = _screen_lines(output)
+    assert lines[0].split()[:3] == ["ID", "NAME", "VERSION"]
+    rows = _rows_by_id(lines)
+    assert [rows[twin].split()[:2] for twin in twins] == [["my-llm", "1.0"], ["my-llm", "2.0"]]
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_wide_shows_every_column_and_no_color_turns_colour_off(
     local_pieces_os: LocalPiecesOS,
@@ -622,19 +694,21 @@ def test_piped_retries_are_one_note_line_each(capsys: pytest.CaptureFixture[str]
 
 
 # --- finding Pieces OS --------------------------------------------------------------------------
-def test_without_a_url_the_cli_finds_pieces_os_and_says_where(
+@pytest.mark.parametrize("verbose", [[], ["--verbose"], ["-v"]], ids=["quiet", "verbose", "v"])
+def test_without_a_url_the_cli_finds_pieces_os_and_says_where_when_verbose(
     capsys: pytest.CaptureFixture[str],
     local_pieces_os: LocalPiecesOS,
     monkeypatch: pytest.MonkeyPatch,
+    verbose: List[str],
 ) -> None:
     from pieces_os_client import discovery
 
     port = int(local_pieces_os.url.rsplit(":", 1)[1])
     # Only the test's own ports: the usual ones may belong to a real Pieces OS.
     monkeypatch.setattr(discovery, "DEFAULT_PORTS", (free_port(), port))
-    code, out, err = run(capsys, "models", "list", "--json")
+    code, out, err = run(capsys, "models", "list", "--json", *verbose)
     assert code == 0 and json.loads(out)["iterable"]
-    assert err == f"found Pieces OS at http://localhost:{port}\n"
+    assert err == (f"found Pieces OS at http://localhost:{port}\n" if verbose else "")
 
 
 def test_when_nothing_is_found_the_error_says_what_to_do(

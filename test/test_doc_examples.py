@@ -14,13 +14,14 @@ limit. So an example must be complete: its imports, its setup, its ``Configurati
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import signal
 import socket
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 
@@ -365,3 +366,294 @@ def test_examples_see_a_fresh_server_and_the_environment(
 )
 def test_skip_markers_are_recognised(first_line: str, is_marker: bool) -> None:
     assert bool(_SKIP_MARKER.match(_first_line(f"\n{first_line}\nx = 1\n"))) is is_marker
+
+
+# --- shell commands ------------------------------------------------------------------------------
+# Every command a ```console or ```bash block shows runs too: here, against a fresh LocalPiecesOS
+# (PIECES_OS_URL), on an 80-column pseudo-terminal like a reader's; or, for blocks that install
+# something (pip, venv), in throwaway venvs by test_coexist.py (slow: the README's test command
+# only); or, named below with the reason, by .ci/run. A console block's shown output must appear
+# in what the command prints, in order (ids, ports and times aside; "..." lines skip).
+SHELL_LANGUAGES = frozenset({"console", "bash", "sh", "shell"})
+
+
+@dataclass(frozen=True)
+class Exempt:
+    reason: str
+    #: What .ci/run must contain for the command to count as run there.
+    ci_runs: Tuple[str, ...]
+
+
+EXEMPT = {
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[dev,async]'": Exempt(
+        "the README's set-up: .ci/run's first stage", ("python3 -m venv .venv", "-e '.[dev,async]'")
+    ),
+    ".venv/bin/python -m pytest -q -n 4": Exempt(
+        "the test suite itself: .ci/run's last stage", (".venv/bin/python -m pytest -q -n 4",)
+    ),
+    "python benchmarks/run.py": Exempt("minutes of CPU", ("benchmarks/run.py --quick",)),
+    "python benchmarks/run.py --quick": Exempt(
+        "the benchmark smoke stage of .ci/run", ("benchmarks/run.py --quick",)
+    ),
+    "python benchmarks/run.py --check": Exempt("a full run, minutes", ("benchmarks/run.py",)),
+    "python benchmarks/run.py --published": Exempt(
+        "a full run and the published SDK from the network", ("benchmarks/run.py",)
+    ),
+    "python -m cProfile -s tottime benchmarks/run.py --quick | head -40": Exempt(
+        "the benchmark smoke under a profiler", ("benchmarks/run.py --quick",)
+    ),
+}
+_INSTALL = re.compile(r"(^|&&\s*|/)pip3? (install|uninstall)\b|\s-m venv\b")
+_COMMENT = re.compile(r"\s+#\s.*$")
+#: Commands that run until Ctrl-C: started, read until their first line, then interrupted.
+_UNTIL_CTRL_C = re.compile(r"\b(serve|models watch)\b")
+
+
+@dataclass(frozen=True)
+class Command:
+    text: str
+    output: Tuple[str, ...]  # the lines a console block shows after it
+
+
+def shell_commands(block: Block) -> List[Command]:
+    """The commands of a shell block, each with the output shown after it."""
+    commands: List[Command] = []
+    if block.language != "console":
+        for line in block.code.splitlines():
+            text = _COMMENT.sub("", line).strip()
+            if text and not text.startswith("#"):
+                commands.append(Command(text, ()))
+        return commands
+    for line in block.code.splitlines():
+        if line.startswith("$ "):
+            commands.append(Command(_COMMENT.sub("", line[2:]).strip(), ()))
+        elif commands and line.strip():
+            last = commands[-1]
+            commands[-1] = Command(last.text, (*last.output, line))
+    return commands
+
+
+def _shell_blocks() -> List[Block]:
+    found: List[Block] = []
+    for page in doc_pages():
+        relative = page.relative_to(ROOT).as_posix()
+        with contextlib.suppress(FenceError):  # reported by test_every_fence_is_closed
+            blocks = extract_blocks(page.read_text(encoding="utf-8"), relative)
+            found += [block for block in blocks if block.language in SHELL_LANGUAGES]
+    return found
+
+
+def installs(block: Block) -> bool:
+    """Whether the block installs something (then test_coexist.py runs it, in a venv)."""
+    return any(
+        _INSTALL.search(command.text)
+        for command in shell_commands(block)
+        if command.text not in EXEMPT
+    )
+
+
+SHELL_BLOCKS = _shell_blocks()
+INSTALL_BLOCKS = [block for block in SHELL_BLOCKS if installs(block)]
+RUN_HERE = [
+    block
+    for block in SHELL_BLOCKS
+    if not installs(block) and any(c.text not in EXEMPT for c in shell_commands(block))
+]
+
+_UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
+_LOCAL_URL = re.compile(r"\b(https?|wss?)://(127\.0\.0\.1|localhost):\d+")
+_STAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
+
+
+def normal(line: str) -> str:
+    """A line of output with what differs from run to run (ids, ports, times) replaced."""
+    line = _UUID.sub("<id>", line)
+    line = _LOCAL_URL.sub(r"\1://<local>", line)
+    line = _STAMP.sub("<time>", line)
+    return " ".join(line.split())
+
+
+def shown_output_appears(shown: Sequence[str], printed: str) -> bool:
+    """Every shown line but "...", normalized, among the printed ones, in order."""
+    lines = iter(normal(line) for line in printed.splitlines())
+    return all(any(line == want for line in lines) for want in map(normal, shown) if want != "...")
+
+
+def _on_a_terminal(command: str, env: Dict[str, str], cwd: Path) -> Tuple[int, str]:
+    """Run ``command`` in bash (no pipefail: a reader's shell) with stdout and stderr on an
+    80x24 pseudo-terminal."""
+    import pty
+    import select
+    import subprocess
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen(
+        ["bash", "-c", command],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+        cwd=cwd,
+    )
+    os.close(follower)
+    chunks: List[bytes] = []
+    try:
+        while select.select([leader], [], [], TIME_LIMIT)[0]:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal (EIO on Linux)
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        code = child.wait(timeout=TIME_LIMIT)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        os.close(leader)
+    text = b"".join(chunks).decode("utf-8", "replace").replace("\r\n", "\n")
+    lines = [_ANSI_ESCAPE.sub("", line.rsplit("\r", 1)[-1]) for line in text.split("\n")]
+    return code, "\n".join(lines)
+
+
+class _UntilCtrlC:
+    """A command that runs until Ctrl-C (``serve``, ``models watch``): started in the
+    background and read up to its first line (``serve``: its URL line)."""
+
+    def __init__(self, command: str, env: Dict[str, str], cwd: Path) -> None:
+        import shlex
+        import subprocess
+
+        self.process = subprocess.Popen(
+            shlex.split(command),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=cwd,
+            text=True,
+        )
+        self.first = ""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:  # serve's URL line ends "Ctrl-C stops it"
+            self.first = line
+            if "serve" not in command or "Ctrl-C" in line:
+                break
+        assert self.first, f"{command!r} printed nothing"
+
+    def url(self) -> Optional[str]:
+        found = re.search(r"http://[\w.]+:\d+", self.first)
+        return found.group(0) if found else None
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=TIME_LIMIT)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait()
+            assert self.process.stdout is not None
+            self.process.stdout.close()
+
+
+def shell_environment(tmp_path: Path, url: str) -> Dict[str, str]:
+    """Where a reader's shell runs: this interpreter's scripts first on PATH, the docs' server
+    in PIECES_OS_URL, an 80x24 terminal without colour, HOME in the scratch directory."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "COV_"))}
+    env.update(
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        PIECES_OS_URL=url,
+        COLUMNS="80",
+        LINES="24",
+        TERM="xterm",
+        NO_COLOR="1",
+        HOME=str(tmp_path),
+    )
+    return env
+
+
+@pytest.mark.parametrize("block", RUN_HERE, ids=[block.name for block in RUN_HERE])
+def test_shell_example_runs(block: Block, docs_server: LocalPiecesOS, tmp_path: Path) -> None:
+    import sys
+
+    docs_server.reset()
+    env = shell_environment(tmp_path, docs_server.url)
+    # The README's commands name the clone's .venv and examples/: this interpreter's and ours.
+    (tmp_path / ".venv").symlink_to(sys.prefix, target_is_directory=True)
+    (tmp_path / "examples").symlink_to(ROOT / "examples", target_is_directory=True)
+    running: List[_UntilCtrlC] = []
+    try:
+        for command in shell_commands(block):
+            if command.text in EXEMPT:
+                continue
+            text = _LOCAL_URL.sub(env["PIECES_OS_URL"], command.text)
+            if _UNTIL_CTRL_C.search(text):
+                started = _UntilCtrlC(text, env, tmp_path)
+                served = started.url()
+                if "serve" in text and served:
+                    env["PIECES_OS_URL"] = served  # "in another terminal": the commands after
+                    running.append(started)
+                else:
+                    assert started.interrupt() == 0, f"{command.text!r} after Ctrl-C"
+                continue
+            cat = re.fullmatch(r"cat (\S+)", text)
+            if cat and not (tmp_path / cat.group(1)).exists():
+                # "$ cat seeded.json" shows the file the next commands read: write it.
+                (tmp_path / cat.group(1)).write_text("\n".join(command.output) + "\n")
+            code, printed = _on_a_terminal(text, env, tmp_path)
+            assert code == 0, f"{block.name}: {command.text!r} exited {code}:\n{printed}"
+            assert shown_output_appears(command.output, printed), (
+                f"{block.name}: {command.text!r} printed:\n{printed}\nnot what the page shows:\n"
+                + "\n".join(command.output)
+            )
+    finally:
+        for started in running:
+            assert started.interrupt() == 0, "serve after Ctrl-C"
+
+
+def test_every_shell_command_is_run_somewhere() -> None:
+    """Here, by test_coexist.py (install blocks) or by .ci/run (EXEMPT, checked there)."""
+    commands = {command.text for block in SHELL_BLOCKS for command in shell_commands(block)}
+    assert commands, "no shell command found in the docs"
+    assert set(EXEMPT) <= commands, f"exempt but not in the docs: {set(EXEMPT) - commands}"
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    for command, exempt in EXEMPT.items():
+        missing = [part for part in exempt.ci_runs if part not in ci]
+        assert missing == [], f"{command!r} is said to run in .ci/run ({exempt.reason})"
+    assert INSTALL_BLOCKS and RUN_HERE
+    covered = {b.name for b in INSTALL_BLOCKS} | {b.name for b in RUN_HERE}
+    only_exempt = [
+        b.name
+        for b in SHELL_BLOCKS
+        if b.name not in covered and any(c.text not in EXEMPT for c in shell_commands(b))
+    ]
+    assert only_exempt == []
+
+
+def test_shell_blocks_are_read_as_a_reader_would() -> None:
+    block = Block(
+        "x.md",
+        1,
+        "console",
+        "$ pieces-os-models models list   # a comment\nID  NAME\n...\n$ cat f\n",
+    )
+    assert shell_commands(block) == [
+        Command("pieces-os-models models list", ("ID  NAME", "...")),
+        Command("cat f", ()),
+    ]
+    bash = Block("x.md", 1, "bash", "pip install .   # the SDK\n# a note\n\nls\n")
+    assert [c.text for c in shell_commands(bash)] == ["pip install .", "ls"]
+    assert installs(bash) and not installs(block)
+    printed = "created model 0d6f3c1e-52a4-4d0b-9d0e-8f1c2b7a9e41 (x)\nid  0d6f3c1e-52a4-4d0b-9d0e-8f1c2b7a9e41\n"
+    shown = ["created model 33f1a883-b738-4302-ab35-2efa86b99076 (x)", "..."]
+    assert shown_output_appears(shown, printed)
+    assert not shown_output_appears(["created model 1 (y)"], printed)
+    assert not shown_output_appears(["id  x", "created model <id> (x)"], printed)  # order
+    assert normal("on http://127.0.0.1:5323 at 2024-05-01T12:00:00+00:00") == (
+        "on http://<local> at <time>"
+    )

@@ -14,9 +14,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pieces_os_client import ApiKeyError, Model, Models, ModelsApi
-from pieces_os_client.models._display import HTML_COLUMNS
+from pieces_os_client.models._display import HTML_COLUMNS, HTML_WIDE_COLUMNS
 
-COLUMNS = [
+#: ``to_html()``'s columns: what fits 1,000 px.
+COLUMNS = ["name", "id", "version", "location", "loaded", "size", "usage", "provider"]
+#: ``to_html(wide=True)``'s: every column.
+WIDE_COLUMNS = [
     "name",
     "id",
     "version",
@@ -126,9 +129,10 @@ def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> Non
         ),
         make_model(id="b", name="GPT-4o", cloud=True, provider="OPENAI", version="2024-08-06"),
     )
-    table = parse(snapshot._repr_html_())
+    assert parse(snapshot._repr_html_()).headers == COLUMNS == list(HTML_COLUMNS)
+    table = parse(snapshot.to_html(wide=True))
 
-    assert table.headers == COLUMNS == list(HTML_COLUMNS)
+    assert table.headers == WIDE_COLUMNS == list(HTML_WIDE_COLUMNS)
     assert table.caption == "2 models: 1 local, 1 cloud; 0 loaded"
     assert table.rows == [
         [
@@ -164,16 +168,60 @@ def test_models_html_has_a_header_and_one_row_per_model_with_the_values() -> Non
 
 def test_text_is_left_aligned_and_sizes_right_aligned_without_wrapping() -> None:
     """Jupyter's stylesheet right-aligns every cell; each cell says how it wants to sit."""
-    table = parse(snapshot_of(make_model(bytes={"value": 2048, "readable": "2 kB"}))._repr_html_())
-    size, name = COLUMNS.index("size"), COLUMNS.index("name")
+    snapshot = snapshot_of(make_model(bytes={"value": 2048, "readable": "2 kB"}))
+    table = parse(snapshot.to_html(wide=True))
+    size, name = WIDE_COLUMNS.index("size"), WIDE_COLUMNS.index("name")
+    wrapping = {name, *(WIDE_COLUMNS.index(n) for n in ("usage", "provider", "foundation"))}
     for styles in [table.header_styles, *table.styles]:
         for column, style in enumerate(styles):
             if column == size:
                 assert "text-align: right" in style and "white-space: nowrap" in style
             else:
                 assert "text-align: left" in style
-            if column != name:  # only names wrap: "2024-08-06" stays one line
-                assert "white-space: nowrap" in style
+            # Names wrap between words, enum values after an underscore (<wbr>); the rest
+            # ("2024-08-06", "4.9 GB") stays on one line.
+            assert ("white-space: nowrap" in style) is (column not in wrapping)
+
+
+def _padding(style: str) -> List[float]:
+    """The em values of a ``padding: ...`` declaration (top, right, bottom, left)."""
+    declared = [part.strip() for part in style.split(";") if part.strip().startswith("padding:")]
+    assert len(declared) == 1, style
+    values = [float(value.rstrip("em")) for value in declared[0][len("padding:") :].split()]
+    return {1: values * 4, 2: values * 2, 4: values}[len(values)]
+
+
+def test_every_cell_carries_its_own_padding_and_the_table_fits_1000_px() -> None:
+    """Read with no stylesheet at all (a plain page, VS Code), cells still stand apart: each
+    one has its own padding; the default columns fit 1,000 px at a browser's default font.
+    docs/images/ holds the screenshots of the three cases."""
+    from pieces_os_client.testing import builtin_catalogue
+
+    snapshot = Models(iterable=builtin_catalogue())
+    for markup in (snapshot.to_html(), snapshot.to_html(wide=True), snapshot[0].to_html()):
+        table = parse(markup)
+        for style in [*table.header_styles, *(s for row in table.styles for s in row)]:
+            top, right, bottom, left = _padding(style)
+            assert min(left, right) >= 0.4 and min(top, bottom) > 0, style
+    # Width: what the widest cell of each default column needs on one line, at 16 px (about
+    # 8 px a character; an id shows 7.5em of itself; names wrap between words and enum
+    # values after an underscore), with the padding, within 1,000 px.
+    table = parse(snapshot.to_html())
+    markup = snapshot.to_html()
+    assert "max-width: 7.5em" in markup and "text-overflow: ellipsis" in markup
+    assert markup.count("<wbr>") > 0
+    needed = 0.0
+    for column, header in enumerate(table.headers):
+        cells = [header, *(row[column] for row in table.rows)]
+        if header == "id":
+            width = 7.5 * 16 * 0.8  # a <code> element's monospace font is 13 px
+        elif header in ("name", "usage", "provider"):
+            pieces = [p for cell in cells for p in cell.replace("_", "_ ").split()]
+            width = 8.0 * max(len(piece) for piece in pieces)
+        else:
+            width = 8.0 * max(len(cell) for cell in cells)
+        needed += width + 2 * 0.5 * 16
+    assert needed <= 1000, needed
 
 
 def test_one_model_is_a_field_value_table() -> None:
@@ -196,7 +244,7 @@ def test_one_model_is_a_field_value_table() -> None:
 
 def test_values_a_newer_server_sends_render_as_their_text() -> None:
     model = Model.from_dict(make_model(usage="TIME_TRAVEL", provider="NEWCO", foundation="NEXT"))
-    cells = parse(snapshot_of(model.to_dict())._repr_html_()).rows[0]
+    cells = parse(snapshot_of(model.to_dict()).to_html(wide=True)).rows[0]
     assert cells[7:10] == ["TIME_TRAVEL", "NEWCO", "NEXT"]
     fields = dict(parse(model._repr_html_()).rows)  # type: ignore[arg-type]
     assert (fields["usage"], fields["provider"]) == ("TIME_TRAVEL", "NEWCO")
@@ -209,7 +257,7 @@ def test_an_empty_snapshot_renders_the_header_and_no_rows() -> None:
     assert table.caption == "0 models: 0 local, 0 cloud; 0 loaded"
 
 
-_ALLOWED_TAGS = {"table", "caption", "thead", "tbody", "tr", "th", "td", "code"}
+_ALLOWED_TAGS = {"table", "caption", "thead", "tbody", "tr", "th", "td", "code", "wbr"}
 
 
 @settings(max_examples=200, deadline=None)

@@ -135,8 +135,20 @@ COLUMN_PRIORITY: Tuple[str, ...] = (
 )
 #: The names of :data:`COLUMNS`; the CLI's plain table and the notebook's HTML show them all.
 TEXT_COLUMNS: Tuple[str, ...] = tuple(column.name for column in COLUMNS)
-#: The notebook puts the name first: it is what a reader scans for.
-HTML_COLUMNS: Tuple[str, ...] = ("name", "id", *TEXT_COLUMNS[2:])
+#: Every column for a notebook, the name first: it is what a reader scans for.
+HTML_WIDE_COLUMNS: Tuple[str, ...] = ("name", "id", *TEXT_COLUMNS[2:])
+#: What a notebook shows by default: the columns the CLI keeps first, which fit 1,000 px at a
+#: browser's default 16 px font (``to_html(wide=True)`` shows every column).
+HTML_COLUMNS: Tuple[str, ...] = (
+    "name",
+    "id",
+    "version",
+    "location",
+    "loaded",
+    "size",
+    "usage",
+    "provider",
+)
 #: ``print(snapshot)`` keeps to what fits a usual terminal.
 SUMMARY_COLUMNS: Tuple[str, ...] = ("id", "name", "location", "loaded", "size", "usage")
 
@@ -163,41 +175,77 @@ def summary_line(models: Sequence[ShownModel]) -> str:
 
 
 # --- HTML ----------------------------------------------------------------------------------------
-# Inline styles: Jupyter's stylesheet right-aligns every cell and lets them wrap, and a
-# ``<style>`` block would leak into the rest of the notebook (GitHub drops it anyway).
-_TEXT_STYLE = "text-align: left; vertical-align: top"
-_NAME_STYLE = "text-align: left; vertical-align: top; min-width: 12em"
-#: Short values (versions, dates, enum names) stay on one line; only names may wrap.
-_SHORT_TEXT_STYLE = "text-align: left; white-space: nowrap; vertical-align: top"
-_NUMBER_STYLE = "text-align: right; white-space: nowrap; vertical-align: top"
+# Inline styles only: a ``<style>`` block would leak into the rest of the notebook (and GitHub
+# drops it), and a page with no stylesheet at all (a report, a static site) must still read:
+# padding between cells, a rule under the header, faint stripes. Inline styles also win over
+# Jupyter's, which right-aligns every cell and lets them wrap. Colours are translucent grey, so
+# they suit light and dark themes (VS Code's) alike.
+_PAD = "padding: 0.25em 0.5em"
+_TABLE_STYLE = "border-collapse: collapse; border-spacing: 0"
+_HEAD_STYLE = "border-bottom: 1px solid rgba(127, 127, 127, 0.6); vertical-align: bottom"
+_STRIPE = "background: rgba(127, 127, 127, 0.08)"
+_TEXT_STYLE = f"text-align: left; vertical-align: top; {_PAD}"
+_NAME_STYLE = f"text-align: left; vertical-align: top; min-width: 8em; {_PAD}"
+#: Short values (versions, dates) stay on one line; names wrap between words, enum values
+#: after an underscore (``CODE_<wbr>CONVERSATION``), so the table can narrow to its page.
+_SHORT_TEXT_STYLE = f"text-align: left; white-space: nowrap; vertical-align: top; {_PAD}"
+_ENUM_STYLE = f"text-align: left; vertical-align: top; {_PAD}"
+_NUMBER_STYLE = f"text-align: right; white-space: nowrap; vertical-align: top; {_PAD}"
 _ID_STYLE = "white-space: nowrap; user-select: all"
+#: In a table the id shows its first characters (as git shows a commit's), the whole of it
+#: on hover; selecting and copying it still takes every character.
+_SHORT_ID_STYLE = (
+    f"{_ID_STYLE}; display: inline-block; max-width: 7.5em; overflow: hidden; "
+    "text-overflow: ellipsis; vertical-align: top"
+)
+_CAPTION_STYLE = "text-align: left; padding: 0.25em 0.5em"
+#: Columns whose values are enum names, long runs of capitals joined by underscores.
+_ENUM_COLUMNS = frozenset({"usage", "provider", "foundation"})
 
 
 def _html_cell(tag: str, column: Column, text: str) -> str:
     if column.numeric:
         style = _NUMBER_STYLE
+    elif column.name == "name":
+        style = _NAME_STYLE
+    elif column.name in _ENUM_COLUMNS:
+        style = _ENUM_STYLE
     else:
-        style = _NAME_STYLE if column.name == "name" else _SHORT_TEXT_STYLE
+        style = _SHORT_TEXT_STYLE
+    if tag == "th":
+        style = f"{style}; {_HEAD_STYLE}"
     if column.numeric and tag == "td":
         text = text.replace(" ", _NBSP)  # "4.9 GB" stays on one line even without the style
     escaped = html.escape(text)
+    if column.name in _ENUM_COLUMNS and tag == "td":
+        escaped = escaped.replace("_", "_<wbr>")  # a line may break after an underscore
     if column.name == "id" and tag == "td":
         # One click selects the whole id, ready to copy.
-        escaped = f'<code style="{_ID_STYLE}">{escaped}</code>'
+        escaped = f'<code style="{_SHORT_ID_STYLE}" title="{escaped}">{escaped}</code>'
     return f'<{tag} style="{style}">{escaped}</{tag}>'
 
 
-def html_table(models: Iterable[ShownModel], caption: Optional[str] = None) -> str:
-    """An HTML ``<table>`` of :data:`HTML_COLUMNS`; every value is escaped."""
-    shown = columns(HTML_COLUMNS)
-    parts: List[str] = ['<table class="pieces-os-models">']
+def html_table(
+    models: Iterable[ShownModel], caption: Optional[str] = None, *, wide: bool = False
+) -> str:
+    """An HTML ``<table>`` of :data:`HTML_COLUMNS` (every column with ``wide``); every value
+    is escaped.
+
+    Example::
+
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> html_table(builtin_catalogue()[:1]).count("<th ")
+        8
+    """
+    shown = columns(HTML_WIDE_COLUMNS if wide else HTML_COLUMNS)
+    parts: List[str] = [f'<table class="pieces-os-models" style="{_TABLE_STYLE}">']
     if caption is not None:
-        parts.append(f'<caption style="text-align: left">{html.escape(caption)}</caption>')
+        parts.append(f'<caption style="{_CAPTION_STYLE}">{html.escape(caption)}</caption>')
     parts.append("<thead><tr>")
     parts.extend(_html_cell("th", column, column.name) for column in shown)
     parts.append("</tr></thead><tbody>")
-    for model in models:
-        parts.append("<tr>")
+    for number, model in enumerate(models):
+        parts.append(f'<tr style="{_STRIPE}">' if number % 2 else "<tr>")
         parts.extend(_html_cell("td", column, column.cell(model)) for column in shown)
         parts.append("</tr>")
     parts.append("</tbody></table>")
@@ -253,20 +301,21 @@ def _plain(value: Any) -> str:
 
 def html_fields(model: WireModel) -> str:
     """A two-column field/value ``<table>`` of one model; every value is escaped."""
-    parts: List[str] = ['<table class="pieces-os-model">']
+    parts: List[str] = [f'<table class="pieces-os-model" style="{_TABLE_STYLE}">']
     name = model.__dict__.get("name")
     title = "Model" if name is None else f"Model {name}"
-    parts.append(f'<caption style="text-align: left">{html.escape(title)}</caption>')
+    parts.append(f'<caption style="{_CAPTION_STYLE}">{html.escape(title)}</caption>')
+    head = f"{_TEXT_STYLE}; {_HEAD_STYLE}"
     parts.append(
-        f'<thead><tr><th style="{_TEXT_STYLE}">field</th>'
-        f'<th style="{_TEXT_STYLE}">value</th></tr></thead><tbody>'
+        f'<thead><tr><th style="{head}">field</th><th style="{head}">value</th></tr></thead><tbody>'
     )
-    for name, text in field_rows(model):
+    for number, (name, text) in enumerate(field_rows(model)):
         cell = html.escape(text)
         if name == "id":
             cell = f'<code style="{_ID_STYLE}">{cell}</code>'
         parts.append(
-            f'<tr><th style="{_TEXT_STYLE}">{html.escape(name)}</th>'
+            (f'<tr style="{_STRIPE}">' if number % 2 else "<tr>")
+            + f'<th style="{_TEXT_STYLE}">{html.escape(name)}</th>'
             f'<td style="{_TEXT_STYLE}">{cell}</td></tr>'
         )
     parts.append("</tbody></table>")

@@ -161,9 +161,11 @@ class Models(WireModel):
         is in ``to_dict()`` and ``to_json()``."""
         return text_summary(self._shown())
 
-    def to_html(self) -> str:
+    def to_html(self, *, wide: bool = False) -> str:
         """The HTML table Jupyter shows for a snapshot: a caption counting the models, one
-        row per model, every value escaped. For a page, a report or a notebook's own layout.
+        row per model, every value escaped; readable with any stylesheet or none (a page, a
+        report, VS Code). The columns fit 1,000 px; ``wide=True`` adds downloaded, foundation
+        and created.
 
         Example::
 
@@ -172,7 +174,7 @@ class Models(WireModel):
             True
         """
         models = self._shown()
-        return html_table(models, caption=summary_line(models))
+        return html_table(models, caption=summary_line(models), wide=wide)
 
     def _repr_html_(self) -> str:
         return self.to_html()

@@ -16,6 +16,11 @@ Example::
     False
 """
 
+# ruff: noqa: E402  (the check below must run before these modules import the SDK)
+from pieces_os_client._coexist import check_entry
+
+check_entry()  # in a mixed install, the modules below would load another SDK's files
+
 from pieces_os_client.testing._catalogue import builtin_catalogue, builtin_id
 from pieces_os_client.testing._http import HEALTH_PATH
 from pieces_os_client.testing._serve import serve

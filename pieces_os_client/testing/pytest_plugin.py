@@ -18,6 +18,10 @@ from typing import TYPE_CHECKING, Iterator
 
 import pytest
 
+from pieces_os_client._coexist import check_entry
+
+check_entry()  # at pytest's start-up: a mixed install fails here, as one "ERROR:" line
+
 if TYPE_CHECKING:
     from pieces_os_client.testing import LocalPiecesOS
 
