@@ -123,7 +123,11 @@ def test_the_bar_appears_once_then_updates_in_place(
     ("error", "heading", "why"),
     [
         (ModelDownloadFailed("disk full", model_id="m1"), "Download failed", "disk full"),
-        (ModelDownloadCanceled("canceled by Pieces OS", model_id="m1"), "Download canceled", "by Pieces OS"),
+        (
+            ModelDownloadCanceled("canceled by Pieces OS", model_id="m1"),
+            "Download canceled",
+            "by Pieces OS",
+        ),
         (KeyboardInterrupt(), "Download canceled", "interrupted"),
         (ConnectionError("gone"), "Download failed", "gone"),
     ],
