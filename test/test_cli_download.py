@@ -78,7 +78,9 @@ def test_piped_a_line_per_tenth_of_the_way_then_the_result(server: LocalPiecesOS
     shown = [int(re.search(r": (\d+)%", line)[1]) for line in progress]  # type: ignore[index]
     assert shown == sorted(shown)
     assert 11 <= len(progress) <= 13  # 0, 1 (IN-PROGRESS), each ten, 100: not one per message
-    assert all("left" in line for line in progress[1:-1])
+    # An ETA once the client has seen the rate (a loaded machine may bunch the first messages).
+    assert all("left" in line or "ETA unknown" in line for line in progress[1:-1])
+    assert "left" in progress[-2]
     assert re.fullmatch(rf"downloaded model {MODEL} \({re.escape(NAME)}\) in \d+ s", verdict)
     assert "\x1b" not in result.stdout and "\r" not in result.stdout
     assert _model(server).downloaded is True  # type: ignore[attr-defined]
@@ -96,7 +98,9 @@ def test_json_lines_one_object_per_event(server: LocalPiecesOS) -> None:
     )
     assert [event["percentage"] for event in events] == [float(p) for p in range(0, 101, 10)]
     assert events[0]["eta"] is None and events[-1]["eta"] == 0
-    assert all(isinstance(event["eta"], float) for event in events[1:])
+    etas = [event["eta"] for event in events[1:-1]]
+    assert all(eta is None or (isinstance(eta, float) and eta >= 0) for eta in etas)
+    assert isinstance(etas[-1], float)  # known by the end
     # stdout is JSON only: the verdict is on stderr.
     assert result.stderr.startswith(f"downloaded model {MODEL} ({NAME})")
 
