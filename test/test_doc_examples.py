@@ -474,6 +474,7 @@ def normal(line: str) -> str:
     # A client-computed ETA, and a name cut to the column (rich releases cut one character
     # apart), differ from run to run too.
     line = re.sub(r'"eta": \d+(\.\d+)?', '"eta": <n>', line)
+    line = re.sub(r"\b\d+ s left\b", "<n> s left", line)
     line = re.sub(r"\S*…", "…", line)
     return " ".join(line.split())
 
