@@ -53,7 +53,6 @@ from pieces_os_client._core.streaming import (
     missing_extra,
     parse_message,
     refused,
-    ssl_context,
     stream_request,
 )
 from pieces_os_client._core.watch import (
@@ -83,6 +82,7 @@ from pieces_os_client._core.endpoint import OPTION_NAMES
 from pieces_os_client._core.failures import BROKEN, CONNECT_TIMEOUT, TLS, describe_failure
 from pieces_os_client._core.failures import CONNECT as CONNECT_FAILED
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
 
@@ -264,6 +264,7 @@ def _open(
     headers = dict(request.headers)
     # websockets sends the User-Agent itself; pass ours there so it is sent once.
     user_agent = headers.pop("User-Agent", None)
+    context = tls_context(configuration)
     debug_logger = configuration._get_debug_logger()
     started = _timing(debug_logger)
     try:
@@ -273,7 +274,8 @@ def _open(
                 additional_headers=headers,
                 user_agent_header=user_agent,
                 open_timeout=request.open_timeout,
-                ssl=ssl_context(configuration),
+                ssl=context,
+                server_hostname=server_hostname(configuration),
                 # Like the HTTP client: a proxy only when configured, none from the environment.
                 proxy=configuration.proxy,
                 ping_interval=KEEPALIVE_INTERVAL,

@@ -16,7 +16,6 @@ Following a stream for longer (reconnecting, coalescing) is :mod:`pieces_os_clie
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypeVar, Union
 
@@ -97,22 +96,6 @@ def _seconds(value: Any) -> Optional[float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
-
-
-def ssl_context(configuration: Configuration) -> Optional[ssl.SSLContext]:
-    """The TLS settings of ``configuration`` for a ``wss://`` stream (None for ``ws://``)."""
-    if not configuration.host.startswith("https"):
-        return None
-    context = ssl.create_default_context(
-        cafile=configuration.ssl_ca_cert, cadata=configuration.ca_cert_data
-    )
-    if configuration.cert_file:
-        context.load_cert_chain(configuration.cert_file, configuration.key_file)
-    if configuration.assert_hostname is False or not configuration.verify_ssl:
-        context.check_hostname = False
-    if not configuration.verify_ssl:
-        context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 # --- answers -------------------------------------------------------------------------------------

@@ -58,9 +58,9 @@ from pieces_os_client._core.streaming import (
     dropped,
     parse_message,
     refused,
-    ssl_context,
     stream_request,
 )
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
@@ -326,7 +326,7 @@ async def _open(
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
     trace.on_request_redirect.append(answer.on_request_redirect)
-    context = ssl_context(configuration)
+    context = tls_context(configuration)
     # A session of its own: the stream holds its connection for as long as it lives.
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=context if context is not None else True),
@@ -339,8 +339,9 @@ async def _open(
     extra: Dict[str, Any] = {}
     if configuration.proxy:
         extra["proxy"] = configuration.proxy
-    if configuration.tls_server_name:
-        extra["server_hostname"] = configuration.tls_server_name
+    name = server_hostname(configuration)
+    if name:
+        extra["server_hostname"] = name
     debug_logger = configuration._get_debug_logger()
     started = _timing(debug_logger)
     try:
