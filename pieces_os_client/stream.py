@@ -280,6 +280,8 @@ def _open(
                 proxy=configuration.proxy,
                 ping_interval=KEEPALIVE_INTERVAL,
                 ping_timeout=KEEPALIVE_INTERVAL,
+                # Leaving a stream waits this long at most for the server's closing answer.
+                close_timeout=configuration.stream_close_timeout,
                 max_size=request.max_message_size,
             ).__enter__()  # connects (websockets >= 17 opens on entering; older at once)
         except InvalidStatus as error:

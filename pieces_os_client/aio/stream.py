@@ -73,6 +73,7 @@ from pieces_os_client._core.watch import (
 )
 from pieces_os_client.aio.api_client import AsyncApiClient, _failure_kind
 from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import DEFAULT_STREAM_CLOSE_TIMEOUT
 from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
@@ -88,8 +89,8 @@ __all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "AsyncStream", "ModelsChan
 _STREAM = by_name("models_stream_identifiers")
 _SNAPSHOT = by_name("models_snapshot")
 
-#: Longest wait in ``close()`` for the connection's socket to be closed, in seconds.
-_CLOSE_WAIT = 1.0
+#: Loop time ``close()`` always gives the socket to close, past ``stream_close_timeout``.
+_SOCKET_GRACE = 0.05
 
 
 class Opening(Generic[_Closable]):
@@ -135,10 +136,12 @@ class AsyncStream(Generic[T]):
         url: str,
         headers: Dict[str, str],
         decode: Callable[[Message, Mapping[str, str]], T],
+        close_timeout: float = DEFAULT_STREAM_CLOSE_TIMEOUT,
     ) -> None:
         self._session = session
         self._websocket = websocket
         self._decode = decode
+        self._close_timeout = close_timeout
         self._closing = False
         #: The ``ws://`` or ``wss://`` URL of the stream.
         self.url = url
@@ -164,17 +167,27 @@ class AsyncStream(Generic[T]):
 
     async def close(self) -> None:
         """Close the stream (a clean WebSocket close) and its connection. Safe to call more
-        than once, and from another task than the one iterating, which then stops."""
+        than once, and from another task than the one iterating, which then stops.
+
+        Returns within ``Configuration.stream_close_timeout`` seconds (and a few
+        milliseconds), answered or not: a server that never answers the closing handshake
+        has its connection cut.
+        """
         self._closing = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._close_timeout
         sock = self._websocket.get_extra_info("socket")
         try:
-            await self._websocket.close()
+            # aiohttp's ws_close timeout restarts at each message a busy server still sends;
+            # this bounds the whole close.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._websocket.close(), self._close_timeout)
         finally:
             await self._session.close()
-        # A TLS connection finishes closing a few loop turns later; wait (briefly) so that
-        # nothing of the stream outlives close(), even when the loop ends right after.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _CLOSE_WAIT
+        # A TLS connection finishes closing a few loop turns later; wait (within the same
+        # budget) so that nothing of the stream outlives close(), even when the loop ends
+        # right after.
+        deadline = max(deadline, loop.time() + _SOCKET_GRACE)
         while sock is not None and sock.fileno() != -1 and loop.time() < deadline:
             await asyncio.sleep(0.005)
 
@@ -327,6 +340,7 @@ async def _open(
     trace.on_request_end.append(answer.on_request_end)
     trace.on_request_redirect.append(answer.on_request_redirect)
     context = tls_context(configuration)
+    close_timeout = configuration.stream_close_timeout
     # A session of its own: the stream holds its connection for as long as it lives.
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=context if context is not None else True),
@@ -351,6 +365,8 @@ async def _open(
                 headers=request.headers,
                 heartbeat=KEEPALIVE_INTERVAL,
                 max_msg_size=request.max_message_size,
+                # The wait for the server's closing answer (AsyncStream.close bounds the rest).
+                timeout=aiohttp.ClientWSTimeout(ws_close=close_timeout),
                 **extra,
             )
         except (aiohttp.WSServerHandshakeError, _Redirected) as error:
@@ -368,7 +384,7 @@ async def _open(
         raise
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
-    stream = AsyncStream(session, websocket, request.url, answer.headers, decode)
+    stream = AsyncStream(session, websocket, request.url, answer.headers, decode, close_timeout)
     return ApiResponse._received(101, answer.headers, stream, b"")
 
 
