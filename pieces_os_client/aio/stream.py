@@ -39,6 +39,7 @@ from typing import (
     Generator,
     Generic,
     Mapping,
+    NoReturn,
     Optional,
     TypeVar,
     Union,
@@ -56,7 +57,7 @@ from pieces_os_client._core.streaming import (
     RAW_TEXT_LIMIT,
     Message,
     dropped,
-    parse_message,
+    message_decoder,
     refused,
     stream_request,
 )
@@ -88,6 +89,8 @@ __all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "AsyncStream", "ModelsChan
 #: What the watcher follows, and what it reads after each burst.
 _STREAM = by_name("models_stream_identifiers")
 _SNAPSHOT = by_name("models_snapshot")
+
+_TEXT, _BINARY = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
 
 #: Loop time ``close()`` always gives the socket to close, past ``stream_close_timeout``.
 _SOCKET_GRACE = 0.05
@@ -140,6 +143,8 @@ class AsyncStream(Generic[T]):
     ) -> None:
         self._session = session
         self._websocket = websocket
+        # Looked up once: __anext__ runs for every message.
+        self._ws_receive = websocket.receive
         self._decode = decode
         self._close_timeout = close_timeout
         self._closing = False
@@ -157,7 +162,11 @@ class AsyncStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        return await self._receive(None)
+        message = await self._ws_receive()
+        kind = message.type
+        if kind is _TEXT or kind is _BINARY:
+            return self._decode(message.data, self.headers)
+        return await self._ended(kind)
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
@@ -193,14 +202,18 @@ class AsyncStream(Generic[T]):
 
     async def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
         try:
-            message = await self._websocket.receive(timeout)
+            message = await self._ws_receive(timeout)
         except asyncio.TimeoutError:
             return TIMED_OUT
         kind = message.type
-        if kind in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+        if kind is _TEXT or kind is _BINARY:
             return self._decode(message.data, self.headers)
-        ended_cleanly = kind == aiohttp.WSMsgType.CLOSE
-        if self._closing or ended_cleanly:
+        return await self._ended(kind)
+
+    async def _ended(self, kind: aiohttp.WSMsgType) -> NoReturn:
+        """Raise ``StopAsyncIteration`` for a stream closed cleanly or by :meth:`close`,
+        else the error that it was cut off."""
+        if self._closing or kind == aiohttp.WSMsgType.CLOSE:
             await self.close()
             raise StopAsyncIteration
         cause = self._websocket.exception()
@@ -280,11 +293,7 @@ def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
 def _parsed(operation: Operation[Any]) -> Callable[[Message, Mapping[str, str]], Any]:
     message_type = operation.response_model
     assert message_type is not None
-
-    def decode(raw: Message, headers: Mapping[str, str]) -> Any:
-        return parse_message(message_type, raw, headers)
-
-    return decode
+    return message_decoder(message_type)
 
 
 def open_stream(
