@@ -56,6 +56,11 @@ _LIVE_NOTEBOOK = (
 #: (pip's file handling) is the same on every interpreter, so only the README's test command
 #: runs it, on the latest versions.
 _COEXIST = "test/test_coexist.py"
+#: Waits out the default stream_close_timeout (2 s) against a server that never answers; the
+#: other close tests use 0.2 s and run everywhere. Run where the docs' mypy run is.
+_DEFAULT_CLOSE = (
+    "test/test_stream_close.py::test_by_default_leaving_a_stream_takes_at_most_two_seconds"
+)
 
 nox.needs_version = ">=2024.4.15"
 nox.options.default_venv_backend = "uv"
@@ -74,7 +79,15 @@ def tests(session: nox.Session) -> None:
     session.run(
         "pytest",
         *_pytest_args(
-            session, "--deselect", _DOC_TYPES, "--deselect", _LIVE_NOTEBOOK, "--ignore", _COEXIST
+            session,
+            "--deselect",
+            _DOC_TYPES,
+            "--deselect",
+            _LIVE_NOTEBOOK,
+            "--deselect",
+            _DEFAULT_CLOSE,
+            "--ignore",
+            _COEXIST,
         ),
     )
 

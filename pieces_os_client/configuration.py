@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import threading
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
 from pieces_os_client._core.host import redact_url
 from pieces_os_client._version import __version__
-from pieces_os_client.exceptions import ApiTypeError
+from pieces_os_client.exceptions import ApiTypeError, ApiValueError
 
 #: Where Pieces OS listens when neither ``host=`` nor ``PIECES_OS_URL`` says otherwise.
 DEFAULT_HOST = "http://localhost:1000"
@@ -26,6 +27,8 @@ DEFAULT_READ_TIMEOUT = 120.0
 DEFAULT_RETRIES = 2
 #: Connections kept open per host; enough for a few busy threads.
 DEFAULT_POOL_MAXSIZE = 16
+#: Seconds leaving a stream may wait for the server to answer the WebSocket closing handshake.
+DEFAULT_STREAM_CLOSE_TIMEOUT = 2.0
 #: The largest answer body read, in bytes after decompression: a large snapshot is a few MiB.
 DEFAULT_MAX_RESPONSE_SIZE = 64 * 1024 * 1024
 
@@ -65,6 +68,13 @@ class Configuration:
         >>> config = Configuration(host="http://127.0.0.1:1000", timeout=(2, 30), retries=0)
         >>> config.host
         'http://127.0.0.1:1000'
+
+    ``stream_close_timeout`` (seconds, default 2) bounds how long closing a stream waits for
+    the server to answer the WebSocket closing handshake; past it the connection is cut, so
+    leaving a stream never hangs::
+
+        >>> Configuration(stream_close_timeout=0.5).stream_close_timeout
+        0.5
     """
 
     _default: ClassVar[Optional[Configuration]] = None
@@ -90,6 +100,7 @@ class Configuration:
         debug: bool = False,
         timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
         max_response_size: Optional[int] = DEFAULT_MAX_RESPONSE_SIZE,
+        stream_close_timeout: float = DEFAULT_STREAM_CLOSE_TIMEOUT,
     ) -> None:
         if host is not None and not isinstance(host, str):
             raise ApiTypeError(
@@ -129,12 +140,44 @@ class Configuration:
         #: Bytes an answer's body may have after decompression; past it the call raises
         #: ``ApiResponseTooLargeError``. ``None`` lifts the limit.
         self.max_response_size: Optional[int] = max_response_size
+        self.stream_close_timeout = stream_close_timeout
         self.client_side_validation = True
         self.safe_chars_for_path_param = ""
         self.socket_options: Optional[Any] = None
         self.logger_format = "%(asctime)s %(levelname)s %(name)s %(message)s"
         self.logger_file: Optional[str] = None
         self.debug = debug
+
+    @property
+    def stream_close_timeout(self) -> float:
+        """Seconds closing a stream (``close()``, leaving its ``with``, a watcher's
+        ``close()``) waits for the server's answer to the WebSocket closing handshake before
+        it cuts the connection; a number > 0, default 2. Read when a stream is opened.
+
+        Example::
+
+            >>> from pieces_os_client import Configuration
+            >>> config = Configuration()
+            >>> config.stream_close_timeout = 0.3
+            >>> config.stream_close_timeout = 0
+            Traceback (most recent call last):
+            ...
+            pieces_os_client.exceptions.ApiValueError: stream_close_timeout must be a number of seconds > 0, not 0
+        """
+        return self._stream_close_timeout
+
+    @stream_close_timeout.setter
+    def stream_close_timeout(self, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ApiTypeError(
+                f"stream_close_timeout must be a number of seconds such as 2.0, "
+                f"not {type(value).__name__}"
+            )
+        if not (value > 0 and math.isfinite(value)):
+            raise ApiValueError(
+                f"stream_close_timeout must be a number of seconds > 0, not {value!r}"
+            )
+        self._stream_close_timeout = float(value)
 
     # --- defaults shared across the process, handed out as copies ----------------------------
     @classmethod
@@ -214,8 +257,6 @@ class Configuration:
     ) -> str:
         """The host URL for server ``index`` (only index 0 / None exists)."""
         if index not in (None, 0):
-            from pieces_os_client.exceptions import ApiValueError
-
             raise ApiValueError(
                 f"invalid host index {index}: only index 0 ({redact_url(self.host)}) exists"
             )

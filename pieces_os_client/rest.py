@@ -19,7 +19,6 @@ import io
 import logging
 import os
 import socket
-import ssl
 import time
 from contextvars import ContextVar
 from typing import Any, Dict, Optional, Union
@@ -64,6 +63,7 @@ from pieces_os_client._core.retry import (
     make_timeout,
     timeout_seconds,
 )
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     ApiConnectionError,
@@ -301,18 +301,14 @@ class RESTClientObject:
             "retries": self.retries,
             "timeout": self.timeout,
         }
-        if parse_host(configuration.host).scheme == "https":
-            pool_args["cert_reqs"] = (
-                ssl.CERT_REQUIRED if configuration.verify_ssl else ssl.CERT_NONE
-            )
-            pool_args["ca_certs"] = configuration.ssl_ca_cert
-            pool_args["ca_cert_data"] = configuration.ca_cert_data
-            pool_args["cert_file"] = configuration.cert_file
-            pool_args["key_file"] = configuration.key_file
-            if configuration.assert_hostname is not None:
-                pool_args["assert_hostname"] = configuration.assert_hostname
-            if configuration.tls_server_name:
-                pool_args["server_hostname"] = configuration.tls_server_name
+        context = tls_context(configuration)
+        if context is not None:
+            # The whole decision is in the context; urllib3 only follows it.
+            pool_args["ssl_context"] = context
+            pool_args["cert_reqs"] = context.verify_mode
+            if not context.check_hostname:
+                pool_args["assert_hostname"] = False  # else urllib3 checks the name itself
+            pool_args["server_hostname"] = server_hostname(configuration)
         if configuration.socket_options is not None:
             pool_args["socket_options"] = configuration.socket_options
         self.pool_manager: urllib3.PoolManager

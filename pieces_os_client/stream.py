@@ -41,6 +41,7 @@ from typing import (
     Dict,
     Generic,
     Mapping,
+    NoReturn,
     Optional,
     TypeVar,
     Union,
@@ -50,10 +51,9 @@ from pieces_os_client._core.streaming import (
     KEEPALIVE_INTERVAL,
     Message,
     dropped,
+    message_decoder,
     missing_extra,
-    parse_message,
     refused,
-    ssl_context,
     stream_request,
 )
 from pieces_os_client._core.watch import (
@@ -83,6 +83,7 @@ from pieces_os_client._core.endpoint import OPTION_NAMES
 from pieces_os_client._core.failures import BROKEN, CONNECT_TIMEOUT, TLS, describe_failure
 from pieces_os_client._core.failures import CONNECT as CONNECT_FAILED
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
 
@@ -152,6 +153,8 @@ class Stream(Generic[T]):
         decode: Callable[[Message, Mapping[str, str]], T],
     ) -> None:
         self._connection = connection
+        # Looked up once: __next__ runs for every message.
+        self._recv = connection.recv
         self._decode = decode
         self._closing = False
         #: The ``ws://`` or ``wss://`` URL of the stream.
@@ -169,7 +172,11 @@ class Stream(Generic[T]):
         return self
 
     def __next__(self) -> T:
-        return self._receive(None)
+        try:
+            raw = self._recv()
+        except ConnectionClosed as error:
+            self._ended(error)
+        return self._decode(raw, self.headers)
 
     def __enter__(self) -> Stream[T]:
         return self
@@ -196,18 +203,23 @@ class Stream(Generic[T]):
     def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
         """The next item, or ``TIMED_OUT`` after ``timeout`` seconds (None: wait)."""
         try:
-            raw = self._connection.recv(timeout)
+            raw = self._recv(timeout)
         except TimeoutError:
             return TIMED_OUT
-        except ConnectionClosedOK:
+        except ConnectionClosed as error:
+            self._ended(error)
+        return self._decode(raw, self.headers)
+
+    def _ended(self, error: ConnectionClosed) -> NoReturn:
+        """Raise ``StopIteration`` for a connection closed cleanly or by :meth:`close`, else
+        the error that it was cut off."""
+        if isinstance(error, ConnectionClosedOK):
             self.close()
             raise StopIteration from None
-        except ConnectionClosed as error:
-            if self._closing:
-                raise StopIteration from None
-            self.close()
-            raise dropped(self.url, error) from error
-        return self._decode(raw, self.headers)
+        if self._closing:
+            raise StopIteration from None
+        self.close()
+        raise dropped(self.url, error) from error
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
@@ -239,11 +251,7 @@ def open_stream_with_http_info(
     the stream as ``data``."""
     message_type = operation.response_model
     assert message_type is not None
-
-    def decode(raw: Message, headers: Mapping[str, str]) -> Any:
-        return parse_message(message_type, raw, headers)
-
-    return _open(api_client, operation, args, decode)
+    return _open(api_client, operation, args, message_decoder(message_type))
 
 
 def open_raw_stream(
@@ -264,6 +272,7 @@ def _open(
     headers = dict(request.headers)
     # websockets sends the User-Agent itself; pass ours there so it is sent once.
     user_agent = headers.pop("User-Agent", None)
+    context = tls_context(configuration)
     debug_logger = configuration._get_debug_logger()
     started = _timing(debug_logger)
     try:
@@ -273,12 +282,16 @@ def _open(
                 additional_headers=headers,
                 user_agent_header=user_agent,
                 open_timeout=request.open_timeout,
-                ssl=ssl_context(configuration),
+                ssl=context,
+                server_hostname=server_hostname(configuration),
                 # Like the HTTP client: a proxy only when configured, none from the environment.
                 proxy=configuration.proxy,
                 ping_interval=KEEPALIVE_INTERVAL,
                 ping_timeout=KEEPALIVE_INTERVAL,
+                # Leaving a stream waits this long at most for the server's closing answer.
+                close_timeout=configuration.stream_close_timeout,
                 max_size=request.max_message_size,
+                max_queue=None,
             ).__enter__()  # connects (websockets >= 17 opens on entering; older at once)
         except InvalidStatus as error:
             answer = error.response

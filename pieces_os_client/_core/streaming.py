@@ -8,7 +8,7 @@ share :mod:`pieces_os_client._core.endpoint`:
 
 - :func:`stream_request`: the WebSocket URL (path parameters filled in), headers and timeouts,
   checked before anything is sent (it reuses :func:`~pieces_os_client._core.endpoint.prepare`);
-- :func:`parse_message`: one message as the operation's declared type;
+- :func:`parse_message`, :func:`message_decoder`: one message as the operation's declared type;
 - :func:`refused`, :func:`dropped`: failures mapped to the SDK's exceptions.
 
 Following a stream for longer (reconnecting, coalescing) is :mod:`pieces_os_client._core.watch`.
@@ -16,9 +16,8 @@ Following a stream for longer (reconnecting, coalescing) is :mod:`pieces_os_clie
 
 from __future__ import annotations
 
-import ssl
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Type, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Type, TypeVar, Union
 
 from pydantic import ValidationError
 
@@ -99,22 +98,6 @@ def _seconds(value: Any) -> Optional[float]:
     return None
 
 
-def ssl_context(configuration: Configuration) -> Optional[ssl.SSLContext]:
-    """The TLS settings of ``configuration`` for a ``wss://`` stream (None for ``ws://``)."""
-    if not configuration.host.startswith("https"):
-        return None
-    context = ssl.create_default_context(
-        cafile=configuration.ssl_ca_cert, cadata=configuration.ca_cert_data
-    )
-    if configuration.cert_file:
-        context.load_cert_chain(configuration.cert_file, configuration.key_file)
-    if configuration.assert_hostname is False or not configuration.verify_ssl:
-        context.check_hostname = False
-    if not configuration.verify_ssl:
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 # --- answers -------------------------------------------------------------------------------------
 def _bounded(raw: Message) -> str:
     text = raw if isinstance(raw, str) else bytes(raw).decode("utf-8", errors="replace")
@@ -140,15 +123,52 @@ def parse_message(
     try:
         message: M = message_type.model_validate_json(raw)
     except ValidationError as error:
-        raise ApiResponseValidationError(
-            101,
-            "Switching Protocols",
-            body=_bounded(raw),
-            headers=headers,
-            expected=message_type.__name__,
-            problem=_first_problem(error),
-        ) from error
+        raise _invalid(message_type, raw, headers, error) from error
     return message
+
+
+def message_decoder(
+    message_type: Type[M],
+) -> Callable[[Message, Optional[Mapping[str, str]]], M]:
+    """:func:`parse_message` for one type, made once per stream: ``decode(raw, headers)``.
+
+    It calls the type's compiled validator directly: ``model_validate_json`` is a Python
+    wrapper around it that costs a fifth of a small message's parse, at every message.
+
+    Example::
+
+        >>> from pieces_os_client.models import StreamedIdentifiers
+        >>> decode = message_decoder(StreamedIdentifiers)
+        >>> decode('{"iterable": [{"model": {"id": "m1"}}]}', {}).iterable[0].model.id
+        'm1'
+    """
+    # Models build their validator on first use (defer_build): an attribute read through the
+    # placeholder builds it and gives the real validator's.
+    validate: Callable[[Message], M] = message_type.__pydantic_validator__.validate_json
+
+    def decode(raw: Message, headers: Optional[Mapping[str, str]]) -> M:
+        try:
+            return validate(raw)
+        except ValidationError as error:
+            raise _invalid(message_type, raw, headers, error) from error
+
+    return decode
+
+
+def _invalid(
+    message_type: Type[Any],
+    raw: Message,
+    headers: Optional[Mapping[str, str]],
+    error: ValidationError,
+) -> ApiResponseValidationError:
+    return ApiResponseValidationError(
+        101,
+        "Switching Protocols",
+        body=_bounded(raw),
+        headers=headers,
+        expected=message_type.__name__,
+        problem=_first_problem(error),
+    )
 
 
 def refused(

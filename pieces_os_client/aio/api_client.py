@@ -60,7 +60,6 @@ from pieces_os_client._core.failures import (
     TLS,
     describe_failure,
 )
-from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import (
     CallLimits,
@@ -69,6 +68,7 @@ from pieces_os_client._core.retry import (
     make_timeout,
     timeout_seconds,
 )
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.rest import fork_generation, too_large
@@ -289,8 +289,9 @@ class AsyncApiClient(ClientBase):
             options["proxy"] = config.proxy
             if config.proxy_headers:
                 options["proxy_headers"] = config.proxy_headers
-        if config.tls_server_name:
-            options["server_hostname"] = config.tls_server_name
+        name = server_hostname(config)
+        if name:
+            options["server_hostname"] = name
         return options
 
 
@@ -380,13 +381,6 @@ async def _read_body(response: aiohttp.ClientResponse, limits: CallLimits) -> by
 
 
 def _ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
-    if parse_host(config.host).scheme != "https":
-        return True
-    if not config.verify_ssl:
-        return False
-    context = ssl.create_default_context(cafile=config.ssl_ca_cert, cadata=config.ca_cert_data)
-    if config.cert_file:
-        context.load_cert_chain(config.cert_file, config.key_file)
-    if config.assert_hostname is False:
-        context.check_hostname = False
-    return context
+    """What aiohttp's ``ssl=`` takes: True (its default, unused by an http host) or ours."""
+    context = tls_context(config)
+    return True if context is None else context

@@ -39,6 +39,7 @@ from typing import (
     Generator,
     Generic,
     Mapping,
+    NoReturn,
     Optional,
     TypeVar,
     Union,
@@ -56,11 +57,11 @@ from pieces_os_client._core.streaming import (
     RAW_TEXT_LIMIT,
     Message,
     dropped,
-    parse_message,
+    message_decoder,
     refused,
-    ssl_context,
     stream_request,
 )
+from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
@@ -73,6 +74,7 @@ from pieces_os_client._core.watch import (
 )
 from pieces_os_client.aio.api_client import AsyncApiClient, _failure_kind
 from pieces_os_client.api_response import ApiResponse
+from pieces_os_client.configuration import DEFAULT_STREAM_CLOSE_TIMEOUT
 from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
@@ -88,8 +90,10 @@ __all__ = ["AsyncModelsStream", "AsyncModelsWatcher", "AsyncStream", "ModelsChan
 _STREAM = by_name("models_stream_identifiers")
 _SNAPSHOT = by_name("models_snapshot")
 
-#: Longest wait in ``close()`` for the connection's socket to be closed, in seconds.
-_CLOSE_WAIT = 1.0
+_TEXT, _BINARY = aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY
+
+#: Loop time ``close()`` always gives the socket to close, past ``stream_close_timeout``.
+_SOCKET_GRACE = 0.05
 
 
 class Opening(Generic[_Closable]):
@@ -135,10 +139,14 @@ class AsyncStream(Generic[T]):
         url: str,
         headers: Dict[str, str],
         decode: Callable[[Message, Mapping[str, str]], T],
+        close_timeout: float = DEFAULT_STREAM_CLOSE_TIMEOUT,
     ) -> None:
         self._session = session
         self._websocket = websocket
+        # Looked up once: __anext__ runs for every message.
+        self._ws_receive = websocket.receive
         self._decode = decode
+        self._close_timeout = close_timeout
         self._closing = False
         #: The ``ws://`` or ``wss://`` URL of the stream.
         self.url = url
@@ -154,7 +162,11 @@ class AsyncStream(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        return await self._receive(None)
+        message = await self._ws_receive()
+        kind = message.type
+        if kind is _TEXT or kind is _BINARY:
+            return self._decode(message.data, self.headers)
+        return await self._ended(kind)
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
@@ -164,30 +176,44 @@ class AsyncStream(Generic[T]):
 
     async def close(self) -> None:
         """Close the stream (a clean WebSocket close) and its connection. Safe to call more
-        than once, and from another task than the one iterating, which then stops."""
+        than once, and from another task than the one iterating, which then stops.
+
+        Returns within ``Configuration.stream_close_timeout`` seconds (and a few
+        milliseconds), answered or not: a server that never answers the closing handshake
+        has its connection cut.
+        """
         self._closing = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._close_timeout
         sock = self._websocket.get_extra_info("socket")
         try:
-            await self._websocket.close()
+            # aiohttp's ws_close timeout restarts at each message a busy server still sends;
+            # this bounds the whole close.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._websocket.close(), self._close_timeout)
         finally:
             await self._session.close()
-        # A TLS connection finishes closing a few loop turns later; wait (briefly) so that
-        # nothing of the stream outlives close(), even when the loop ends right after.
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + _CLOSE_WAIT
+        # A TLS connection finishes closing a few loop turns later; wait (within the same
+        # budget) so that nothing of the stream outlives close(), even when the loop ends
+        # right after.
+        deadline = max(deadline, loop.time() + _SOCKET_GRACE)
         while sock is not None and sock.fileno() != -1 and loop.time() < deadline:
             await asyncio.sleep(0.005)
 
     async def _receive(self, timeout: Optional[float]) -> Union[T, Any]:
         try:
-            message = await self._websocket.receive(timeout)
+            message = await self._ws_receive(timeout)
         except asyncio.TimeoutError:
             return TIMED_OUT
         kind = message.type
-        if kind in (aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINARY):
+        if kind is _TEXT or kind is _BINARY:
             return self._decode(message.data, self.headers)
-        ended_cleanly = kind == aiohttp.WSMsgType.CLOSE
-        if self._closing or ended_cleanly:
+        return await self._ended(kind)
+
+    async def _ended(self, kind: aiohttp.WSMsgType) -> NoReturn:
+        """Raise ``StopAsyncIteration`` for a stream closed cleanly or by :meth:`close`,
+        else the error that it was cut off."""
+        if self._closing or kind == aiohttp.WSMsgType.CLOSE:
             await self.close()
             raise StopAsyncIteration
         cause = self._websocket.exception()
@@ -267,11 +293,7 @@ def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
 def _parsed(operation: Operation[Any]) -> Callable[[Message, Mapping[str, str]], Any]:
     message_type = operation.response_model
     assert message_type is not None
-
-    def decode(raw: Message, headers: Mapping[str, str]) -> Any:
-        return parse_message(message_type, raw, headers)
-
-    return decode
+    return message_decoder(message_type)
 
 
 def open_stream(
@@ -326,7 +348,8 @@ async def _open(
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
     trace.on_request_redirect.append(answer.on_request_redirect)
-    context = ssl_context(configuration)
+    context = tls_context(configuration)
+    close_timeout = configuration.stream_close_timeout
     # A session of its own: the stream holds its connection for as long as it lives.
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(ssl=context if context is not None else True),
@@ -339,8 +362,9 @@ async def _open(
     extra: Dict[str, Any] = {}
     if configuration.proxy:
         extra["proxy"] = configuration.proxy
-    if configuration.tls_server_name:
-        extra["server_hostname"] = configuration.tls_server_name
+    name = server_hostname(configuration)
+    if name:
+        extra["server_hostname"] = name
     debug_logger = configuration._get_debug_logger()
     started = _timing(debug_logger)
     try:
@@ -350,6 +374,8 @@ async def _open(
                 headers=request.headers,
                 heartbeat=KEEPALIVE_INTERVAL,
                 max_msg_size=request.max_message_size,
+                # The wait for the server's closing answer (AsyncStream.close bounds the rest).
+                timeout=aiohttp.ClientWSTimeout(ws_close=close_timeout),
                 **extra,
             )
         except (aiohttp.WSServerHandshakeError, _Redirected) as error:
@@ -367,7 +393,7 @@ async def _open(
         raise
     if started is not None:
         _log_answer(debug_logger, "GET", request.url, 101, started)
-    stream = AsyncStream(session, websocket, request.url, answer.headers, decode)
+    stream = AsyncStream(session, websocket, request.url, answer.headers, decode, close_timeout)
     return ApiResponse._received(101, answer.headers, stream, b"")
 
 
