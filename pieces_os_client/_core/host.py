@@ -64,8 +64,10 @@ def _parse(host: str) -> HostInfo:
         parts = urlsplit(host)
         port = parts.port  # reading it checks it
     except ValueError as error:
+        # Python 3.9's urlsplit quotes the whole netloc (password included) in some errors.
+        why = str(error) if "@" not in str(error) else "its host part has invalid characters"
         raise ApiValueError(
-            f"host {shown!r} is not a valid URL ({error}); use one {example}"
+            f"host {shown!r} is not a valid URL ({why}); use one {example}"
         ) from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not host.lower().startswith(scheme + "://"):

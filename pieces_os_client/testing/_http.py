@@ -298,9 +298,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         response.headers["Server"] = self.version_string()
         handshake.send_response(response)
-        self.log_request(101)
-        self.wfile.write(b"".join(handshake.data_to_send()))
-        self.wfile.flush()
         protocol = library.ServerProtocol(
             state=library.OPEN, max_size=MAX_INCOMING_MESSAGE, logger=stream_logger
         )
@@ -308,7 +305,15 @@ class _Handler(BaseHTTPRequestHandler):
         # left unread in rfile: from here on, the subscriber reads the socket itself.
         subscriber = Subscriber(self.connection, protocol)
         state, feed = self.server.state, _STREAMS[op.name]
-        self.server.streams.serve(subscriber, lambda: feed(state, params, subscriber))
+
+        def answer_101() -> None:
+            # Sent once the subscriber follows: what happens after the client has its 101
+            # (a download it starts next) always reaches the stream.
+            self.log_request(101)
+            self.wfile.write(b"".join(handshake.data_to_send()))
+            self.wfile.flush()
+
+        self.server.streams.serve(subscriber, lambda: feed(state, params, subscriber), answer_101)
 
     def _headers(self) -> Dict[str, str]:
         return {name: value for name, value in self.headers.items()}

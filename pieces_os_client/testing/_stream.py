@@ -207,13 +207,20 @@ class StreamHub:
             self._subscribers.discard(subscriber)
             self._changed.notify_all()
 
-    def serve(self, subscriber: Subscriber, feed: Callable[[], Callable[[], None]]) -> None:
+    def serve(
+        self,
+        subscriber: Subscriber,
+        feed: Callable[[], Callable[[], None]],
+        opened: Callable[[], None],
+    ) -> None:
         """Run ``subscriber`` until its stream ends; ``feed()`` starts what sends it messages
-        (``State.watch``, ``State.follow_download``) and returns the undo."""
+        (``State.watch``, ``State.follow_download``; they queue until ``run``) and returns the
+        undo; ``opened()`` then sends the handshake's answer."""
         self.add(subscriber)
         try:
             unwatch = feed()
             try:
+                opened()
                 subscriber.run()
             finally:
                 unwatch()
