@@ -13,13 +13,17 @@ import threading
 from typing import Any, ClassVar, Dict, Optional, Tuple, Union
 
 from pieces_os_client._core.host import redact_url
+from pieces_os_client._core.locator import DEFAULT_HOST, LOCATOR
 from pieces_os_client._version import __version__
 from pieces_os_client.exceptions import ApiTypeError, ApiValueError
 
-#: Where Pieces OS listens when neither ``host=`` nor ``PIECES_OS_URL`` says otherwise.
-DEFAULT_HOST = "http://localhost:1000"
-#: The environment variable that overrides :data:`DEFAULT_HOST`.
+#: The environment variable that overrides :data:`DEFAULT_HOST` (never second-guessed).
 HOST_ENV_VAR = "PIECES_OS_URL"
+#: The environment variable that turns the search for Pieces OS off (``0``, ``false``, ``no``,
+#: ``off``) or on (``1``, ``true``, ``yes``, ``on``) for configurations that do not say.
+DISCOVER_ENV_VAR = "PIECES_OS_DISCOVER"
+_TRUE_WORDS = ("1", "true", "yes", "on")
+_FALSE_WORDS = ("0", "false", "no", "off")
 #: Seconds to wait for a TCP connection / for the answer. Finite, so no call hangs forever.
 DEFAULT_CONNECT_TIMEOUT = 5.0
 DEFAULT_READ_TIMEOUT = 120.0
@@ -56,11 +60,36 @@ class _AppendingFileHandler(logging.Handler):
             self.handleError(record)
 
 
+def _discover_setting(value: Optional[bool]) -> bool:
+    """``discover_host=`` as given, else ``PIECES_OS_DISCOVER``, else True; checked now."""
+    if value is not None:
+        if not isinstance(value, bool):
+            raise ApiTypeError(
+                f"discover_host must be True or False (or None for {DISCOVER_ENV_VAR}'s "
+                f"value), not {type(value).__name__} {value!r}"
+            )
+        return value
+    word = os.environ.get(DISCOVER_ENV_VAR, "").strip().lower()
+    if not word:
+        return True
+    if word in _TRUE_WORDS or word in _FALSE_WORDS:
+        return word in _TRUE_WORDS
+    raise ApiValueError(
+        f"{DISCOVER_ENV_VAR}={os.environ[DISCOVER_ENV_VAR]!r} is not a boolean: set it to "
+        f"0 (never search for Pieces OS) or 1 (search when the default host is refused), "
+        f"or unset it"
+    )
+
+
 class Configuration:
     """Settings for an :class:`~pieces_os_client.api_client.ApiClient`.
 
-    Every argument is optional; the host comes from ``PIECES_OS_URL`` or defaults to
-    ``http://localhost:1000``.
+    Every argument is optional. The host, in order: ``host=`` (or a later assignment to
+    ``.host``), else ``PIECES_OS_URL``, else the default ``http://localhost:1000``. Only the
+    default (or ``host="http://localhost:1000"`` exactly, as the published docs write it) is
+    searched: when a call is refused there, Pieces OS is looked for on 1000, 5323 and
+    39300-39333 at once, and that call and the next ones go where it answers (``.host`` then
+    says that URL). ``discover_host=False`` or ``PIECES_OS_DISCOVER=0`` turns the search off.
 
     Example::
 
@@ -101,6 +130,7 @@ class Configuration:
         timeout: TimeoutSpec = (DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT),
         max_response_size: Optional[int] = DEFAULT_MAX_RESPONSE_SIZE,
         stream_close_timeout: float = DEFAULT_STREAM_CLOSE_TIMEOUT,
+        discover_host: Optional[bool] = None,
     ) -> None:
         if host is not None and not isinstance(host, str):
             raise ApiTypeError(
@@ -108,7 +138,11 @@ class Configuration:
                 f"not {type(host).__name__}"
             )
         env_host = os.environ.get(HOST_ENV_VAR, "").strip()
-        self.host: str = (host or env_host or DEFAULT_HOST).rstrip("/")
+        chosen = (host or env_host or DEFAULT_HOST).rstrip("/")
+        self._host: str = chosen
+        # The published docs' own example passes the old default: it is searched like it.
+        self._host_is_default = chosen == DEFAULT_HOST and (bool(host) or not env_host)
+        self.discover_host = _discover_setting(discover_host)
         #: ``{"application": "<id>"}`` is sent as the ``X-Application-ID`` header.
         self.api_key: Dict[str, str] = dict(api_key or {})
         self.api_key_prefix: Dict[str, str] = dict(api_key_prefix or {})
@@ -147,6 +181,66 @@ class Configuration:
         self.logger_format = "%(asctime)s %(levelname)s %(name)s %(message)s"
         self.logger_file: Optional[str] = None
         self.debug = debug
+
+    @property
+    def host(self) -> str:
+        """The URL calls are sent to (``scheme://host:port[/base]``, no trailing ``/``).
+
+        As given (``host=``, an assignment, ``PIECES_OS_URL``), it never changes. For the
+        default host it is ``http://localhost:1000`` until a call is refused there; from then
+        on it is where the search found Pieces OS (``http://localhost:39300``...), for every
+        configuration with the default host in this process, until Pieces OS moves again.
+
+        Example::
+
+            >>> from pieces_os_client import Configuration
+            >>> config = Configuration(host="http://127.0.0.1:39300/")
+            >>> config.host
+            'http://127.0.0.1:39300'
+            >>> config.host = "http://127.0.0.1:39301"  # an assignment is used as given
+            >>> config.host
+            'http://127.0.0.1:39301'
+        """
+        if self._host_is_default and self._discover_host:
+            found = LOCATOR.found
+            if found is not None:
+                return found
+        return self._host
+
+    @host.setter
+    def host(self, value: str) -> None:
+        self._host = value
+        self._host_is_default = False
+
+    @property
+    def discover_host(self) -> bool:
+        """Whether a call refused at the default host looks for Pieces OS on its other ports
+        (1000, 5323, 39300-39333). Default: ``PIECES_OS_DISCOVER`` when set, else True. A host
+        you give is never searched, whatever this says.
+
+        Example::
+
+            >>> from pieces_os_client import Configuration
+            >>> Configuration(discover_host=False).discover_host
+            False
+            >>> Configuration(discover_host="no")
+            Traceback (most recent call last):
+            ...
+            pieces_os_client.exceptions.ApiTypeError: discover_host must be True or False (or None for PIECES_OS_DISCOVER's value), not str 'no'
+        """
+        return self._discover_host
+
+    @discover_host.setter
+    def discover_host(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ApiTypeError(
+                f"discover_host must be True or False, not {type(value).__name__} {value!r}"
+            )
+        self._discover_host = value
+
+    def _searches_for_pieces_os(self) -> bool:
+        """True when a refused connection should start the search (the host is the default)."""
+        return self._host_is_default and self._discover_host
 
     @property
     def stream_close_timeout(self) -> float:

@@ -88,6 +88,9 @@ __all__ = [
 #: logs a debug line each time it converts ``retries=False``.
 _ONE_ATTEMPT = urllib3.Retry(total=False, redirect=False)
 
+#: How many times one call may follow Pieces OS to a new port (it may move while we look).
+MAX_MOVES = 2
+
 #: The limits of the call running in this thread / task (set by the transports).
 _CALL: ContextVar[Optional[CallLimits]] = ContextVar("pieces_os_client_call", default=None)
 
@@ -355,6 +358,7 @@ class RESTClientObject:
         if limits.deadline is not None:
             timeout = _DeadlineTimeout(timeout, limits)
         decision = RetryDecision(self.retries, method, url, limits)
+        moves = 0
         token = _CALL.set(limits)
         try:
             while True:
@@ -363,6 +367,12 @@ class RESTClientObject:
                 except BodyTooLarge as error:
                     raise too_large(error, method, url) from None
                 except HTTPError as error:
+                    elsewhere = self._relocated(url, error, moves)
+                    if elsewhere is not None:
+                        moves += 1
+                        url = elsewhere
+                        decision.retarget(url)
+                        continue
                     time.sleep(decision.after_failure(_failure_kind(error), error))
                     continue
                 wait = decision.after_answer(raw.status, raw.headers)
@@ -373,6 +383,15 @@ class RESTClientObject:
                 time.sleep(wait)
         finally:
             _CALL.reset(token)
+
+    def _relocated(self, url: str, error: HTTPError, moves: int) -> Optional[str]:
+        """The URL to go on at when the default host's Pieces OS refused and was found
+        elsewhere (a refused connection sent nothing: no retry is counted)."""
+        if moves >= MAX_MOVES or not self._configuration._searches_for_pieces_os():
+            return None
+        from pieces_os_client.discovery import relocated_url
+
+        return relocated_url(self._configuration, url, error)
 
     def _send_once(
         self,
@@ -422,6 +441,9 @@ class RESTClientObject:
     def _direct_target(self, url: str) -> Optional[str]:
         """The request target (path and query) of ``url`` when it can skip PoolManager."""
         origin = self._origin
+        if origin is not None and not url.startswith(origin) and not self._configuration.proxy:
+            # The host changed (an assignment, or the default host's Pieces OS moved).
+            origin = self._follow_host()
         if origin is None or not url.startswith(origin):
             return None
         target = url[len(origin) :]
@@ -429,6 +451,15 @@ class RESTClientObject:
         if not target.startswith("/") or "/." in target:
             return None
         return target
+
+    def _follow_host(self) -> Optional[str]:
+        try:
+            origin = _plain_origin(parse_host(self._configuration.host).base)
+        except ApiValueError:
+            return self._origin
+        if origin != self._origin:
+            self._origin, self._pool = origin, None
+        return origin
 
     def _host_pool(self) -> urllib3.HTTPConnectionPool:
         pool = self._pool

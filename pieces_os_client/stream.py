@@ -267,6 +267,28 @@ def _open(
     args: Mapping[str, Any],
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[Stream[T]]:
+    moves = 0
+    while True:
+        try:
+            return _open_once(api_client, operation, args, decode)
+        except ApiConnectionError as error:
+            # Refused at the default host: follow Pieces OS to where it listens now.
+            from pieces_os_client.discovery import relocated_url
+            from pieces_os_client.rest import MAX_MOVES
+
+            if moves >= MAX_MOVES or error.__cause__ is None or not error.url:
+                raise
+            if relocated_url(api_client.configuration, error.url, error.__cause__) is None:
+                raise
+            moves += 1
+
+
+def _open_once(
+    api_client: ApiClient,
+    operation: Operation[Any],
+    args: Mapping[str, Any],
+    decode: Callable[[Message, Mapping[str, str]], T],
+) -> ApiResponse[Stream[T]]:
     configuration = api_client.configuration
     request = stream_request(configuration, api_client.default_headers, operation, args)
     headers = dict(request.headers)

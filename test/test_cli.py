@@ -706,6 +706,7 @@ def test_without_a_url_the_cli_finds_pieces_os_and_says_where_when_verbose(
     port = int(local_pieces_os.url.rsplit(":", 1)[1])
     # Only the test's own ports: the usual ones may belong to a real Pieces OS.
     monkeypatch.setattr(discovery, "DEFAULT_PORTS", (free_port(), port))
+    monkeypatch.setattr(discovery, "DEFAULT_DISCOVERY_HOST", "localhost")
     code, out, err = run(capsys, "models", "list", "--json", *verbose)
     assert code == 0 and json.loads(out)["iterable"]
     assert err == (f"found Pieces OS at http://localhost:{port}\n" if verbose else "")

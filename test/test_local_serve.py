@@ -80,21 +80,21 @@ def test_without_a_port_it_falls_back_to_a_port_clients_look_on(
     busy_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallback = free_port()
-    monkeypatch.setattr(_serve, "DEFAULT_PORTS", (busy_port, fallback))
+    monkeypatch.setattr(_serve, "PIECES_OS_PORTS", (busy_port, fallback))
     with serving() as out:
         assert listening_port(out) == fallback
         assert snapshot_size(fallback) == 20
     first = out.getvalue().splitlines()[0]
     assert first == (
         f"LocalPiecesOS: port {busy_port} is in use (is Pieces OS running?); listening on "
-        f"{fallback} instead, a port pieces-os-models and discover() also look on"
+        f"{fallback}"
     )
 
 
 def test_when_every_such_port_is_taken_it_says_how_to_reach_it(
     busy_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_serve, "DEFAULT_PORTS", (busy_port,))
+    monkeypatch.setattr(_serve, "PIECES_OS_PORTS", (busy_port,))
     with serving() as out:
         port = listening_port(out)
         assert port != busy_port and snapshot_size(port) == 20
@@ -112,10 +112,10 @@ def test_a_port_asked_for_is_used_or_refused(busy_port: int) -> None:
         assert not out.getvalue().startswith("LocalPiecesOS: port")  # no fallback note
 
 
-def test_port_1000_without_admin_rights_falls_back() -> None:
+def test_port_1000_is_used_only_when_asked_and_says_why_it_cannot_be() -> None:
     # A real "Permission denied" from the kernel: run as a process that may not bind
     # ports below 1024 (root gives up that capability for it).
-    command = [sys.executable, "-c", _SERVE_ONCE, str(free_port())]
+    command = [sys.executable, "-c", _SERVE_ONCE]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
         if setpriv is None or not sys.platform.startswith("linux"):
@@ -123,19 +123,21 @@ def test_port_1000_without_admin_rights_falls_back() -> None:
         drop = "-net_bind_service"
         command = [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}", *command]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    first = done.stdout.splitlines()[0]
-    assert first.startswith("LocalPiecesOS: port 1000 needs admin rights here (")
-    assert "listening on" in first and "20 models" in done.stdout
+    assert done.returncode == 1, done.stderr
+    assert "cannot listen on 127.0.0.1:1000 (Permission denied)" in done.stderr
+    assert "ports below 1024 may need admin rights" in done.stderr
 
 
 _SERVE_ONCE = """
 import sys, threading
 from pieces_os_client.testing import _serve
-_serve.DEFAULT_PORTS = (1000, int(sys.argv[1]))
 stop = threading.Event()
 stop.set()  # print the banner, then stop at once
-_serve.serve(stop=stop)
+try:
+    _serve.serve(port=1000, stop=stop)
+except OSError as error:
+    print(error, file=sys.stderr)
+    sys.exit(1)
 """
 
 

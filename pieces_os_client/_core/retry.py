@@ -297,6 +297,11 @@ class RetryDecision:
         self._url = url
         self.limits = limits
 
+    def retarget(self, url: str) -> None:
+        """The call goes on at ``url`` (the default host's Pieces OS was found elsewhere);
+        nothing was sent before, so no retry is counted."""
+        self._url = url
+
     def after_failure(self, kind: str, error: BaseException) -> float:
         """Seconds to wait before the next attempt after a failure of ``kind``
         (see :mod:`~pieces_os_client._core.failures`); raises the SDK's exception when

@@ -71,7 +71,7 @@ from pieces_os_client._core.retry import (
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.rest import fork_generation, too_large
+from pieces_os_client.rest import MAX_MOVES, fork_generation, too_large
 
 T = TypeVar("T")
 
@@ -202,6 +202,7 @@ class AsyncApiClient(ClientBase):
             if not any(name.lower() == "accept-encoding" for name in headers):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         decision = RetryDecision(self._retry_policy, method, url, limits)
+        moves = 0
         while True:
             response: Optional[aiohttp.ClientResponse] = None
             if limits.deadline is not None:
@@ -229,6 +230,12 @@ class AsyncApiClient(ClientBase):
             except (aiohttp.ClientError, asyncio.TimeoutError) as error:
                 if response is not None:
                     response.close()
+                elsewhere = await self._relocated(url, error, moves)
+                if elsewhere is not None:
+                    moves += 1
+                    url = elsewhere
+                    decision.retarget(url)
+                    continue
                 await asyncio.sleep(decision.after_failure(_failure_kind(error), error))
                 continue
             except BaseException:
@@ -241,6 +248,15 @@ class AsyncApiClient(ClientBase):
                 return response, body
             response.close()
             await asyncio.sleep(wait)
+
+    async def _relocated(self, url: str, error: BaseException, moves: int) -> Optional[str]:
+        """The URL to go on at when the default host's Pieces OS refused and was found
+        elsewhere (a refused connection sent nothing: no retry is counted)."""
+        if moves >= MAX_MOVES or not self.configuration._searches_for_pieces_os():
+            return None
+        from pieces_os_client.discovery import relocated_url_async
+
+        return await relocated_url_async(self.configuration, url, error)
 
     # --- sessions, one per event loop ---------------------------------------------------------
     async def _session(self) -> aiohttp.ClientSession:

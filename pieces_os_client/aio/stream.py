@@ -342,6 +342,31 @@ async def _open(
     args: Mapping[str, Any],
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[AsyncStream[T]]:
+    moves = 0
+    while True:
+        try:
+            return await _open_once(api_client, operation, args, decode)
+        except ApiConnectionError as error:
+            # Refused at the default host: follow Pieces OS to where it listens now.
+            from pieces_os_client.discovery import relocated_url_async
+            from pieces_os_client.rest import MAX_MOVES
+
+            if moves >= MAX_MOVES or error.__cause__ is None or not error.url:
+                raise
+            elsewhere = await relocated_url_async(
+                api_client.configuration, error.url, error.__cause__
+            )
+            if elsewhere is None:
+                raise
+            moves += 1
+
+
+async def _open_once(
+    api_client: AsyncApiClient,
+    operation: Operation[Any],
+    args: Mapping[str, Any],
+    decode: Callable[[Message, Mapping[str, str]], T],
+) -> ApiResponse[AsyncStream[T]]:
     configuration = api_client.configuration
     request = stream_request(configuration, api_client.default_headers, operation, args)
     answer = _HandshakeAnswer()

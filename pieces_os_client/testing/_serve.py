@@ -10,9 +10,8 @@ import sys
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, TextIO, Tuple, Union
 
-from pieces_os_client.discovery import DEFAULT_PORTS
 from pieces_os_client.models.model import Model
-from pieces_os_client.testing._server import LocalPiecesOS
+from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS
 from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["serve"]
@@ -32,23 +31,22 @@ def serve(
 ) -> None:
     """Serve the Models API on ``host:port`` until Ctrl-C (or until ``stop`` is set).
 
-    Without ``port`` it listens where Pieces OS does, port 1000, and when that port is
-    taken or needs admin rights (below 1024 on Linux and macOS), on the first free one of
-    the other ports :func:`~pieces_os_client.discovery.discover` looks on (5323, then
-    39300-39333), so ``pieces-os-models`` and ``discover()`` still find it; it says so. A
-    ``port`` you give is used as is (``0``: any free port), and :class:`OSError` says why
-    when it cannot be.
+    Without ``port`` it listens where Pieces OS 11 and later do, on the first free port of
+    39300-39333, so ``Configuration()``, ``pieces-os-models`` and ``discover()`` find it by
+    themselves; it says which ports it passed over. A ``port`` you give is used as is (``1000``
+    as older Pieces OS releases; ``0``: any free port), and :class:`OSError` says why when it
+    cannot be.
 
     Prints where it listens to ``out`` (stdout by default), with a warning and every
     address when ``host`` is not a loopback address. ``ready`` is set once it accepts
     connections; ``stop`` lets another thread end it (both are for embedding and tests).
 
-    Example (a shell, as a user who may not bind port 1000)::
+    Example (a shell, with Pieces OS itself already on 39300)::
 
         $ python -m pieces_os_client serve
-        LocalPiecesOS: port 1000 needs admin rights here (Permission denied); listening on 5323 instead, a port pieces-os-models and discover() also look on
-        LocalPiecesOS: the Pieces OS Models API on http://127.0.0.1:5323 (20 models); Ctrl-C stops it
-        LocalPiecesOS: model changes stream on ws://127.0.0.1:5323/models/stream/identifiers
+        LocalPiecesOS: port 39300 is in use (is Pieces OS running?); listening on 39301
+        LocalPiecesOS: the Pieces OS Models API on http://127.0.0.1:39301 (20 models); Ctrl-C stops it
+        LocalPiecesOS: model changes stream on ws://127.0.0.1:39301/models/stream/identifiers
     """
     stream = out if out is not None else sys.stdout
     stop_event = stop if stop is not None else threading.Event()
@@ -80,7 +78,7 @@ def _start(
     if port is not None:
         return LocalPiecesOS(catalogue, host=host, port=port).start(), []
     passed_over: List[Tuple[int, OSError]] = []
-    for candidate in DEFAULT_PORTS:
+    for candidate in PIECES_OS_PORTS:
         try:
             server = LocalPiecesOS(catalogue, host=host, port=candidate).start()
         except OSError as error:
@@ -90,14 +88,11 @@ def _start(
             continue
         if not passed_over:
             return server, []
-        return server, [
-            f"{_why_not(*passed_over[0])}; listening on {server.port} instead, a port "
-            "pieces-os-models and discover() also look on"
-        ]
+        return server, [f"{_why_not(*passed_over[0])}; listening on {server.port}"]
     # Every port a client would look on is taken: any free one, and say how to reach it.
     server = LocalPiecesOS(catalogue, host=host, port=0).start()
     return server, [
-        f"{_why_not(*passed_over[0])}, and so are the other ports discover() looks on; "
+        f"{_why_not(*passed_over[0])}, and so is the rest of 39300-39333; "
         f"listening on {server.port}: point clients at it with PIECES_OS_URL={server.url}"
     ]
 

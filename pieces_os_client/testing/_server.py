@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, Union, cast
 
@@ -21,7 +23,14 @@ from pieces_os_client.testing._state import DownloadScript, Fault, RecordedReque
 from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
 from pieces_os_client.testing._stream import STREAM_PATH
 
-__all__ = ["LocalPiecesOS"]
+__all__ = ["PIECES_OS_PORTS", "LocalPiecesOS"]
+
+#: Where Pieces OS 11 and later listen: the first free port of these.
+PIECES_OS_PORTS = tuple(range(39300, 39334))
+#: Why a port of that range is passed over for the next one.
+_TAKEN = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EPERM})
+
+logger = logging.getLogger("LocalPiecesOS")
 
 _JSON = "application/json"
 
@@ -30,8 +39,9 @@ class LocalPiecesOS:
     """A local Pieces OS Models API server for demos, tests and plugin development.
 
     Serves every operation of the Models and Model APIs (the WebSocket ones with the
-    ``stream`` extra) and ``GET /.well-known/health`` on 127.0.0.1 (a free port unless you
-    pick one). Downloads advance over time (:meth:`set_download_pace`) and can be made to
+    ``stream`` extra) and ``GET /.well-known/health`` on 127.0.0.1, on the first free port
+    of 39300-39333 as Pieces OS does (``port=`` picks one; ``0``: any free port; when the
+    whole range is taken, any free port, with a warning logged). Downloads advance over time (:meth:`set_download_pace`) and can be made to
     fail, stall or drop their stream (:meth:`script_download`). It is seeded with
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
@@ -56,7 +66,7 @@ class LocalPiecesOS:
         catalogue: Optional[Iterable[Union[Model, Mapping[str, Any]]]] = None,
         *,
         host: str = "127.0.0.1",
-        port: int = 0,
+        port: Optional[int] = None,
         allowed_origins: Iterable[str] = (),
     ) -> None:
         models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
@@ -76,15 +86,7 @@ class LocalPiecesOS:
         if self._started:
             raise RuntimeError("this LocalPiecesOS was already started; create a new one")
         self._started = True
-        server_class = HTTPServer6 if ":" in self._host else HTTPServer
-        try:
-            httpd = server_class((self._host, self._port), self._state, self._allowed_origins)
-        except OSError as error:
-            raise OSError(
-                error.errno,
-                f"LocalPiecesOS cannot listen on {self._host}:{self._port} ({error.strerror}); "
-                "pick another port (ports below 1024 may need admin rights)",
-            ) from error
+        httpd = self._bind()
         self._httpd = httpd
         self._port = httpd.server_address[1]
         self._serve_thread = threading.Thread(
@@ -95,6 +97,30 @@ class LocalPiecesOS:
         )
         self._serve_thread.start()
         return self
+
+    def _bind(self) -> HTTPServer:
+        server_class = HTTPServer6 if ":" in self._host else HTTPServer
+        wanted = PIECES_OS_PORTS if self._port is None else (self._port,)
+        for port in wanted:
+            try:
+                return server_class((self._host, port), self._state, self._allowed_origins)
+            except OSError as error:
+                if self._port is None and error.errno in _TAKEN:
+                    continue
+                raise OSError(
+                    error.errno,
+                    f"LocalPiecesOS cannot listen on {self._host}:{port} ({error.strerror}); "
+                    "pick another port (ports below 1024 may need admin rights)",
+                ) from error
+        httpd = server_class((self._host, 0), self._state, self._allowed_origins)
+        logger.warning(
+            "LocalPiecesOS: every port of 39300-39333 on %s is taken; listening on %s, where a "
+            "search for Pieces OS will not look: pass its URL (PIECES_OS_URL=%s)",
+            self._host,
+            httpd.server_address[1],
+            _url_of(self._host, httpd.server_address[1]),
+        )
+        return httpd
 
     def stop(self) -> None:
         """Stop serving: close the listening socket and every open connection, join threads."""
@@ -122,10 +148,8 @@ class LocalPiecesOS:
         """The base URL, e.g. ``"http://127.0.0.1:54321"`` (no trailing slash)."""
         if not self._started:
             raise RuntimeError("start the server first (use `with LocalPiecesOS() as server:`)")
-        host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(self._host, self._host)
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self._port}"
+        assert self._port is not None
+        return _url_of(self._host, self._port)
 
     @property
     def stream_url(self) -> str:
@@ -135,7 +159,9 @@ class LocalPiecesOS:
 
     @property
     def port(self) -> int:
-        """The TCP port it listens on."""
+        """The TCP port it listens on (once started)."""
+        if self._port is None:
+            raise RuntimeError("start the server first (use `with LocalPiecesOS() as server:`)")
         return self._port
 
     def configuration(self, **overrides: Any) -> Configuration:
@@ -370,3 +396,10 @@ def _validate_catalogue(catalogue: Iterable[Union[Model, Mapping[str, Any]]]) ->
         seen.add(model.id)
         models.append(model)
     return models
+
+
+def _url_of(host: str, port: int) -> str:
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
