@@ -14,9 +14,10 @@
     pieces-os-models models unload ID                      # one model
     pieces-os-models serve [--host 127.0.0.1] [--port PORT]
 
-``--url URL``, ``--timeout``, ``--retries``, ``--verbose`` and ``--debug`` go anywhere on the
-line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on the ports it uses
-(``--verbose`` says where they found it).
+``--url URL``, ``--timeout``, ``--retries``, ``--wait``, ``--verbose`` and ``--debug`` go
+anywhere on the line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on
+the ports it uses (``--verbose`` says where they found it); ``--wait SECONDS`` keeps looking
+that long, for scripts that start Pieces OS and then use it.
 
 Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
 2 on bad usage (unknown option, malformed URL, unreadable or invalid JSON file). Errors are
@@ -86,6 +87,17 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _wait_seconds(text: str) -> float:
+    """``--wait``: a number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (value >= 0 and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
     return value
 
 
@@ -181,6 +193,13 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
         help="after connection failures and 429/502/503/504 (default 2)",
     )
     group.add_argument(
+        "--wait",
+        metavar="SECONDS",
+        type=_wait_seconds,
+        default=default(None),
+        help="keep looking this long for a Pieces OS that is starting",
+    )
+    group.add_argument(
         "--verbose",
         "-v",
         action="store_true",
@@ -273,8 +292,8 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         "--port",
         type=_port,
         default=None,
-        help="port to listen on (default: 1000, else the first free one of 5323, "
-        "39300-39333, where the commands look too; 0: any free port)",
+        help="port to listen on (default: the first free one of 39300-39333, as "
+        "Pieces OS; 0: any free port)",
     )
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
@@ -293,19 +312,28 @@ def _pretty_json(wire_json: str) -> str:
 def _resolve_url(args: argparse.Namespace) -> str:
     """``--url``, else ``PIECES_OS_URL``, else wherever ``discover()`` finds Pieces OS."""
     if args.url:
+        if args.wait is not None:
+            from pieces_os_client import discovery
+
+            with _waiting(args, f"waiting for Pieces OS at {args.url}"):
+                discovery.find([str(args.url)], wait=args.wait)
         return str(args.url)
+    from pieces_os_client import discovery
     from pieces_os_client.configuration import HOST_ENV_VAR
 
     env_url = os.environ.get(HOST_ENV_VAR, "").strip()
     if env_url:
         try:
-            return _url(env_url)
+            url = _url(env_url)
         except argparse.ArgumentTypeError as error:
             raise _UsageError(f"{HOST_ENV_VAR} is {error}") from None
-    from pieces_os_client import discovery
+        if args.wait is not None:  # Pieces OS may still be starting there
+            with _waiting(args, f"waiting for Pieces OS at {url}"):
+                discovery.find([url], wait=args.wait, env_checked=True)
+        return url
 
     with _waiting(args, "looking for Pieces OS"):
-        found = discovery.discover(ports=discovery.DEFAULT_PORTS).host
+        found = discovery.discover(ports=discovery.DEFAULT_PORTS, wait=args.wait).host
     if args.verbose:
         args.terminal.note(f"found Pieces OS at {found}")
     return found
@@ -732,7 +760,7 @@ def _serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
         return EXIT_OK
     except OSError as error:
-        # Without --port, serve() already tried 1000 and the other ports discover() probes.
+        # Without --port, serve() already tried every port of 39300-39333.
         where = f"{args.bind_host}:{args.port}" if args.port is not None else args.bind_host
         reason = error.strerror or str(error)
         if isinstance(error, PermissionError):

@@ -276,15 +276,30 @@ def discover(
     """
     wait_seconds = _check_arguments(timeout, wait)
     candidates = _candidates(host, ports, use_env)
-    waiting = _Waiting(wait_seconds, _clock)
+    found = find(candidates, timeout, wait_seconds, _clock, _sleep, env_checked=use_env)
+    return Configuration(host=found)
+
+
+def find(
+    candidates: Sequence[str],
+    timeout: float = DEFAULT_PROBE_TIMEOUT,
+    wait: Optional[float] = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Any] = time.sleep,
+    *,
+    env_checked: bool = False,
+) -> str:
+    """The most preferred of ``candidates`` (base URLs) that answers the health check,
+    looking again until ``wait`` seconds have passed; raises :class:`DiscoveryError`."""
+    waiting = _Waiting(wait, clock)
     while True:
         found, reasons = _look_once(candidates, timeout)
         if found is not None:
-            return Configuration(host=found)
+            return found
         pause = waiting.next_pause()
         if pause is None:
-            raise DiscoveryError(candidates, reasons, waited=wait_seconds, env_checked=use_env)
-        _sleep(pause)
+            raise DiscoveryError(candidates, reasons, waited=wait, env_checked=env_checked)
+        sleep(pause)
 
 
 async def discover_async(
