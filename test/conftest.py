@@ -14,20 +14,16 @@ from typing import Iterator
 os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
 
 
-def _private_loopback_address() -> str:
-    """A loopback address of this test run and worker alone (Linux answers all of 127/8).
-
-    LocalPiecesOS takes ports of 39300-39333 on 127.0.0.1, as Pieces OS does, in every worker
-    at once; a search for Pieces OS there would find another test's server. So every search
-    in this run (in-process, and in the processes tests start, through the environment)
-    probes this address instead, where only the tests that mean to be found listen.
-    """
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw-1")[2:]
-    run = os.getppid() if worker != "-1" else os.getpid()
-    return f"127.{run % 250 + 1}.{(run // 250) % 250 + 1}.{int(worker) + 2}"
-
-
-os.environ["PIECES_OS_DISCOVERY_HOST"] = _private_loopback_address()
+# LocalPiecesOS takes ports of 39300-39333 on 127.0.0.1, as Pieces OS does, in every worker at
+# once, so a search for Pieces OS there would find another test's server. Every search of this
+# run (in-process, and in the processes tests start, through the environment) probes a
+# loopback address of this run and worker alone instead (Linux answers all of 127/8), where
+# only the tests that mean to be found listen.
+os.environ["PIECES_OS_DISCOVERY_HOST"] = "127.{}.{}.{}".format(
+    (os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()) % 250 + 1,
+    (os.getppid() if "PYTEST_XDIST_WORKER" in os.environ else os.getpid()) // 250 % 250 + 1,
+    int(os.environ.get("PYTEST_XDIST_WORKER", "gw-1")[2:]) + 2,
+)
 
 import pytest
 from _scripted_server import ScriptedServer

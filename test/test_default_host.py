@@ -29,8 +29,8 @@ from pieces_os_client import (
     Configuration,
     ModelApi,
     ModelsApi,
+    discovery,
 )
-from pieces_os_client import discovery
 from pieces_os_client._core.locator import LOCATOR
 from pieces_os_client.discovery import DiscoveryError, discover, discover_async
 from pieces_os_client.testing import LocalPiecesOS
@@ -128,15 +128,16 @@ def test_a_call_with_the_default_host_finds_pieces_os_on_39301_and_stays_there(
 
 
 def _sync_stream(configuration: Configuration) -> Any:
-    with ApiClient(configuration) as api_client:
-        with ModelsApi(api_client).models_stream_identifiers() as stream:
-            return len(next(stream).iterable)
+    with (
+        ApiClient(configuration) as api_client,
+        ModelsApi(api_client).models_stream_identifiers() as stream,
+    ):
+        return len(next(stream).iterable)
 
 
 def _sync_watch(configuration: Configuration) -> Any:
-    with ApiClient(configuration) as api_client:
-        with ModelsApi(api_client).models_watch() as watcher:
-            return len(next(watcher).added)
+    with ApiClient(configuration) as api_client, ModelsApi(api_client).models_watch() as watcher:
+        return len(next(watcher).added)
 
 
 def _sync_download(configuration: Configuration) -> Any:
@@ -163,17 +164,21 @@ async def _async_call(configuration: Configuration) -> Any:
 async def _async_stream(configuration: Configuration) -> Any:
     from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 
-    async with AsyncApiClient(configuration) as api_client:
-        async with AsyncModelsApi(api_client).models_stream_identifiers() as stream:
-            return len((await stream.__anext__()).iterable)
+    async with (
+        AsyncApiClient(configuration) as api_client,
+        AsyncModelsApi(api_client).models_stream_identifiers() as stream,
+    ):
+        return len((await stream.__anext__()).iterable)
 
 
 async def _async_watch(configuration: Configuration) -> Any:
     from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 
-    async with AsyncApiClient(configuration) as api_client:
-        async with AsyncModelsApi(api_client).models_watch() as watcher:
-            return len((await watcher.__anext__()).added)
+    async with (
+        AsyncApiClient(configuration) as api_client,
+        AsyncModelsApi(api_client).models_watch() as watcher,
+    ):
+        return len((await watcher.__anext__()).added)
 
 
 async def _async_download(configuration: Configuration) -> Any:
@@ -211,10 +216,7 @@ class TestEveryKindOfCall:
     def test_with_the_default_host_finds_pieces_os(self, use: str, served_elsewhere: str) -> None:
         configuration = Configuration(retries=0)
         run = USES[use]
-        if use.startswith("async"):
-            result = asyncio.run(run(configuration))
-        else:
-            result = run(configuration)
+        result = asyncio.run(run(configuration)) if use.startswith("async") else run(configuration)
         assert result in EXPECTED[use.split()[1]]
         assert configuration.host == served_elsewhere == f"http://{ADDRESS}:39302"
         assert LOCATOR.found == served_elsewhere
