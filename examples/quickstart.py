@@ -2,9 +2,9 @@
 
     python examples/quickstart.py
 
-Uses the Pieces OS at ``PIECES_OS_URL`` (or http://localhost:1000) when one answers its health
-check within half a second; otherwise starts ``LocalPiecesOS`` (the server bundled with the
-SDK) and says so. Then it lists the models, registers a custom model, deletes that model's
+Uses a running Pieces OS wherever it listens (``PIECES_OS_URL`` when set, else the ports Pieces OS
+uses: 39300-39333 since version 11, 1000 or 5323 before) when one answers its health check;
+otherwise starts ``LocalPiecesOS`` (the server bundled with the SDK). It says which. Then it lists the models, registers a custom model, deletes that model's
 cache, deletes the model and unloads every model, printing each step.
 
 Only the model this script registers is deleted, so running it against your real Pieces OS
@@ -37,13 +37,16 @@ HEALTH_TIMEOUT = 0.5
 def pieces_os() -> Iterator[Configuration]:
     """A running Pieces OS if there is one, else a LocalPiecesOS for the duration."""
     try:
-        configuration = discover(timeout=HEALTH_TIMEOUT, ports=[1000])
+        configuration = discover(timeout=HEALTH_TIMEOUT)
     except DiscoveryError:
         with LocalPiecesOS() as server:
-            print(f"No Pieces OS answered; started LocalPiecesOS at {server.url} instead.")
+            print(
+                "No Pieces OS answered on its ports (1000, 5323, 39300-39333); "
+                f"started LocalPiecesOS at {server.url} instead."
+            )
             yield server.configuration()
         return
-    print(f"Using Pieces OS at {configuration.host}.")
+    print(f"Using the Pieces OS running at {configuration.host}.")
     yield configuration
 
 

@@ -4,10 +4,12 @@ Each page says first (a ``> **Needs:**`` line before its first example) what its
 need; a page that says "nothing" has its examples run again with no server reachable.
 
 Each block is one test, named ``path:line`` (the line of its opening fence). It runs on its
-own, in a fresh namespace (``__name__ == "__main__"``), with ``PIECES_OS_URL`` pointing at a
-LocalPiecesOS reset to its seeded catalogue, in a scratch working directory, under a time
-limit. So an example must be complete: its imports, its setup, its ``Configuration()``
-(which reads ``PIECES_OS_URL``). Text that is not meant to run belongs in another fence
+own, in a fresh namespace (``__name__ == "__main__"``), against a LocalPiecesOS reset to its
+seeded catalogue and listening where Pieces OS does (a port of 39300-39333, on the test run's
+own loopback address), with no ``PIECES_OS_URL`` and nothing remembered from an earlier search:
+as a reader's machine, where ``Configuration()`` finds Pieces OS by itself. It runs in a
+scratch working directory, under a time limit. So an example must be complete: its imports,
+its setup, its ``Configuration()``. Text that is not meant to run belongs in another fence
 (```text, ```console, ```pycon); there is no skip marker.
 """
 
@@ -187,7 +189,10 @@ def _forget_process_defaults() -> None:
 
 @pytest.fixture(scope="module")
 def docs_server() -> Iterator[LocalPiecesOS]:
-    with LocalPiecesOS() as server:
+    from pieces_os_client import discovery
+
+    # Where the default host's search looks in this run (conftest.py), on a port of the range.
+    with LocalPiecesOS(host=discovery.DEFAULT_DISCOVERY_HOST) as server:
         yield server
 
 
@@ -201,7 +206,7 @@ def test_example_runs(
     docs_server.reset()
     # Downloads in the examples take 0.1 s instead of LocalPiecesOS's default 2 s.
     docs_server.set_download_pace(interval=0.01, step=10.0)
-    _run(example, docs_server.url, monkeypatch, tmp_path)
+    _run(example, None, monkeypatch, tmp_path)
 
 
 @pytest.mark.parametrize("example", OFFLINE_EXAMPLES, ids=[b.name for b in OFFLINE_EXAMPLES])
@@ -214,8 +219,18 @@ def test_example_that_needs_nothing_runs_with_no_server(
     _run(example, unreachable, monkeypatch, tmp_path)
 
 
-def _run(example: Block, url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv("PIECES_OS_URL", url)
+def _run(
+    example: Block, url: Optional[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Run ``example`` with ``PIECES_OS_URL=url``, or with no PIECES_OS_URL and no earlier
+    search remembered (``url`` None: the default host finds the docs' server)."""
+    from pieces_os_client._core.locator import LOCATOR
+
+    LOCATOR._forget()
+    if url is None:
+        monkeypatch.delenv("PIECES_OS_URL", raising=False)
+    else:
+        monkeypatch.setenv("PIECES_OS_URL", url)
     monkeypatch.chdir(tmp_path)
     _forget_process_defaults()
     # Blank lines in front make a traceback's line numbers those of the Markdown file.
@@ -340,9 +355,10 @@ def test_examples_see_a_fresh_server_and_the_environment(
         "import os\n"
         "from pieces_os_client import ModelsApi\n"
         "from pieces_os_client.models import SeededModel\n"
-        "assert os.environ['PIECES_OS_URL'] == URL\n"
-        "api = ModelsApi()  # the default client: built from PIECES_OS_URL\n"
+        "assert 'PIECES_OS_URL' not in os.environ\n"
+        "api = ModelsApi()  # the default client: it finds the docs' server by itself\n"
         "assert len(api.models_snapshot().find_by_name('doc-probe')) == 0\n"
+        "assert api.api_client.configuration.host == URL  # found on its port\n"
         "seed = SeededModel(name='doc-probe', version='1', cloud=False, type='SPEED',\n"
         "    usage='CODE_CONVERSATION', created={'value': '2024-01-01T00:00:00Z'})\n"
         "api.models_create_new_model(seed)\n"

@@ -661,8 +661,10 @@ STEPS = (
 )
 
 
-def _quickstart(pieces_os_url: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PIECES_OS_URL": pieces_os_url}
+def _quickstart(pieces_os_url: Optional[str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PIECES_OS_URL"}
+    if pieces_os_url is not None:
+        env["PIECES_OS_URL"] = pieces_os_url
     return subprocess.run(
         [sys.executable, str(QUICKSTART)], capture_output=True, text=True, timeout=30, env=env
     )
@@ -671,7 +673,7 @@ def _quickstart(pieces_os_url: str) -> subprocess.CompletedProcess[str]:
 def test_quickstart_uses_a_running_pieces_os(server: LocalPiecesOS) -> None:
     done = _quickstart(server.url)
     assert done.returncode == 0, done.stderr
-    assert f"Using Pieces OS at {server.url}" in done.stdout
+    assert f"Using the Pieces OS running at {server.url}." in done.stdout
     assert all(step in done.stdout for step in STEPS)
     assert "GPT-4o" in done.stdout and "cache deleted" in done.stdout
     paths = [r.path for r in server.requests if r.path != "/.well-known/health"]
@@ -685,5 +687,23 @@ def test_quickstart_starts_a_local_server_when_none_answers() -> None:
         port = unused.getsockname()[1]
     done = _quickstart(f"http://127.0.0.1:{port}")
     assert done.returncode == 0, done.stderr
-    assert "started LocalPiecesOS" in done.stdout or "Using Pieces OS at" in done.stdout
+    started = re.search(
+        r"No Pieces OS answered on its ports \(1000, 5323, 39300-39333\); started "
+        r"LocalPiecesOS at http://127\.0\.0\.1:(\d+) instead\.",
+        done.stdout,
+    )
+    assert started is not None, done.stdout
+    assert 39300 <= int(started.group(1)) <= 39333 or "every port" in done.stderr
     assert all(step in done.stdout for step in STEPS)
+
+
+def test_quickstart_finds_pieces_os_on_a_port_of_the_range_without_being_told() -> None:
+    from pieces_os_client import discovery
+
+    # Where this run's searches look (conftest.py), on the first free port of 39300-39333.
+    with LocalPiecesOS(host=discovery.DEFAULT_DISCOVERY_HOST) as running:
+        done = _quickstart(None)
+        assert done.returncode == 0, done.stderr
+        assert running.port in range(39300, 39334)
+        assert f"Using the Pieces OS running at {running.url}." in done.stdout
+        assert all(step in done.stdout for step in STEPS)
