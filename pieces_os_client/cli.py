@@ -168,8 +168,7 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
         metavar="URL",
         type=_url,
         default=default(None),
-        help="where Pieces OS listens (default: $PIECES_OS_URL, else the first "
-        "of ports 1000, 5323, 39300-39333 on localhost that answers)",
+        help="where Pieces OS is (default: $PIECES_OS_URL or a search)",
     )
     group.add_argument(
         "--host",
@@ -197,7 +196,7 @@ def _connection_options(*, suppress: bool) -> argparse.ArgumentParser:
         metavar="SECONDS",
         type=_wait_seconds,
         default=default(None),
-        help="keep looking this long for a Pieces OS that is starting",
+        help="look for Pieces OS this long (on 1000, 5323, 39300-39333)",
     )
     group.add_argument(
         "--verbose",

@@ -72,7 +72,7 @@ class DiscoveryError(ApiConnectionError):
             where = f"{HOST_ENV_VAR} ({env}), then " + describe_places(self.tried[1:])
             fix = f"start Pieces OS, or correct {HOST_ENV_VAR}"
         else:
-            where = describe_places(self.tried)
+            where = describe_places(self.tried) + ("" if env else f" ({HOST_ENV_VAR} is not set)")
             fix = (
                 f"start Pieces OS (or wait for it: discover(wait=SECONDS)), or set "
                 f"{HOST_ENV_VAR} or Configuration(host=...) to where it listens"
