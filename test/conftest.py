@@ -31,6 +31,16 @@ from _scripted_server import ScriptedServer
 from pieces_os_client.testing import LocalPiecesOS
 
 
+@pytest.fixture(autouse=True)
+def _no_remembered_search() -> Iterator[None]:
+    """Each test starts as a fresh process would: no Pieces OS found by an earlier search."""
+    from pieces_os_client._core.locator import LOCATOR
+
+    LOCATOR._forget()
+    yield
+    LOCATOR._forget()
+
+
 @pytest.fixture
 def scripted_server() -> Iterator[ScriptedServer]:
     """A started :class:`ScriptedServer`, closed after the test."""
