@@ -55,6 +55,7 @@ from pieces_os_client._core.streaming import (
     missing_extra,
     refused,
     stream_request,
+    text_message,
 )
 from pieces_os_client._core.watch import (
     CONNECT,
@@ -230,10 +231,6 @@ class Stream(Generic[T]):
 ModelsStream = Stream
 
 
-def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
-
-
 def open_stream(
     api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
 ) -> Stream[T]:
@@ -258,7 +255,7 @@ def open_raw_stream(
     api_client: ApiClient, operation: Operation[Any], args: Mapping[str, Any]
 ) -> Stream[str]:
     """Open a stream operation; its messages as received text."""
-    return _open(api_client, operation, args, _raw_text).data
+    return _open(api_client, operation, args, text_message).data
 
 
 def _open(
