@@ -174,7 +174,8 @@ class LocalPiecesOS:
         return self._state.requests()
 
     def reset(self) -> None:
-        """Back to the seeded catalogue, with no pending faults and an empty request log.
+        """Back to the seeded catalogue, with no pending faults, an empty request log and the
+        health ``ok`` (``version`` and ``installation_path`` stay as set).
 
         Open streams stay open and get one message naming what the reset changed."""
         self._state.reset()

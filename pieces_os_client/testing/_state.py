@@ -229,6 +229,10 @@ class State:
             self._faults.clear()
             self._log.clear()
             self._log_bytes = 0
+            if self._health != "ok":  # a test's set_health() does not outlive reset()
+                self._health = "ok"
+                for follower in self._health_followers:
+                    follower.send(b"ok")
 
     # --- stream subscribers ------------------------------------------------------------------
     def watch(self, watcher: Watcher) -> Callable[[], None]:
