@@ -79,17 +79,17 @@ def test_the_three_text_answers_in_every_variant(server: LocalPiecesOS) -> None:
 
 
 def test_version_and_installation_path_are_what_the_test_sets() -> None:
-    with LocalPiecesOS(version="11.2.0", installation_path="/opt/pieces-os") as own:
-        with own.client() as api_client:
-            api = WellKnownApi(api_client)
-            assert (api.get_well_known_version(), api.get_installation_path()) == (
-                "11.2.0",
-                "/opt/pieces-os",
-            )
-            own.version = "12.1.0-beta.2"
-            own.installation_path = "C:\\Program Files\\Pieces OS"
-            assert api.get_well_known_version() == "12.1.0-beta.2"
-            assert api.get_installation_path() == "C:\\Program Files\\Pieces OS"
+    own = LocalPiecesOS(version="11.2.0", installation_path="/opt/pieces-os")
+    with own, own.client() as api_client:
+        api = WellKnownApi(api_client)
+        assert (api.get_well_known_version(), api.get_installation_path()) == (
+            "11.2.0",
+            "/opt/pieces-os",
+        )
+        own.version = "12.1.0-beta.2"
+        own.installation_path = "C:\\Program Files\\Pieces OS"
+        assert api.get_well_known_version() == "12.1.0-beta.2"
+        assert api.get_installation_path() == "C:\\Program Files\\Pieces OS"
 
 
 @pytest.mark.parametrize(
