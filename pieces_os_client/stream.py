@@ -9,7 +9,9 @@ objects.
   ``StreamedIdentifiers`` and a context manager that closes it;
   :meth:`ModelApi.model_specific_model_download_progress()
   <pieces_os_client.ModelApi.model_specific_model_download_progress>` likewise, of
-  ``ModelDownloadProgress``. Every stream operation is opened by the same code here.
+  ``ModelDownloadProgress``, and :meth:`WellKnownApi.get_well_known_stream_health()
+  <pieces_os_client.WellKnownApi.get_well_known_stream_health>` of text (``str``). Every
+  stream operation is opened by the same code here.
 - :meth:`ModelsApi.models_watch() <pieces_os_client.ModelsApi.models_watch>` returns a
   :class:`ModelsWatcher`: an iterator of :class:`ModelsChange` (what was added, updated,
   removed, and the current ``Models``) that reconnects by itself.

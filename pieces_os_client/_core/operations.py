@@ -54,7 +54,7 @@ class Operation(Generic[T]):
     name: str
     #: Pieces OS's own ``operationId``: ``models-snapshot``.
     operation_id: str
-    #: The public class it belongs to: ``ModelsApi`` or ``ModelApi``.
+    #: The public class it belongs to: ``ModelsApi``, ``ModelApi`` or ``WellKnownApi``.
     api: str
     method: str
     #: The path, parameters in braces: ``/models/{model}/delete``.
