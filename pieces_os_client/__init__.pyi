@@ -10,6 +10,7 @@ from pieces_os_client._core.watch import ModelsChange as ModelsChange
 from pieces_os_client._version import __version__ as __version__
 from pieces_os_client.api.model_api import ModelApi as ModelApi
 from pieces_os_client.api.models_api import ModelsApi as ModelsApi
+from pieces_os_client.api.well_known_api import WellKnownApi as WellKnownApi
 from pieces_os_client.api_client import ApiClient as ApiClient
 from pieces_os_client.api_response import ApiResponse as ApiResponse
 from pieces_os_client.configuration import Configuration as Configuration

@@ -9,7 +9,9 @@ objects.
   ``StreamedIdentifiers`` and a context manager that closes it;
   :meth:`ModelApi.model_specific_model_download_progress()
   <pieces_os_client.ModelApi.model_specific_model_download_progress>` likewise, of
-  ``ModelDownloadProgress``. Every stream operation is opened by the same code here.
+  ``ModelDownloadProgress``, and :meth:`WellKnownApi.get_well_known_stream_health()
+  <pieces_os_client.WellKnownApi.get_well_known_stream_health>` of text (``str``). Every
+  stream operation is opened by the same code here.
 - :meth:`ModelsApi.models_watch() <pieces_os_client.ModelsApi.models_watch>` returns a
   :class:`ModelsWatcher`: an iterator of :class:`ModelsChange` (what was added, updated,
   removed, and the current ``Models``) that reconnects by itself.
@@ -55,6 +57,7 @@ from pieces_os_client._core.streaming import (
     missing_extra,
     refused,
     stream_request,
+    text_message,
 )
 from pieces_os_client._core.watch import (
     CONNECT,
@@ -230,10 +233,6 @@ class Stream(Generic[T]):
 ModelsStream = Stream
 
 
-def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
-
-
 def open_stream(
     api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
 ) -> Stream[T]:
@@ -258,7 +257,7 @@ def open_raw_stream(
     api_client: ApiClient, operation: Operation[Any], args: Mapping[str, Any]
 ) -> Stream[str]:
     """Open a stream operation; its messages as received text."""
-    return _open(api_client, operation, args, _raw_text).data
+    return _open(api_client, operation, args, text_message).data
 
 
 def _open(

@@ -94,11 +94,13 @@ def test_importing_the_package_does_not_import_aiohttp() -> None:
 def test_with_aiohttp_the_async_names_import() -> None:
     result = python(
         """
-        from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+        from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi, AsyncWellKnownApi
         import pieces_os_client.aio as aio
 
         print(sorted(aio.__all__))
         """
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "['AsyncApiClient', 'AsyncModelApi', 'AsyncModelsApi']"
+    assert result.stdout.strip() == (
+        "['AsyncApiClient', 'AsyncModelApi', 'AsyncModelsApi', 'AsyncWellKnownApi']"
+    )

@@ -40,6 +40,7 @@ EXPECTED_PAGES = (
     "README.md",
     "docs/ModelsApi.md",
     "docs/ModelApi.md",
+    "docs/WellKnownApi.md",
     "docs/downloads.md",
     "docs/configuration.md",
     "docs/errors.md",

@@ -21,9 +21,9 @@ import pydantic
 import pytest
 from _scripted_server import MODEL_JSON, Reply, ScriptedServer
 
-from pieces_os_client import ApiClient, Configuration, ModelsApi
+from pieces_os_client import ApiClient, Configuration, ModelsApi, WellKnownApi
 from pieces_os_client._core.endpoint import OPTION_NAMES
-from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
+from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi, AsyncWellKnownApi
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
     ApiException,
@@ -129,6 +129,19 @@ ENDPOINT_NAMES = [
 METHOD_NAMES = [
     name + suffix
     for name in ENDPOINT_NAMES
+    for suffix in ("", "_with_http_info", "_without_preload_content")
+]
+#: 5.0.1's ``WellKnownApi`` (OPERATIONS.md, "The well-known operations"): no parameters but
+#: the per-call options.
+WELL_KNOWN_NAMES = [
+    "get_well_known_health",
+    "get_well_known_version",
+    "get_installation_path",
+    "get_well_known_stream_health",
+]
+WELL_KNOWN_METHOD_NAMES = [
+    name + suffix
+    for name in WELL_KNOWN_NAMES
     for suffix in ("", "_with_http_info", "_without_preload_content")
 ]
 
@@ -495,8 +508,16 @@ def test_error_data_follows_the_content_type(
 
 
 # --- per-call options are named, typed parameters -----------------------------------------------
-@pytest.mark.parametrize("api_class", [ModelsApi, AsyncModelsApi])
-@pytest.mark.parametrize("method_name", METHOD_NAMES)
+@pytest.mark.parametrize(
+    ("api_class", "method_name"),
+    [(api, name) for api in (ModelsApi, AsyncModelsApi) for name in METHOD_NAMES]
+    # The HTTP ones: a stream method's hints name the optional websockets/aiohttp stream types.
+    + [
+        (api, name)
+        for api in (WellKnownApi, AsyncWellKnownApi)
+        for name in WELL_KNOWN_METHOD_NAMES[:9]
+    ],
+)
 def test_every_method_names_the_per_call_options(api_class: type, method_name: str) -> None:
     method = getattr(api_class, method_name)
     parameters = inspect.signature(method).parameters
@@ -510,6 +531,23 @@ def test_every_method_names_the_per_call_options(api_class: type, method_name: s
     hints = typing.get_type_hints(method)
     assert set(OPTIONS) <= set(hints)
     assert "_request_timeout" in pydoc.render_doc(method, renderer=pydoc.plaintext)
+
+
+@pytest.mark.parametrize("api_class", [WellKnownApi, AsyncWellKnownApi])
+def test_well_known_api_has_the_published_methods_and_no_other_parameters(api_class: type) -> None:
+    public = sorted(
+        name
+        for name, value in vars(api_class).items()
+        if callable(value) and not name.startswith("_")
+    )
+    assert public == sorted(WELL_KNOWN_METHOD_NAMES)
+    for name in WELL_KNOWN_METHOD_NAMES:
+        parameters = inspect.signature(getattr(api_class, name)).parameters
+        assert list(parameters) == ["self", *OPTION_NAMES], name
+    # 5.0.1 returns each text answer as a str.
+    for name in WELL_KNOWN_NAMES[:3]:
+        returns = typing.get_type_hints(getattr(api_class, name))["return"]
+        assert returns is str, name
 
 
 def test_editors_complete_the_options_from_source() -> None:

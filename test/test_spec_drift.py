@@ -184,6 +184,8 @@ def test_the_spec_documents_every_http_operation_of_the_table() -> None:
         success = responses[str(op.success_status)]
         if op.returns is None:
             assert "content" not in success
+        elif op.text:  # the well-known answers: a str, as Pieces' document says
+            assert success["content"] == {"text/plain": {"schema": {"type": "string"}}}
         else:
             schema = success["content"]["application/json"]["schema"]
             assert _ref_name(schema) == op.returns
@@ -214,7 +216,7 @@ def test_every_operation_has_its_three_methods_sync_and_async() -> None:
                 assert callable(getattr(async_class, op.name + suffix))
 
 
-def test_every_operation_is_secured_by_the_application_id_header() -> None:
+def test_every_operation_is_secured_by_the_application_id_header_but_the_well_known() -> None:
     assert SPEC["security"] == [{"application": []}]
     scheme = SPEC["components"]["securitySchemes"]["application"]
     assert (scheme["type"], scheme["in"], scheme["name"]) == (
@@ -222,7 +224,10 @@ def test_every_operation_is_secured_by_the_application_id_header() -> None:
         "header",
         "X-Application-ID",
     )
-    assert all("security" not in op for _, _, op in _operations())
+    # Pieces' document gives the well-known operations "security: []" (no key needed).
+    unsecured = {op["operationId"] for _, _, op in _operations() if "security" in op}
+    assert unsecured == {"get-well-known-health", "get-well-known-version", "get-installation-path"}
+    assert all(op["security"] == [] for _, _, op in _operations() if "security" in op)
 
 
 def test_spec_is_valid_openapi_3_0() -> None:

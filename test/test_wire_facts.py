@@ -284,8 +284,9 @@ def test_the_operations_table_is_what_pieces_publishes() -> None:
 
     published = _published_operations()
     assert len(published) == 14
-    assert {op.operation_id for op in OPERATIONS} == set(published)
-    for op in OPERATIONS:
+    models_ops = [op for op in OPERATIONS if op.api != "WellKnownApi"]
+    assert {op.operation_id for op in models_ops} == set(published)
+    for op in models_ops:
         facts = published[op.operation_id]
         assert op.name == op.operation_id.replace("-", "_")
         assert (op.method, op.path) == (facts["method"], facts["path"]), op.name
@@ -296,3 +297,51 @@ def test_the_operations_table_is_what_pieces_publishes() -> None:
         # Ours may name more (LocalPiecesOS answers an unknown id 410), never fewer.
         assert facts["error"] in op.error_statuses, op.name
         assert op.path_params == tuple(re.findall(r"{(\w+)}", op.path))
+
+
+#: One row of OPERATIONS.md's well-known table: 5.0.1's method name, request, 2xx, error.
+_WELL_KNOWN_ROW = re.compile(r"^\| `(\w+)` \| `(GET|POST) ([^`]+)`(.*?) \| (.*?) \| (.*?) \|$")
+
+
+def _published_well_known() -> Dict[str, Dict[str, Any]]:
+    """The rows of the "well-known operations" section of OPERATIONS.md, by method name."""
+    text = OPERATIONS_PATH.read_text(encoding="utf-8")
+    _, marker, section = text.partition("## The well-known operations")
+    assert marker, "OPERATIONS.md has no well-known section"
+    found: Dict[str, Dict[str, Any]] = {}
+    for line in section.split("\n## ", 1)[0].splitlines():
+        match = _WELL_KNOWN_ROW.match(line)
+        if match:
+            name, method, path, request, answer, error = match.groups()
+            stream = "WebSocket" in request
+            found[name] = {
+                "method": method,
+                "path": path,
+                "stream": stream,
+                "success": 101 if stream else int(answer.split()[0]),
+                "text": answer.strip().endswith("text"),
+                "errors": tuple(int(code) for code in re.findall(r"\b\d{3}\b", error)),
+            }
+    return found
+
+
+def test_the_well_known_operations_are_what_pieces_publishes() -> None:
+    from pieces_os_client._core.operations import APIS, OPERATIONS, TEXT
+
+    published = _published_well_known()
+    assert len(published) == 4
+    ours = {op.name: op for op in OPERATIONS if op.api == "WellKnownApi"}
+    assert set(ours) == set(published)
+    (api,) = (api for api in APIS if api.name == "WellKnownApi")
+    assert (api.module, api.tag) == ("well_known_api", "WellKnown")
+    for name, op in ours.items():
+        facts = published[name]
+        assert op.operation_id == name.replace("_", "-")  # Pieces' document: get-well-known-...
+        assert (op.method, op.path) == (facts["method"], facts["path"]), name
+        assert op.stream == facts["stream"], name
+        assert op.success_status == facts["success"], name
+        assert facts["text"] and op.returns == TEXT and op.text, name
+        assert op.error_statuses == facts["errors"], name
+        assert (op.path_params, op.body_param, op.body_type) == ((), None, None), name
+        # 5.0.1 sends no API key to these (Pieces' document: security: []) and asks for text.
+        assert not op.secured and op.accept == "text/plain", name

@@ -6,8 +6,9 @@
 From ``pieces_os_client/_core/operations.py`` (the one place an operation is described):
 
 - ``pieces_os_client/api/<module>.py`` and ``pieces_os_client/aio/<module>.py``: each API class
-  with three methods per operation (plain, ``_with_http_info``, ``_without_preload_content``),
-  every body a single call into the shared request path;
+  (``ModelsApi``, ``ModelApi``, ``WellKnownApi``) with three methods per operation (plain,
+  ``_with_http_info``, ``_without_preload_content``), every body a single call into the shared
+  request path;
 - the ``paths`` of ``docs/openapi.yaml``.
 
 From the modules themselves (the one place a public name is declared):
@@ -95,8 +96,15 @@ def _where(op: Operation[object]) -> str:
     return f"``{op.method} {op.path}``" + (", a WebSocket" if op.stream else "")
 
 
+def _data(op: Operation[object]) -> str:
+    """The type the plain method returns (each message's, for a stream)."""
+    if op.text:
+        return "str"
+    return f"models.{op.returns}" if op.returns else "None"
+
+
 def _returns(op: Operation[object], variant: str, is_async: bool) -> str:
-    data = f"models.{op.returns}" if op.returns else "None"
+    data = _data(op)
     if op.stream:
         stream = "AsyncStream" if is_async else "Stream"
         if variant == "raw":
@@ -168,8 +176,10 @@ def _body(op: Operation[object], variant: str, is_async: bool) -> str:
 def render_api(api: ApiClass, is_async: bool) -> str:
     ops = [op for op in OPERATIONS if op.api == api.name]
     name = api.async_name if is_async else api.name
-    extras = f"Async{api.extras}" if is_async else api.extras
+    extras = api.async_extras if is_async else api.extras
     has_streams = any(op.stream for op in ops)
+    # Only a class that names a model imports the models package (ruff refuses an unused one).
+    names_models = any((op.returns and not op.text) or op.body_type for op in ops)
     if is_async:
         variants = (
             "- ``await name(...)`` returns the parsed data (None for an answer without a body);\n"
@@ -213,8 +223,9 @@ def render_api(api: ApiClass, is_async: bool) -> str:
     lines.append(
         "\n# Models and ApiResponse are named through the lazily loaded packages: importing this\n"
         "# module loads none of them, and typing.get_type_hints still resolves them.\n"
-        "import pieces_os_client\nfrom pieces_os_client import models\n"
-        "from pieces_os_client._core.operations import Operation, by_name\n"
+        "import pieces_os_client\n"
+        + ("from pieces_os_client import models\n" if names_models else "")
+        + "from pieces_os_client._core.operations import Operation, by_name\n"
     )
     base_module = "pieces_os_client.aio._extras" if is_async else "pieces_os_client.api._extras"
     lines.append(f"from {base_module} import {extras}\n")
@@ -228,7 +239,7 @@ def render_api(api: ApiClass, is_async: bool) -> str:
             lines.append("\nif TYPE_CHECKING:\n    from pieces_os_client.stream import Stream\n")
     lines.append(f'\n__all__ = ["{name}"]\n\n')
     for op in ops:
-        answer = f"models.{op.returns}" if op.returns else "None"
+        answer = _data(op)
         constant = f'{_constant(op)}: Operation[{answer}] = by_name("{op.name}")\n'
         if len(constant) > 101:
             constant = f'{_constant(op)}: Operation[{answer}] = by_name(\n    "{op.name}"\n)\n'
@@ -403,7 +414,8 @@ _ERROR_TEXT = {
 
 def _yaml_text(text: str) -> str:
     plain = text.replace("``", "`")
-    if any(c in plain for c in ":#'\"{}[]") or plain != plain.strip():
+    # Quoted when YAML would read it otherwise (a backtick cannot start a plain scalar).
+    if any(c in plain for c in ":#'\"{}[]") or plain != plain.strip() or plain.startswith("`"):
         return "'" + plain.replace("'", "''") + "'"
     return plain
 
@@ -416,6 +428,8 @@ def render_openapi_paths() -> str:
         lines.append(f"  {op.path}:\n    {op.method.lower()}:\n")
         lines.append(f"      tags:\n      - {_tag(op)}\n")
         lines.append(f"      operationId: {op.operation_id}\n")
+        if not op.secured:
+            lines.append("      security: []\n")
         lines.append(f"      summary: {_yaml_text(op.summary.rstrip('.'))}\n")
         if op.doc:
             lines.append(f"      description: {_yaml_text(op.doc)}\n")
@@ -438,7 +452,12 @@ def render_openapi_paths() -> str:
         lines.append(
             f"        '{op.success_status}':\n          description: {_yaml_text(op.answer)}\n"
         )
-        if op.returns:
+        if op.text:
+            lines.append(
+                "          content:\n            text/plain:\n              schema:\n"
+                "                type: string\n"
+            )
+        elif op.returns:
             lines.append(
                 "          content:\n            application/json:\n              schema:\n"
                 f"                $ref: '#/components/schemas/{op.returns}'\n"

@@ -21,6 +21,7 @@ from typing import (
     Tuple,
     Type,
     TypeVar,
+    Union,
 )
 from urllib.parse import quote
 
@@ -172,6 +173,8 @@ def prepare(
         url = host.base + operation.path
 
     headers = dict(default_headers)
+    if operation.text:
+        headers["Accept"] = operation.accept
     if host.authorization is not None:
         # Credentials in the host: sent as Basic auth, never as part of a URL that is shown.
         headers["Authorization"] = host.authorization
@@ -185,7 +188,7 @@ def prepare(
     auth = options.get("_request_auth")
     if auth is not None:
         apply_auth_setting(headers, auth)
-    else:
+    elif operation.secured:
         for setting in configuration.auth_settings().values():
             apply_auth_setting(headers, setting)
 
@@ -236,11 +239,13 @@ def interpret(
     headers: Mapping[str, str],
     body: bytes,
 ) -> ApiResponse[Any]:
-    """Map the answer to data (parsed into ``returns``, an operation's ``response_model``), or
-    to the exception its status calls for."""
+    """Map the answer to data (parsed into ``returns``, an operation's ``response_model``; the
+    text itself when that is ``str``), or to the exception its status calls for."""
     if 200 <= status <= 299:
         data: Any = None
-        if returns is not None and status != 204:
+        if returns is str:  # a text/plain answer (TEXT): never fails, as 5.0.1's str
+            data = decode_text(body)
+        elif returns is not None and status != 204:
             try:
                 data = returns.model_validate_json(body)
             except Exception as error:
@@ -258,6 +263,19 @@ def interpret(
     ApiException.from_response(
         http_resp=_Answer(status, reason, headers, body), body=body, data=None
     )
+
+
+def decode_text(body: Union[str, bytes]) -> str:
+    """A text answer or message as ``str``: UTF-8, bad bytes replaced (never raises).
+
+    Example::
+
+        >>> decode_text(b"ok")
+        'ok'
+        >>> decode_text(b"caf\\xc3\\xa9 \\xff") == "caf\\xe9 \\ufffd"  # a bad byte is replaced
+        True
+    """
+    return body if isinstance(body, str) else bytes(body).decode("utf-8", errors="replace")
 
 
 def _response_class() -> Type[ApiResponse[Any]]:

@@ -4,9 +4,9 @@ Each :class:`Operation` says everything there is to know about one operation of 
 its method and path, path parameters, body, answer, success and error statuses, whether it is
 a WebSocket, and the words its documentation uses. From this table:
 
-- ``tools/generate.py`` writes the public classes (``api/models_api.py``, ``api/model_api.py``
-  and their async twins under ``aio/``), each method a one-line call into the shared request
-  path, and the ``paths`` of ``docs/openapi.yaml``; a test fails when a generated file is not
+- ``tools/generate.py`` writes the public classes (``api/models_api.py``, ``api/model_api.py``,
+  ``api/well_known_api.py`` and their async twins under ``aio/``), each method a one-line call
+  into the shared request path, and the ``paths`` of ``docs/openapi.yaml``; a test fails when a generated file is not
   what the table gives (``nox -s generate`` rewrites them);
 - :func:`~pieces_os_client._core.endpoint.prepare` and
   :func:`~pieces_os_client._core.endpoint.interpret` build each request and read each answer;
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-__all__ = ["APIS", "OPERATIONS", "ApiClass", "Operation", "by_name"]
+__all__ = ["APIS", "OPERATIONS", "TEXT", "ApiClass", "Operation", "by_name"]
+
+#: The ``returns`` of an operation whose answer (or each message) is ``text/plain``: the body
+#: decoded as UTF-8 (bad bytes replaced), a ``str`` as in 5.0.1.
+TEXT = "str"
 
 
 @dataclass(frozen=True)
@@ -50,14 +54,15 @@ class Operation(Generic[T]):
     name: str
     #: Pieces OS's own ``operationId``: ``models-snapshot``.
     operation_id: str
-    #: The public class it belongs to: ``ModelsApi`` or ``ModelApi``.
+    #: The public class it belongs to: ``ModelsApi``, ``ModelApi`` or ``WellKnownApi``.
     api: str
     method: str
     #: The path, parameters in braces: ``/models/{model}/delete``.
     path: str
     #: One line: what it does (the docstring's first line and the OpenAPI summary).
     summary: str
-    #: What a 2xx body is parsed into (each message, for a stream); None when there is none.
+    #: What a 2xx body is parsed into (each message, for a stream): a model's name, :data:`TEXT`
+    #: for plain text, or None when there is no body.
     returns: Optional[str] = None
     #: Path parameters, in the order the methods take them (each a required string id).
     path_params: Tuple[str, ...] = ()
@@ -69,6 +74,9 @@ class Operation(Generic[T]):
     error_statuses: Tuple[int, ...] = (500,)
     #: A WebSocket (``GET`` upgraded to 101): ``returns`` is the type of each message.
     stream: bool = False
+    #: Sends the configured API key (``X-Application-ID``). Pieces OS's well-known endpoints
+    #: need none (``security: []`` in its document; 5.0.1 sends none there).
+    secured: bool = True
     #: More documentation, after the summary (reStructuredText, as docstrings are).
     doc: str = ""
     #: One or two lines of code that call it on ``api`` (rendered as the docstring's example).
@@ -92,8 +100,18 @@ class Operation(Generic[T]):
 
     @cached_property
     def response_model(self) -> Optional[Type[Any]]:
-        """The class of ``returns`` (imported here the first time)."""
+        """The class of ``returns`` (imported here the first time); ``str`` for text."""
         return model_class(self.returns)
+
+    @property
+    def text(self) -> bool:
+        """True when the answer (each message, for a stream) is ``text/plain``."""
+        return self.returns == TEXT
+
+    @property
+    def accept(self) -> str:
+        """The ``Accept`` header sent: what the answer is (5.0.1 sends the same)."""
+        return "text/plain" if self.text else "application/json"
 
     @cached_property
     def body_model(self) -> Optional[Type[WireModel]]:
@@ -119,9 +137,12 @@ class Operation(Generic[T]):
 
 
 def model_class(name: Optional[str]) -> Optional[Type[Any]]:
-    """The model class called ``name`` (from :mod:`pieces_os_client.models`), or None."""
+    """The model class called ``name`` (from :mod:`pieces_os_client.models`), ``str`` for
+    :data:`TEXT`, or None."""
     if name is None:
         return None
+    if name == TEXT:
+        return str
     from pieces_os_client import models
 
     found: Type[Any] = getattr(models, name)
@@ -140,8 +161,9 @@ class ApiClass:
     summary: str
     doc: str = ""
     #: Hand-written methods beside the generated ones (a mixin class in ``api/_extras.py`` and
-    #: ``aio/_extras.py``), e.g. ``models_watch``.
-    extras: str = ""
+    #: ``aio/_extras.py``), e.g. ``models_watch``; the plain base (``SyncApi``) when there are
+    #: none.
+    extras: str = "SyncApi"
     #: The class docstring's example (a doctest against ``LocalPiecesOS``).
     example: str = ""
     #: One call the async class's example awaits and prints.
@@ -150,6 +172,11 @@ class ApiClass:
     @property
     def async_name(self) -> str:
         return f"Async{self.name}"
+
+    @property
+    def async_extras(self) -> str:
+        """The async twin of :attr:`extras` (``AsyncApi`` for ``SyncApi``)."""
+        return "AsyncApi" if self.extras == "SyncApi" else f"Async{self.extras}"
 
 
 APIS: Tuple[ApiClass, ...] = (
@@ -184,6 +211,22 @@ APIS: Tuple[ApiClass, ...] = (
         ">>> model.name\n"
         "'GPT-4o'\n",
         async_example="models_specific_model_snapshot('<model id>')",
+    ),
+    ApiClass(
+        "WellKnownApi",
+        "well_known_api",
+        "WellKnown",
+        "Pieces OS's well-known endpoints: health, version, installation path.",
+        doc="What a client asks first: the health check, the version of Pieces OS, its "
+        "installation path, and the health as a stream (a WebSocket). Every answer is plain "
+        "text, returned as a ``str``.",
+        example=">>> from pieces_os_client import WellKnownApi\n"
+        ">>> from pieces_os_client.testing import LocalPiecesOS\n"
+        ">>> with LocalPiecesOS(version='11.2.0') as server, server.client() as api_client:\n"
+        "...     version = WellKnownApi(api_client).get_well_known_version()\n"
+        ">>> version\n"
+        "'11.2.0'\n",
+        async_example="get_well_known_version()",
     ),
 )
 
@@ -393,6 +436,66 @@ OPERATIONS: Tuple[Operation[Any], ...] = (
         "    model_id, SeededScoreIncrement(model=SeededScore(reuse=True))\n)",
         answer="The use was counted.",
         body_doc="Which kind of use to count: one ``SeededScore`` flag.",
+    ),
+    # --- the well-known operations: no parameters, text answers -------------------------------
+    Operation(
+        "get_well_known_health",
+        "get-well-known-health",
+        "WellKnownApi",
+        "GET",
+        "/.well-known/health",
+        "The health status of Pieces OS, as text.",
+        returns=TEXT,
+        error_statuses=(),
+        secured=False,
+        doc="A running Pieces OS answers a text that starts with ``ok`` (Pieces' own client "
+        "reads any case as running).",
+        example="health = api.get_well_known_health()\nprint(health.lower().startswith('ok'))",
+        answer="The health status, one line of text (`ok` when running).",
+    ),
+    Operation(
+        "get_well_known_version",
+        "get-well-known-version",
+        "WellKnownApi",
+        "GET",
+        "/.well-known/version",
+        "The version of Pieces OS, as text.",
+        returns=TEXT,
+        error_statuses=(),
+        secured=False,
+        doc="``MAJOR.MINOR.PATCH``, possibly with a pre-release suffix (``11.2.0``, "
+        "``12.0.0-beta.1``).",
+        example="version = api.get_well_known_version()\nprint(version)",
+        answer="The version, e.g. `11.2.0`.",
+    ),
+    Operation(
+        "get_installation_path",
+        "get-installation-path",
+        "WellKnownApi",
+        "GET",
+        "/.well-known/installation/path",
+        "Where Pieces OS is installed on this machine, as text.",
+        returns=TEXT,
+        error_statuses=(),
+        secured=False,
+        example="path = api.get_installation_path()\nprint(path)",
+        answer="The installation path of Pieces OS.",
+    ),
+    Operation(
+        "get_well_known_stream_health",
+        "get-well-known-stream-health",
+        "WellKnownApi",
+        "GET",
+        "/.well-known/stream/health",
+        "Follow the health of Pieces OS: a WebSocket of text messages.",
+        returns=TEXT,
+        success_status=101,
+        stream=True,
+        secured=False,
+        doc="Each message is the health status (``ok`` when running); the stream ends when "
+        "Pieces OS stops.",
+        example="with api.get_well_known_stream_health() as health:\n    print(next(health))",
+        answer="The upgrade; then one text message per health status.",
     ),
 )
 

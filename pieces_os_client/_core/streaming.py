@@ -8,7 +8,8 @@ share :mod:`pieces_os_client._core.endpoint`:
 
 - :func:`stream_request`: the WebSocket URL (path parameters filled in), headers and timeouts,
   checked before anything is sent (it reuses :func:`~pieces_os_client._core.endpoint.prepare`);
-- :func:`parse_message`, :func:`message_decoder`: one message as the operation's declared type;
+- :func:`parse_message`, :func:`message_decoder`: one message as the operation's declared type
+  (:func:`text_message` for a text stream and the raw variants);
 - :func:`refused`, :func:`dropped`: failures mapped to the SDK's exceptions.
 
 Following a stream for longer (reconnecting, coalescing) is :mod:`pieces_os_client._core.watch`.
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Type, 
 
 from pydantic import ValidationError
 
-from pieces_os_client._core.endpoint import _Answer, _first_problem, prepare
+from pieces_os_client._core.endpoint import _Answer, _first_problem, decode_text, prepare
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import make_timeout
 from pieces_os_client._version import install_command
@@ -127,10 +128,23 @@ def parse_message(
     return message
 
 
+def text_message(raw: Message, headers: Optional[Mapping[str, str]] = None) -> str:
+    """One message as its text (a text stream's messages, or any stream's raw variant): bytes
+    decoded as UTF-8, bad ones replaced.
+
+    Example::
+
+        >>> text_message(b"ok"), text_message("ok")
+        ('ok', 'ok')
+    """
+    return decode_text(raw)
+
+
 def message_decoder(
     message_type: Type[M],
 ) -> Callable[[Message, Optional[Mapping[str, str]]], M]:
-    """:func:`parse_message` for one type, made once per stream: ``decode(raw, headers)``.
+    """:func:`parse_message` for one type, made once per stream: ``decode(raw, headers)``;
+    :func:`text_message` for ``str`` (a text stream).
 
     It calls the type's compiled validator directly: ``model_validate_json`` is a Python
     wrapper around it that costs a fifth of a small message's parse, at every message.
@@ -142,6 +156,8 @@ def message_decoder(
         >>> decode('{"iterable": [{"model": {"id": "m1"}}]}', {}).iterable[0].model.id
         'm1'
     """
+    if message_type is str:  # type: ignore[comparison-overlap]
+        return text_message  # type: ignore[return-value]
     # Models build their validator on first use (defer_build): an attribute read through the
     # placeholder builds it and gives the real validator's.
     validate: Callable[[Message], M] = message_type.__pydantic_validator__.validate_json

@@ -1,7 +1,8 @@
 """The hand-written part of the async API classes: what every class shares (its client) and
 the methods that are more than one operation (``models_watch``, ``download``).
 
-The generated classes (``aio/models_api.py``, ``aio/model_api.py``) derive from these; their
+The generated classes (``aio/models_api.py``, ``aio/model_api.py``, ``aio/well_known_api.py``;
+``AsyncWellKnownApi`` from :class:`AsyncApi` alone) derive from these; their
 operation methods come from the table in :mod:`pieces_os_client._core.operations`.
 """
 

@@ -60,6 +60,7 @@ from pieces_os_client._core.streaming import (
     message_decoder,
     refused,
     stream_request,
+    text_message,
 )
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client._core.watch import (
@@ -286,10 +287,6 @@ class _Redirected(Exception):
 AsyncModelsStream = AsyncStream
 
 
-def _raw_text(raw: Message, headers: Mapping[str, str]) -> str:
-    return raw if isinstance(raw, str) else raw.decode("utf-8", errors="replace")
-
-
 def _parsed(operation: Operation[Any]) -> Callable[[Message, Mapping[str, str]], Any]:
     message_type = operation.response_model
     assert message_type is not None
@@ -326,7 +323,7 @@ def open_raw_stream(
     args = dict(args)
 
     async def opened() -> AsyncStream[str]:
-        return (await _open(api_client, operation, args, _raw_text)).data
+        return (await _open(api_client, operation, args, text_message)).data
 
     return Opening(opened, _close)
 

@@ -1,8 +1,9 @@
 """The hand-written part of the sync API classes: what every class shares (its client) and the
 methods that are more than one operation (``models_watch``, ``download``).
 
-The generated classes (``api/models_api.py``, ``api/model_api.py``) derive from these; their
-operation methods come from the table in :mod:`pieces_os_client._core.operations`.
+The generated classes (``api/models_api.py``, ``api/model_api.py``, ``api/well_known_api.py``)
+derive from these (``WellKnownApi`` from :class:`SyncApi` alone); their operation methods come
+from the table in :mod:`pieces_os_client._core.operations`.
 """
 
 from __future__ import annotations

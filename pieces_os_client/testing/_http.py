@@ -39,7 +39,7 @@ from urllib.parse import unquote
 
 from pydantic import ValidationError
 
-from pieces_os_client._core.operations import OPERATIONS, Operation
+from pieces_os_client._core.operations import OPERATIONS, Operation, by_name
 from pieces_os_client._version import __version__
 from pieces_os_client.models._base import WireEnum, WireModel
 from pieces_os_client.models.model import Model
@@ -82,7 +82,7 @@ IDLE_CONNECTION_TIMEOUT = 60.0
 #: Seconds ``stop()`` waits for each connection thread to finish.
 STOP_JOIN_TIMEOUT = 5.0
 #: The health check path Pieces OS answers (the quickstart uses it to find a real one).
-HEALTH_PATH = "/.well-known/health"
+HEALTH_PATH = by_name("get_well_known_health").path
 
 _JSON = "application/json"
 
@@ -111,6 +111,11 @@ def _error(status: int, message: str) -> _Answer:
 
 def _ok(model: WireModel) -> _Answer:
     return _Answer(200, model.to_json().encode())
+
+
+def _text(text: str) -> _Answer:
+    """A 200 ``text/plain`` answer (the well-known endpoints)."""
+    return _Answer(200, text.encode(), TEXT)
 
 
 class _Rejected(Exception):
@@ -501,6 +506,10 @@ _HANDLERS: Dict[str, Callable[[_Call], _Answer]] = {
     "model_specific_model_unload": _on_model(State.unload_one),
     "model_update": _update,
     "model_scores_increment": _increment,
+    # The well-known endpoints: GET and HEAD (the port scan's probe), plain text.
+    "get_well_known_health": lambda call: _text(call.state.health),
+    "get_well_known_version": lambda call: _text(call.state.version),
+    "get_installation_path": lambda call: _text(call.state.installation_path),
 }
 
 #: What feeds each stream operation's subscribers: given the state, the path parameters and
@@ -510,6 +519,7 @@ _STREAMS: Dict[str, Callable[[State, Dict[str, str], Subscriber], Callable[[], N
     "model_specific_model_download_progress": lambda state, params, sub: state.follow_download(
         params["model"], sub
     ),
+    "get_well_known_stream_health": lambda state, params, sub: state.follow_health(sub),
 }
 
 
@@ -525,9 +535,8 @@ def _pattern(path: str) -> Pattern[str]:
 
 _ROUTES: List[Tuple[Pattern[str], Operation[Any]]] = [(_pattern(op.path), op) for op in OPERATIONS]
 #: Every endpoint, as the 404 answer lists them.
-_ENDPOINTS = (
-    *(f"{op.method} {op.path}{' (WebSocket)' if op.stream else ''}" for op in OPERATIONS),
-    f"GET {HEALTH_PATH}",
+_ENDPOINTS = tuple(
+    f"{op.method} {op.path}{' (WebSocket)' if op.stream else ''}" for op in OPERATIONS
 )
 
 
@@ -560,9 +569,6 @@ def _route(
     state: State, method: str, target: str, content_type: Optional[str], body: bytes
 ) -> _Answer:
     path = target.split("?", 1)[0]
-    if path == HEALTH_PATH:
-        _allow(method, "GET")
-        return _Answer(200, b"ok", "text/plain; charset=utf-8")
     op, params, allowed = _find(method, path)
     if op is None and allowed:
         _allow(method, allowed[0])

@@ -19,7 +19,13 @@ from pieces_os_client.testing._http import (
     HTTPServer6,
     reason_phrase,
 )
-from pieces_os_client.testing._state import DownloadScript, Fault, RecordedRequest, State
+from pieces_os_client.testing._state import (
+    DownloadScript,
+    Fault,
+    RecordedRequest,
+    State,
+    check_text,
+)
 from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
 from pieces_os_client.testing._stream import STREAM_PATH
 
@@ -38,11 +44,16 @@ _JSON = "application/json"
 class LocalPiecesOS:
     """A local Pieces OS Models API server for demos, tests and plugin development.
 
-    Serves every operation of the Models and Model APIs (the WebSocket ones with the
-    ``stream`` extra) and ``GET /.well-known/health`` on 127.0.0.1, on the first free port
-    of 39300-39333 as Pieces OS does (``port=`` picks one; ``0``: any free port; when the
-    whole range is taken, any free port, with a warning logged). Downloads advance over time (:meth:`set_download_pace`) and can be made to
-    fail, stall or drop their stream (:meth:`script_download`). It is seeded with
+    Serves every operation of the Models and Model APIs and the well-known endpoints (the
+    WebSocket ones with the ``stream`` extra) on 127.0.0.1, on the first free port of
+    39300-39333 as Pieces OS does (``port=`` picks one; ``0``: any free port; when the whole
+    range is taken, any free port, with a warning logged). ``GET``/``HEAD
+    /.well-known/health`` answer ``ok`` (:meth:`set_health`), ``/.well-known/version`` the
+    ``version`` you pass (default ``"12.0.0"``) and ``/.well-known/installation/path`` the
+    ``installation_path`` (default: where Pieces OS installs itself on this kind of machine);
+    both are attributes a test may change. Downloads advance over time
+    (:meth:`set_download_pace`) and can be made to fail, stall or drop their stream
+    (:meth:`script_download`). It is seeded with
     :func:`~pieces_os_client.testing.builtin_catalogue` or the ``catalogue`` you pass
     (``Model`` objects or dicts in wire form).
 
@@ -68,9 +79,15 @@ class LocalPiecesOS:
         host: str = "127.0.0.1",
         port: Optional[int] = None,
         allowed_origins: Iterable[str] = (),
+        version: Optional[str] = None,
+        installation_path: Optional[str] = None,
     ) -> None:
         models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
         self._state = State(models)
+        if version is not None:
+            self.version = version
+        if installation_path is not None:
+            self.installation_path = installation_path
         self._host = host
         self._port = port
         if isinstance(allowed_origins, str):
@@ -185,10 +202,59 @@ class LocalPiecesOS:
         return self._state.requests()
 
     def reset(self) -> None:
-        """Back to the seeded catalogue, with no pending faults and an empty request log.
+        """Back to the seeded catalogue, with no pending faults, an empty request log and the
+        health ``ok`` (``version`` and ``installation_path`` stay as set).
 
         Open streams stay open and get one message naming what the reset changed."""
         self._state.reset()
+
+    # --- the well-known endpoints -------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """What ``GET /.well-known/version`` answers (``"12.0.0"`` unless set); assign to
+        play another release, e.g. ``server.version = "10.1.4"``."""
+        return self._state.version
+
+    @version.setter
+    def version(self, value: str) -> None:
+        self._state.version = check_text("version", value)
+
+    @property
+    def installation_path(self) -> str:
+        """What ``GET /.well-known/installation/path`` answers; assign to change it."""
+        return self._state.installation_path
+
+    @installation_path.setter
+    def installation_path(self, value: str) -> None:
+        self._state.installation_path = check_text("installation_path", value)
+
+    @property
+    def health(self) -> str:
+        """What ``GET /.well-known/health`` answers now (``"ok"`` unless :meth:`set_health`
+        changed it)."""
+        return self._state.health
+
+    def set_health(self, status: str = "ok") -> int:
+        """Answer ``status`` to health checks from now on, and send it at once to every
+        client following ``/.well-known/stream/health``; returns how many there were.
+
+        A new follower gets the current status first, so calling this with the same status
+        again is the "still ok" beat a test can send when it wants one (nothing is sent on a
+        timer).
+
+        Example::
+
+            >>> from pieces_os_client import WellKnownApi
+            >>> from pieces_os_client.testing import LocalPiecesOS
+            >>> with LocalPiecesOS() as server, server.client() as api_client:
+            ...     api = WellKnownApi(api_client)
+            ...     with api.get_well_known_stream_health() as health:
+            ...         first = next(health)
+            ...         sent_to = server.set_health("ok: still")
+            ...         print(first, "/", next(health), "/", api.get_well_known_health(), sent_to)
+            ok / ok: still / ok: still 1
+        """
+        return self._state.set_health(check_text("status", status))
 
     # --- fault injection -----------------------------------------------------------------------
     def fail_next(

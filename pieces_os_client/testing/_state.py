@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import sys
 import threading
 import uuid
 from collections import deque
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from pieces_os_client.models.seeded_score_increment import SeededScoreIncrement
 
 __all__ = [
+    "DEFAULT_VERSION",
     "REQUEST_LOG_BYTES",
     "REQUEST_LOG_LIMIT",
     "DownloadScript",
@@ -158,6 +160,30 @@ def progress_message(status: str, percentage: Optional[float]) -> bytes:
     return json.dumps(message, separators=(",", ":")).encode()
 
 
+#: What ``GET /.well-known/version`` answers unless a test sets another (a current release).
+DEFAULT_VERSION = "12.0.0"
+
+
+def default_installation_path() -> str:
+    """Where Pieces OS installs itself on this kind of machine (what
+    ``GET /.well-known/installation/path`` answers unless a test sets another)."""
+    if sys.platform == "darwin":
+        return "/Applications/Pieces OS.app"
+    if sys.platform.startswith("win"):
+        return "C:\\Program Files\\Pieces OS"
+    return "/snap/pieces-os/current"
+
+
+def check_text(name: str, value: Any) -> str:
+    """``value`` if it is one line of text (what a well-known endpoint answers), else the
+    error saying so."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
+    if not value.strip() or "\n" in value or "\r" in value:
+        raise ValueError(f"{name} must be one non-empty line of text, not {value!r}")
+    return value
+
+
 #: Seconds between two steps of every running download, and percent per step (a download
 #: takes two seconds unless a test sets another pace).
 DEFAULT_PACE = (0.1, 5.0)
@@ -186,6 +212,11 @@ class State:
         self._pace = DEFAULT_PACE
         self._ticker: Optional[threading.Thread] = None
         self._closed = threading.Event()
+        #: What the well-known endpoints answer (``LocalPiecesOS.version`` and so on).
+        self.version = DEFAULT_VERSION
+        self.installation_path = default_installation_path()
+        self._health = "ok"
+        self._health_followers: List[Follower] = []
         self.reset()
 
     def reset(self) -> None:
@@ -198,6 +229,10 @@ class State:
             self._faults.clear()
             self._log.clear()
             self._log_bytes = 0
+            if self._health != "ok":  # a test's set_health() does not outlive reset()
+                self._health = "ok"
+                for follower in self._health_followers:
+                    follower.send(b"ok")
 
     # --- stream subscribers ------------------------------------------------------------------
     def watch(self, watcher: Watcher) -> Callable[[], None]:
@@ -211,6 +246,32 @@ class State:
                 self._watchers.remove(watcher)
 
         return unwatch
+
+    def follow_health(self, follower: Follower) -> Callable[[], None]:
+        """Send ``follower`` the health status now, then each one :meth:`set_health` sends."""
+        with self._lock:
+            follower.send(self._health.encode())
+            self._health_followers.append(follower)
+
+        def unfollow() -> None:
+            with self._lock, contextlib.suppress(ValueError):
+                self._health_followers.remove(follower)
+
+        return unfollow
+
+    @property
+    def health(self) -> str:
+        with self._lock:
+            return self._health
+
+    def set_health(self, status: str) -> int:
+        """Answer ``status`` to health checks from now on and send it on every health stream;
+        how many streams it was sent on."""
+        with self._lock:
+            self._health = status
+            for follower in self._health_followers:
+                follower.send(status.encode())
+            return len(self._health_followers)
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[None]:
