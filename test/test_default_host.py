@@ -450,3 +450,55 @@ def test_a_dead_proxy_in_the_environment_never_breaks_local_calls_or_the_search(
         result = asyncio.run(run(configuration)) if use.startswith("async") else run(configuration)
         assert result in EXPECTED[use.split()[1]]
         assert LOCATOR.found is not None
+
+
+class _RecordingProxy:
+    """A forward proxy on 127.0.0.1 that answers every request itself with an empty snapshot,
+    recording the request lines it was sent (absolute URLs, as clients send to a proxy)."""
+
+    def __init__(self) -> None:
+        self.lines: List[str] = []
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen()
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with connection:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    chunk = connection.recv(4096)
+                    if not chunk:
+                        break
+                    head += chunk
+                self.lines.append(head.split(b"\r\n", 1)[0].decode())
+                body = b'{"iterable": []}'
+                connection.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() (Linux)
+        self._listener.close()
+        self._thread.join(10)
+
+
+def test_a_proxy_set_in_the_configuration_is_still_used(dead_proxies: None) -> None:
+    proxy = _RecordingProxy()
+    try:
+        configuration = Configuration(host="http://127.0.0.1:39399", retries=0)
+        configuration.proxy = proxy.url
+        assert snapshot_size(configuration) == 0  # the proxy's answer
+        asyncio.run(_async_call(configuration))
+        assert proxy.lines == ["GET http://127.0.0.1:39399/models HTTP/1.1"] * 2
+    finally:
+        proxy.close()
