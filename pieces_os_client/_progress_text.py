@@ -1,4 +1,5 @@
-"""How a download's progress reads as text: the percentage, the time left, a bar of characters.
+"""How a download's progress reads as text: the percentage, the bytes, the speed, the time left,
+a bar of characters.
 
 Shared by the command line's bars and the notebook bar (:mod:`pieces_os_client._live`), so a
 download reads the same everywhere. Standard library only.
@@ -8,14 +9,34 @@ Example::
     >>> from pieces_os_client._progress_text import eta_text, percent_text, text_bar
     >>> percent_text(42.25), eta_text(75.0), text_bar(50.0, 10)
     ('42%', '1 min 15 s left', '#####.....')
+    >>> size_text(1_930_000_000), speed_text(45_200_000)
+    ('1.9 GB', '45 MB/s')
 """
 
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-__all__ = ["duration_text", "elapsed_text", "eta_text", "percent_text", "text_bar"]
+if TYPE_CHECKING:
+    from pieces_os_client._core.downloads import DownloadEvent
+
+__all__ = [
+    "DETAILS_WIDTH",
+    "details_text",
+    "duration_text",
+    "elapsed_text",
+    "eta_text",
+    "percent_text",
+    "size_text",
+    "speed_text",
+    "text_bar",
+]
+
+#: Decimal units, as Pieces OS writes a model's size ("4.1 GB").
+_UNITS = (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3))
+#: The widest :func:`details_text` of a running download, for laying out a line.
+DETAILS_WIDTH = len("999 MB / 999 MB · 999 MB/s · 59 min 59 s left")
 
 
 def percent_text(percentage: float) -> str:
@@ -51,3 +72,47 @@ def text_bar(percentage: float, width: int, *, fill: str = "#", empty: str = "."
     """A bar of ``width`` characters, ``fill`` up to the percentage."""
     done = int(width * max(0.0, min(100.0, percentage)) / 100.0)
     return fill * done + empty * (width - done)
+
+
+def size_text(size: float) -> str:
+    """``1.9 GB``, ``45 MB``, ``512 B``: one decimal below 10 of a unit, none above."""
+    size = max(0.0, float(size))
+    for unit, scale in _UNITS:
+        if size >= scale:
+            value = size / scale
+            return f"{value:.1f} {unit}" if value < 9.95 else f"{value:.0f} {unit}"
+    return f"{size:.0f} B"
+
+
+def speed_text(bytes_per_second: float) -> str:
+    """``45 MB/s``."""
+    return f"{size_text(bytes_per_second)}/s"
+
+
+def details_text(event: DownloadEvent) -> str:
+    """What is known of a download besides its percentage, ``·``-separated:
+    ``1.9 GB / 4.4 GB · 45 MB/s · 1 min 15 s left`` while it runs when its size is known,
+    ``12 s left`` (or ``ETA unknown``) when it is not; once it ended, the bytes alone
+    (``4.4 GB`` when complete).
+
+    Example::
+
+        >>> from pieces_os_client import DownloadEvent, ModelDownloadProgressStatusEnum
+        >>> running = ModelDownloadProgressStatusEnum("IN-PROGRESS")
+        >>> details_text(DownloadEvent("m1", running, 43.2, 55.0, 9.0, None,
+        ...     done_bytes=1_900_800_000, total_bytes=4_400_000_000, speed=45_000_000.0))
+        '1.9 GB / 4.4 GB · 45 MB/s · 55 s left'
+        >>> details_text(DownloadEvent("m1", running, 43.2, None, 9.0, None))
+        'ETA unknown'
+    """
+    parts = []
+    if event.total_bytes is not None:
+        if event.done and event.status.value == "COMPLETED":
+            parts.append(size_text(event.total_bytes))
+        else:
+            parts.append(f"{size_text(event.done_bytes or 0)} / {size_text(event.total_bytes)}")
+    if not event.done:
+        if event.speed is not None:
+            parts.append(speed_text(event.speed))
+        parts.append(eta_text(event.eta))
+    return " · ".join(parts)
