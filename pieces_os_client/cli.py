@@ -12,7 +12,7 @@
     pieces-os-models models download ID [ID ...] [--json] [--load] [--stall-timeout SECONDS]
     pieces-os-models models load ID
     pieces-os-models models unload ID                      # one model
-    pieces-os-models serve [--host 127.0.0.1] [--port PORT]
+    pieces-os-models serve [--host 127.0.0.1] [--port PORT] [--download-seconds SECONDS]
 
 ``--url URL``, ``--timeout``, ``--retries``, ``--verbose`` and ``--debug`` go anywhere on the
 line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on the ports it uses
@@ -275,6 +275,13 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         default=None,
         help="port to listen on (default: 1000, else the first free one of 5323, "
         "39300-39333, where the commands look too; 0: any free port)",
+    )
+    serve.add_argument(
+        "--download-seconds",
+        metavar="SECONDS",
+        type=_positive_float,
+        default=None,
+        help="how long a model's download takes (default: 2), to watch progress at a real pace",
     )
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
@@ -836,7 +843,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     port_choice = {} if args.port is None else {"port": args.port}
     try:
-        serve(args.bind_host, **port_choice)
+        serve(args.bind_host, download_seconds=args.download_seconds, **port_choice)
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
         return EXIT_OK
     except OSError as error:

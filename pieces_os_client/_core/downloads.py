@@ -305,6 +305,9 @@ class Download:
         self.model: Optional[Model] = None
         self.percentage = 0.0
         self.rate = RateEstimate()
+        #: Stopped early: True once Pieces OS answered the cancel this machine sent, False
+        #: while it has not (or when it failed); None when no cancel was needed.
+        self.canceled: Optional[bool] = None
         #: The model's size in bytes (``Model.bytes``) and name, once read; None when unknown.
         self.total_bytes: Optional[int] = None
         self.model_name: Optional[str] = None
@@ -358,8 +361,10 @@ class Download:
         if self._following:
             self._following = False
             # Best effort: the error that stopped us is the one to report.
+            self.canceled = False
             with contextlib.suppress(Exception):
                 yield DownloadStep(CANCEL)
+                self.canceled = True
 
     def _finish(
         self, model: Optional[Model], progress: Optional[ModelDownloadProgress]
