@@ -29,8 +29,8 @@ from pieces_os_client._progress_text import (
     DETAILS_WIDTH,
     details_text,
     duration_text,
-    eta_text,
     percent_text,
+    short_eta_text,
     size_text,
     speed_text,
     text_bar,
@@ -98,9 +98,11 @@ def ending_json(
     status: str,
     last: Optional[DownloadEvent],
     error: Optional[str] = None,
+    total_bytes: Optional[int] = None,
 ) -> str:
     """The final object of a download whose end no event carried (Ctrl-C, a stall, an error),
-    or of a model that was downloaded before the command ran (``last`` None, ``COMPLETED``).
+    or of a model that was downloaded before the command ran (``last`` None, ``COMPLETED``,
+    and its size as ``total_bytes`` when known).
 
     Example::
 
@@ -111,7 +113,7 @@ def ending_json(
     """
     complete = status == "COMPLETED"
     percentage = 100.0 if complete else (last.percentage if last is not None else 0.0)
-    total = last.total_bytes if last is not None else None
+    total = last.total_bytes if last is not None else total_bytes
     done = total if complete else (last.done_bytes if last is not None else None)
     return json.dumps(
         {
@@ -236,7 +238,8 @@ class _Rows:
             total = sum(e.total_bytes or 0 for e in known)
             done = sum(e.done_bytes or 0 for e in known)
             percentage = 100.0 * done / total if total else 0.0
-            parts = [f"{size_text(done)} / {size_text(total)}"]
+            complete = all(e.done and e.status.value == "COMPLETED" for e in known)
+            parts = [size_text(total) if complete else f"{size_text(done)} / {size_text(total)}"]
         else:
             percentage = sum(e.percentage for e in known) / len(events)
             parts = []
@@ -248,7 +251,7 @@ class _Rows:
         etas = [e.eta for e in running]
         if running or waiting:
             worst = None if waiting or any(eta is None for eta in etas) else max(etas)  # type: ignore[type-var]
-            parts.append(eta_text(worst))
+            parts.append(short_eta_text(worst))
         return percentage, " · ".join(parts)
 
     def total_label(self) -> str:
@@ -317,25 +320,38 @@ class _RichBars(DownloadDisplay):
 
     def __init__(self, console: Any, labels: Dict[str, str]) -> None:
         from rich.progress import BarColumn, Progress, TextColumn
+        from rich.table import Column
 
         self._rows = _Rows(labels)
         width = console.width
-        bar_width = max(10, min(30, width - 4 - DETAILS_WIDTH - 28))
+        names = list(self._rows.labels.values())
+        if self._rows.many:
+            names.append(self._rows.total_label())
+        # The figures first, then the names, then the bar gets what is left (8 to 30).
+        fixed = 4 + DETAILS_WIDTH + 4  # the percentage, the details, the gaps between columns
+        longest = max(len(name) for name in names)
+        bar_width = max(8, min(30, width - fixed - longest))
+        longest = max(8, min(longest, width - fixed - bar_width))
         self._progress = Progress(
-            TextColumn("{task.description}", markup=False, style="bold"),
+            TextColumn(
+                "{task.description}",
+                markup=False,
+                style="bold",
+                table_column=Column(no_wrap=True, overflow="ellipsis"),
+            ),
             BarColumn(bar_width=bar_width),
             TextColumn("{task.fields[shown]:>4}"),
-            TextColumn("{task.fields[details]}", markup=False, style="dim"),
+            TextColumn(
+                "{task.fields[details]}",
+                markup=False,
+                style="dim",
+                table_column=Column(no_wrap=True, overflow="ellipsis"),
+            ),
             console=console,
             refresh_per_second=10,
             # The bars stay on screen where they stopped: a failure's line follows them.
             transient=False,
         )
-        names = list(self._rows.labels.values())
-        if self._rows.many:
-            names.append(self._rows.total_label())
-        room = max(8, width - bar_width - 4 - DETAILS_WIDTH - 4)
-        longest = min(room, max(len(name) for name in names))
         self._tasks = {
             model_id: self._progress.add_task(
                 _fit(label, longest), total=100.0, shown="0%", details="waiting"

@@ -28,6 +28,7 @@ __all__ = [
     "elapsed_text",
     "eta_text",
     "percent_text",
+    "short_eta_text",
     "size_text",
     "speed_text",
     "text_bar",
@@ -35,8 +36,9 @@ __all__ = [
 
 #: Decimal units, as Pieces OS writes a model's size ("4.1 GB").
 _UNITS = (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3))
-#: The widest :func:`details_text` of a running download, for laying out a line.
-DETAILS_WIDTH = len("999 MB / 999 MB · 999 MB/s · 59 min 59 s left")
+#: The width :func:`details_text` of a running download usually takes (a model of a few GB),
+#: for laying out a line; a wider one is cut at the end of the line.
+DETAILS_WIDTH = len("9.9 GB / 9.9 GB · 99 MB/s · 59 min left")
 
 
 def percent_text(percentage: float) -> str:
@@ -91,7 +93,8 @@ def speed_text(bytes_per_second: float) -> str:
 
 def details_text(event: DownloadEvent) -> str:
     """What is known of a download besides its percentage, ``·``-separated:
-    ``1.9 GB / 4.4 GB · 45 MB/s · 1 min 15 s left`` while it runs when its size is known,
+    ``1.9 GB / 4.4 GB · 45 MB/s · 2 min left`` while it runs when its size is known (a
+    minute or more left is rounded up to whole minutes),
     ``12 s left`` (or ``ETA unknown``) when it is not; once it ended, the bytes alone
     (``4.4 GB`` when complete).
 
@@ -114,5 +117,18 @@ def details_text(event: DownloadEvent) -> str:
     if not event.done:
         if event.speed is not None:
             parts.append(speed_text(event.speed))
-        parts.append(eta_text(event.eta))
+        parts.append(short_eta_text(event.eta))
     return " · ".join(parts)
+
+
+def short_eta_text(eta: Optional[float]) -> str:
+    """:func:`eta_text` in whole minutes (rounded up) from a minute on: short and steady.
+
+    Example::
+
+        >>> short_eta_text(75.0), short_eta_text(42.0), short_eta_text(None)
+        ('2 min left', '42 s left', 'ETA unknown')
+    """
+    if eta is not None and math.isfinite(eta) and eta >= 60:
+        eta = math.ceil(eta / 60) * 60
+    return eta_text(eta)

@@ -639,7 +639,8 @@ def _download(args: argparse.Namespace) -> int:
             if args.json:
                 from pieces_os_client._download_bar import ending_json
 
-                _out(ending_json(model.id, model.name, "COMPLETED", None))
+                size = model.bytes.value if model.bytes is not None else None
+                _out(ending_json(model.id, model.name, "COMPLETED", None, total_bytes=size))
             if args.load:
                 model = api.model_specific_model_load(model.id)
                 say(f"{_named(model)} was already downloaded; loaded it")
