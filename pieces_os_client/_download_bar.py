@@ -259,7 +259,7 @@ class _Rows:
 
 
 class _PlainBars(DownloadDisplay):
-    """``name [#####.....]  42% · 1.9 GB / 4.4 GB · 45 MB/s · 12 s left`` per model (and a
+    """``name [#####.....]  42% 1.9 GB / 4.4 GB · 45 MB/s · 12 s left`` per model (and a
     total line for several), redrawn in place."""
 
     def __init__(self, terminal: Terminal, labels: Dict[str, str]) -> None:
@@ -290,14 +290,22 @@ class _PlainBars(DownloadDisplay):
         ]
         if rows.many:
             lines.append((rows.total_label(), *rows.total()))
+        tails = [
+            f" {percent_text(percentage):>4}" + (f" {details}" if details else "")
+            for _, percentage, details in lines
+        ]
+        # One layout for every line, so that the bars line up and keep their width from
+        # frame to frame: the names first, the bar what is left (8 to 30) after room for
+        # the usual figures; a line still too long is cut at its end.
+        tail_width = max([len(" 100% ") + DETAILS_WIDTH, *(len(tail) for tail in tails)])
         label_width = max(len(label) for label, _, _ in lines)
+        bar_width = max(8, min(30, room - tail_width - label_width - 3))
+        label_width = max(8, min(label_width, room - tail_width - bar_width - 3))
         text = []
-        for label, percentage, details in lines:
-            tail = f"  {percent_text(percentage):>4}" + (f" · {details}" if details else "")
-            bar_width = max(10, min(30, room - len(tail) - 16))
-            label_room = max(8, min(label_width, room - len(tail) - bar_width - 3))
-            shown = label if len(label) <= label_room else label[: label_room - 1] + "…"
-            text.append(f"{shown:<{label_room}} [{text_bar(percentage, bar_width)}]{tail}"[:room])
+        for (label, percentage, _), tail in zip(lines, tails):
+            shown = label if len(label) <= label_width else label[: label_width - 1] + "…"
+            bar = text_bar(percentage, bar_width)
+            text.append(f"{shown:<{label_width}} [{bar}]{tail}"[:room])
         out = self._terminal.stdout
         if self._lines_drawn > 1:
             out.write(f"\r\033[{self._lines_drawn - 1}A")

@@ -38,7 +38,7 @@ __all__ = [
 _UNITS = (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3))
 #: The width :func:`details_text` of a running download usually takes (a model of a few GB),
 #: for laying out a line; a wider one is cut at the end of the line.
-DETAILS_WIDTH = len("9.9 GB / 9.9 GB · 99 MB/s · 59 min left")
+DETAILS_WIDTH = len("9.9 GB / 9.9 GB · 99 MB/s · 9 min left")
 
 
 def percent_text(percentage: float) -> str:
