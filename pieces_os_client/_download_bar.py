@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from pieces_os_client._core.downloads import DownloadEvent
     from pieces_os_client._terminal import Terminal
 
-__all__ = ["DownloadDisplay", "download_display", "event_json", "ending_json"]
+__all__ = ["DownloadDisplay", "download_display", "ending_json", "event_json"]
 
 #: Fewest seconds between two redraws of the plain bars (rich keeps its own pace, 10/s).
 REDRAW_INTERVAL = 0.1

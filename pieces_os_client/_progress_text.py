@@ -16,10 +16,26 @@ Example::
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Optional
+from typing import Any, Optional, Protocol
 
-if TYPE_CHECKING:
-    from pieces_os_client._core.downloads import DownloadEvent
+
+class _Figures(Protocol):
+    """What :func:`details_text` reads of a ``DownloadEvent`` (named structurally: the event's
+    module imports this one)."""
+
+    @property
+    def status(self) -> Any: ...
+    @property
+    def eta(self) -> Optional[float]: ...
+    @property
+    def done_bytes(self) -> Optional[int]: ...
+    @property
+    def total_bytes(self) -> Optional[int]: ...
+    @property
+    def speed(self) -> Optional[float]: ...
+    @property
+    def done(self) -> bool: ...
+
 
 __all__ = [
     "DETAILS_WIDTH",
@@ -91,7 +107,7 @@ def speed_text(bytes_per_second: float) -> str:
     return f"{size_text(bytes_per_second)}/s"
 
 
-def details_text(event: DownloadEvent) -> str:
+def details_text(event: _Figures) -> str:
     """What is known of a download besides its percentage, ``·``-separated:
     ``1.9 GB / 4.4 GB · 45 MB/s · 2 min left`` while it runs when its size is known (a
     minute or more left is rounded up to whole minutes),

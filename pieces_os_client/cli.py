@@ -666,6 +666,7 @@ def _follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any]
     displays are never drawn from two threads, and takes Ctrl-C: it stops the workers, then
     asks Pieces OS to cancel every download that had not ended.
     """
+    import contextlib
     import queue
     import threading
 
@@ -736,10 +737,8 @@ def _follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any]
             worker.join(timeout=10)  # each ends at its next step; none starts a download after
         for model in models:
             if model.id in pending:
-                try:
+                with contextlib.suppress(Exception):  # best effort: the user asked to stop
                     api.model_specific_model_download_cancel(model.id)
-                except Exception:  # best effort: Ctrl-C is what the user asked for
-                    pass
                 display.ended(model.id, CANCELED, "interrupted (Ctrl-C)")
         display.close()
         for model in models:

@@ -82,8 +82,10 @@ def test_piped_each_model_gets_its_lines_then_a_verdict_each(server: LocalPieces
     assert lines[-3:] == [line for line in lines if line.startswith("downloaded model")]
     # One download each, all started before any ended: they ran at once.
     assert sorted(_posts(server, "/download")) == sorted(f"/model/{i}/download" for i in IDS)
-    firsts = [lines.index(f"{name}: 0% · 0 B / {size} · ETA unknown (INITIALIZED)")
-              for name, size in MODELS.values()]
+    firsts = [
+        lines.index(f"{name}: 0% · 0 B / {size} · ETA unknown (INITIALIZED)")
+        for name, size in MODELS.values()
+    ]
     lasts = [lines.index(f"{name}: 100% · {size} (COMPLETED)") for name, size in MODELS.values()]
     assert max(firsts) < min(lasts)
 
@@ -99,10 +101,10 @@ def test_json_lines_are_tagged_by_model_and_each_ends_with_a_final_object(
     for model_id in [*IDS[:2], DOWNLOADED]:
         mine = [event for event in events if event["model_id"] == model_id]
         assert [event["final"] for event in mine] == [False] * (len(mine) - 1) + [True]
-        assert mine[-1]["status"] == "COMPLETED" and mine[-1]["done_bytes"] == mine[-1][
-            "total_bytes"
-        ]
-    assert [e for e in events if e["model_id"] == DOWNLOADED][0]["name"] == (
+        assert (
+            mine[-1]["status"] == "COMPLETED" and mine[-1]["done_bytes"] == mine[-1]["total_bytes"]
+        )
+    assert next(e for e in events if e["model_id"] == DOWNLOADED)["name"] == (
         "Phi-3 Mini 4K Instruct"
     )
     # stdout is JSON only: what a person reads is on stderr, a line per model.
@@ -185,7 +187,9 @@ def test_on_a_terminal_a_bar_per_model_and_a_total_within_80_columns(
     assert all(line.startswith("downloaded model") for line in lines[-3:])
     # While they ran: each with bytes, speed and time left, and the total of them all.
     shown = _ANSI.sub("", output)
-    assert re.search(r"Total \(3 models\) .* \d+% [\d.]+ GB / 19 GB · [\d.]+ [KMG]?B/s · \d+ s left", shown)
+    assert re.search(
+        r"Total \(3 models\) .* \d+% [\d.]+ GB / 19 GB · [\d.]+ [KMG]?B/s · \d+ s left", shown
+    )
 
 
 @posix_only
@@ -264,7 +268,9 @@ def test_ctrl_c_cancels_every_download_and_exits_130(server: LocalPiecesOS) -> N
         assert sum(event["final"] for event in mine) == 1
         assert _posts(server, f"/model/{model_id}/download/cancel")
         assert _state(server, model_id) == (False, False)
-        assert f"canceled: asked Pieces OS to cancel the download of model {model_id} ({name})" in err
+        assert (
+            f"canceled: asked Pieces OS to cancel the download of model {model_id} ({name})" in err
+        )
     assert len(err.splitlines()) == 3 and "Traceback" not in err
 
 

@@ -183,7 +183,7 @@ def test_a_failure_keeps_the_bytes_it_reached() -> None:
     driver.message(0.0, "INITIALIZED", 0)
     driver.message(1.0, "IN-PROGRESS", 30)
     driver.clock.now = 102.0
-    with pytest.raises(Exception, match="failed at 30.0%"):
+    with pytest.raises(Exception, match=r"failed at 30\.0%"):
         driver.reply(RECEIVE, progress("FAILED", 30))
         driver.reply(DISCONNECT)
     failed = driver.events[-1]
@@ -394,7 +394,9 @@ def test_a_local_pieces_os_download_reports_the_catalogues_size(server: LocalPie
     assert done == sorted(done) and done[-1] == 5_670_000_000
     speeds = [e.speed for e in events[1:-1] if e.speed is not None]
     assert speeds and all(speed > 0 for speed in speeds)
-    assert re.fullmatch(r"[\d.]+ [KMG]?B / 5\.7 GB · [\d.]+ [KMG]?B/s · \d+ s left", details_text(events[-2]))
+    assert re.fullmatch(
+        r"[\d.]+ [KMG]?B / 5\.7 GB · [\d.]+ [KMG]?B/s · \d+ s left", details_text(events[-2])
+    )
 
 
 def test_a_peer_model_without_a_size_reports_no_bytes(peer: Peer) -> None:

@@ -149,7 +149,9 @@ def _check_download_seconds(seconds: Optional[float]) -> float:
             f"download_seconds must be a number of seconds (e.g. 60), not {type(seconds).__name__}"
         )
     if not 0 < seconds < float("inf"):
-        raise ValueError(f"download_seconds must be a number of seconds > 0 (e.g. 60), not {seconds!r}")
+        raise ValueError(
+            f"download_seconds must be a number of seconds > 0 (e.g. 60), not {seconds!r}"
+        )
     return float(seconds)
 
 
@@ -165,7 +167,9 @@ def _fit(line: str) -> str:
     )
 
 
-def _banner(server: LocalPiecesOS, host: str, seconds: float = DEFAULT_DOWNLOAD_SECONDS) -> List[str]:
+def _banner(
+    server: LocalPiecesOS, host: str, seconds: float = DEFAULT_DOWNLOAD_SECONDS
+) -> List[str]:
     lines: List[str] = []
     urls = [server.url]
     if not _is_loopback(host):
