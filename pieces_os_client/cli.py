@@ -769,6 +769,9 @@ def _follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any]
             terminal.error(message)
         elif isinstance(result, BaseException):
             raise result
+        elif result is None:  # stopped following without an ending (not reached today)
+            failed = True
+            terminal.error(f"stopped following the download of {_named(model)}{where(model.id)}")
         else:
             event = last.get(model.id)
             took = f" in {elapsed_text(event.elapsed)}" if event is not None else ""
