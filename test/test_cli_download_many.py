@@ -68,7 +68,9 @@ def _state(server: LocalPiecesOS, model_id: str) -> Tuple[Any, Any]:
 
 # --- a pipe and --json -------------------------------------------------------------------------
 def test_piped_each_model_gets_its_lines_then_a_verdict_each(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.025, step=10.0)
+    # 2.5 s each: one after the other would take 7.5 s; at once, every one starts long
+    # before the first ends, however loaded the machine.
+    server.set_download_pace(interval=0.05, step=2.0)
     result = _child("models", "download", *IDS, "--url", server.url)
     assert (result.returncode, result.stderr) == (0, "")
     lines = result.stdout.splitlines()
@@ -282,3 +284,19 @@ def test_ctrl_c_of_one_download_ends_its_json_lines_with_canceled(server: LocalP
     assert [event["final"] for event in events].count(True) == 1
     assert err.startswith(f"canceled: asked Pieces OS to cancel the download of model {IDS[0]}")
     assert _posts(server, f"/model/{IDS[0]}/download/cancel")
+
+
+def test_a_lost_connection_ends_its_json_lines_with_a_failed_object(
+    capsys: pytest.CaptureFixture[str], server: LocalPiecesOS
+) -> None:
+    server.set_download_pace(interval=0.005, step=10.0)
+    server.script_download(IDS[0], drop_at=30)  # the progress stream is cut at 30%
+    argv = ["--url", server.url, "--retries", "0", "models", "download", IDS[0], "--json"]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 1
+    events = [json.loads(line) for line in captured.out.splitlines()]
+    assert [event["final"] for event in events].count(True) == 1
+    assert events[-1]["final"] is True and events[-1]["status"] == "FAILED"
+    assert events[-1]["error"] and events[-1]["percentage"] >= 20.0
+    assert captured.err.startswith("error: ")
