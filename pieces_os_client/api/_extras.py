@@ -87,7 +87,8 @@ class ModelApiExtras(SyncApi):
         model already downloaded is returned at once, and a download already running is
         followed instead of started again. ``on_progress`` gets a
         :class:`~pieces_os_client.DownloadEvent` for each message (percentage that never
-        goes backwards, ETA); without it, a notebook shows a live progress bar. With
+        goes backwards, ETA; bytes and speed where the model's size is known); without it, a
+        notebook shows a live progress bar. With
         ``load=True`` the model is then loaded (``model_specific_model_load``) and that
         answer returned.
 
@@ -97,7 +98,10 @@ class ModelApiExtras(SyncApi):
         message nor the model's flags change for ``stall_timeout`` seconds, or it is not
         complete after ``timeout`` seconds. A dropped stream is reopened (up to
         ``Configuration.retries`` times in a row). Stopped early by any error or
-        ``KeyboardInterrupt``, it asks Pieces OS to cancel the download, then re-raises.
+        ``KeyboardInterrupt``, it asks Pieces OS to cancel the download, then re-raises;
+        after a Ctrl-C it logs one WARNING line (``interrupted: the download of model ID
+        (NAME) was canceled on Pieces OS at 42%``, on stderr when logging is not set up) and
+        raises a fresh ``KeyboardInterrupt`` whose traceback ends here.
         Bad arguments raise ``TypeError`` / ``ValueError`` before anything is sent.
 
         Example::
