@@ -27,7 +27,13 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, Callable, Dict, Optional, Tuple
 
-from pieces_os_client._progress_text import elapsed_text, eta_text, percent_text, text_bar
+from pieces_os_client._progress_text import (
+    details_text,
+    elapsed_text,
+    eta_text,
+    percent_text,
+    text_bar,
+)
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import DownloadEvent
@@ -179,7 +185,10 @@ def render(
 ) -> Dict[str, str]:
     """The bar as a display bundle: ``text/html`` for notebooks, ``text/plain`` for the rest.
 
-    Every text is escaped: a model id or a server's reason cannot inject markup.
+    The bar names the model by its name once an event carried it (the id until then, and in
+    a tooltip); while it runs it shows bytes done of the size, the speed and the time left
+    where the size is known. Every text is escaped: a model's name or a server's reason
+    cannot inject markup.
 
     Example::
 
@@ -189,14 +198,18 @@ def render(
     """
     percentage = 100.0 if state == "done" else (event.percentage if event is not None else 0.0)
     heading = _HEADINGS[state]
+    label = event.model_name if event is not None and event.model_name else model_id
     if state == "running":
-        detail = eta_text(event.eta if event is not None else None)
+        detail = details_text(event) if event is not None else eta_text(None)
     elif state == "done":
-        detail = f"in {elapsed_text(event.elapsed)}" if event is not None else ""
+        detail = ""
+        if event is not None:
+            size = details_text(event) if event.total_bytes is not None else ""
+            detail = f"{size} in {elapsed_text(event.elapsed)}".strip()
     else:
         detail = reason
     shown = percent_text(percentage)
-    plain = f"{heading}: {model_id}  [{text_bar(percentage, 30)}]  {shown}"
+    plain = f"{heading}: {label}  [{text_bar(percentage, 30)}]  {shown}"
     if detail:
         plain += f" · {detail}" if state in ("running", "done") else f": {detail}"
     width = f"{max(0.0, min(100.0, percentage)):.1f}"
@@ -206,7 +219,8 @@ def render(
         "system-ui, sans-serif); font-size: 13px; line-height: 1.4; max-width: 44em; "
         'padding: 2px 0;">'
         '<div style="display: flex; justify-content: space-between; gap: 1em;">'
-        f"<span><b>{heading}</b> <code>{html.escape(model_id)}</code></span>"
+        f'<span><b>{heading}</b> <span title="{html.escape(model_id)}">'
+        f"{html.escape(label)}</span></span>"
         f'<span style="white-space: nowrap; font-variant-numeric: tabular-nums;">{shown}'
         + (f" · {html.escape(detail)}" if detail and state in ("running", "done") else "")
         + "</span></div>"

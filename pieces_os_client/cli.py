@@ -9,10 +9,10 @@
     pieces-os-models models unload
     pieces-os-models models watch [--json]                 # until Ctrl-C
     pieces-os-models models show ID [--json]
-    pieces-os-models models download ID [--json] [--load] [--stall-timeout SECONDS]
+    pieces-os-models models download ID [ID ...] [--json] [--load] [--stall-timeout SECONDS]
     pieces-os-models models load ID
     pieces-os-models models unload ID                      # one model
-    pieces-os-models serve [--host 127.0.0.1] [--port PORT]
+    pieces-os-models serve [--host 127.0.0.1] [--port PORT] [--download-seconds SECONDS]
 
 ``--url URL``, ``--timeout``, ``--retries``, ``--wait``, ``--verbose`` and ``--debug`` go
 anywhere on the line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on
@@ -294,6 +294,13 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         help="port to listen on (default: the first free one of 39300-39333, as "
         "Pieces OS; 0: any free port)",
     )
+    serve.add_argument(
+        "--download-seconds",
+        metavar="SECONDS",
+        type=_positive_float,
+        default=None,
+        help="how long a model's download takes (default: 2), to watch progress at a real pace",
+    )
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
     return parser
@@ -538,21 +545,32 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
     download = actions.add_parser(
         "download",
         parents=parents,
-        help="download a local model, with a progress bar",
+        help="download local models, with progress bars",
         description=(
-            "Download a model to this machine and wait for the end, showing the progress: a "
-            "bar with the percentage and the time left on a terminal, a line per tenth of "
-            "the way in a pipe, one JSON object per progress message with --json. A model "
-            "that is already downloading is followed, not started again. Ctrl-C cancels the "
-            "download on Pieces OS (exit status 130); a download that fails, is canceled "
-            "elsewhere or stalls is exit status 1. Needs the stream extra (websockets)."
+            "Download one or more models to this machine (several at once) and wait for the "
+            "end, showing the progress: on a terminal a bar per model (and a total) with the "
+            "percentage, bytes done of the size, speed and time left; a line per tenth of the "
+            "way in a pipe; one JSON object per progress message with --json, the last of each "
+            "model saying how it ended. A model that is already downloading is followed, not "
+            "started again. Ctrl-C cancels every download on Pieces OS (exit status 130); exit "
+            "status 1 when any download fails, is canceled elsewhere or stalls. Needs the "
+            "stream extra (websockets)."
         ),
     )
-    download.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    download.add_argument(
+        "ids",
+        metavar="ID",
+        nargs="+",
+        help="the model's id (see: models list); several are downloaded at once",
+    )
     download.add_argument(
         "--json",
         action="store_true",
-        help='one JSON object per progress message: {"model_id", "status", "percentage", "eta"}',
+        help=(
+            'one JSON object per progress message: {"model_id", "name", "status", "percentage", '
+            '"done_bytes", "total_bytes", "speed", "eta", "final", "error"}; each model\'s last '
+            'one has "final": true'
+        ),
     )
     download.add_argument(
         "--load", action="store_true", help="load the model into memory once it is downloaded"
@@ -624,69 +642,169 @@ def _unload_some(args: argparse.Namespace) -> int:
     return _with_model_api(args, run)
 
 
+def _find_model(api: ModelApi, argument: str) -> Any:
+    """The model a command-line argument names (an id, for now): the one place that turns
+    what a user typed into a model, so a resolver by name can take its place."""
+    return api.models_specific_model_snapshot(argument)
+
+
 def _download(args: argparse.Namespace) -> int:
     def run(api: ModelApi) -> int:
-        from pieces_os_client._download_bar import download_display
-        from pieces_os_client._progress_text import elapsed_text, percent_text
-        from pieces_os_client.exceptions import ModelDownloadError
-
         terminal: Terminal = args.terminal
-        # Who the model is (and a clear 410 for an unknown id) before any bar is drawn.
-        with _waiting(args, f"fetching model {args.id}"):
-            model = api.models_specific_model_snapshot(args.id)
         # With --json, stdout is JSON lines only; what a person reads goes to stderr.
         say = terminal.note if args.json else _out
-        if model.downloaded:
+        arguments = list(dict.fromkeys(args.ids))  # the same model twice is one download
+        # Who each model is (and a clear error for an unknown one) before any bar is drawn.
+        with _waiting(args, f"fetching {_plural(len(arguments), 'model')}"):
+            found = [_find_model(api, argument) for argument in arguments]
+        wanted = list({model.id: model for model in found}.values())
+        to_download = []
+        for model in wanted:
+            if not model.downloaded:
+                to_download.append(model)
+                continue
             if args.json:
-                _out(_finished_json(model.id))
+                from pieces_os_client._download_bar import ending_json
+
+                size = model.bytes.value if model.bytes is not None else None
+                _out(ending_json(model.id, model.name, "COMPLETED", None, total_bytes=size))
             if args.load:
                 model = api.model_specific_model_load(model.id)
                 say(f"{_named(model)} was already downloaded; loaded it")
             else:
                 say(f"{_named(model)} is already downloaded; nothing to do")
+        if not to_download:
             return EXIT_OK
-        display = download_display(terminal, model.name or model.id, json_lines=args.json)
-        seen: List[Any] = []
-
-        def on_progress(event: Any) -> None:
-            seen[:] = [event]
-            display(event)
-
-        def where() -> str:
-            return f" at {percent_text(seen[0].percentage)}" if seen else ""
-
-        try:
-            result = api.download(
-                model.id, on_progress=on_progress, stall_timeout=args.stall_timeout, load=args.load
-            )
-        except KeyboardInterrupt:
-            display.close()
-            terminal.note(
-                f"canceled: asked Pieces OS to cancel the download of {_named(model)}{where()}"
-            )
-            return EXIT_INTERRUPTED
-        except ModelDownloadError as error:
-            display.close()
-            failure = _download_failure(error, where(), args.stall_timeout)
-            terminal.error(_one_line(f"the download of {_named(model)} {failure}"))
-            return EXIT_API_ERROR
-        except BaseException:
-            display.close()
-            raise
-        display.close()
-        took = f" in {elapsed_text(seen[0].elapsed)}" if seen else ""
-        loaded = " and loaded it" if args.load else ""
-        say(f"downloaded {_named(result)}{took}{loaded}")
-        return EXIT_OK
+        return _follow_downloads(api, args, to_download)
 
     return _with_model_api(args, run)
 
 
-def _finished_json(model_id: str) -> str:
-    """The line ``--json`` prints for a model that was downloaded before the command ran."""
-    return json.dumps(
-        {"model_id": model_id, "status": "COMPLETED", "percentage": 100.0, "eta": 0.0}
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any]) -> int:
+    """Download ``models`` at once, a thread each, showing them in one display.
+
+    Threads rather than an event loop: the command line uses the sync client (the asyncio
+    one needs the ``async`` extra), and each download spends its time waiting on its own
+    socket. The workers only follow; this thread draws every event (from a queue), so the
+    displays are never drawn from two threads, and takes Ctrl-C: it stops the workers, then
+    asks Pieces OS to cancel every download that had not ended.
+    """
+    import contextlib
+    import queue
+    import threading
+
+    from pieces_os_client._download_bar import CANCELED, FAILED, STALLED, download_display
+    from pieces_os_client._progress_text import elapsed_text, percent_text
+    from pieces_os_client.exceptions import ModelDownloadError, ModelDownloadStalled
+
+    terminal: Terminal = args.terminal
+    say = terminal.note if args.json else _out
+    display = download_display(
+        terminal, {model.id: model.name or model.id for model in models}, json_lines=args.json
     )
+    inbox: queue.Queue[Tuple[str, str, Any]] = queue.Queue()
+    followers = {
+        model.id: api.download_events(model.id, stall_timeout=args.stall_timeout)
+        for model in models
+    }
+
+    def follow(model_id: str) -> None:
+        try:
+            with followers[model_id] as events:
+                for event in events:
+                    inbox.put(("event", model_id, event))
+                result = events.model
+            if result is None:  # stopped by Ctrl-C: the main thread cancels it
+                inbox.put(("stopped", model_id, None))
+                return
+            if args.load:
+                result = api.model_specific_model_load(model_id)
+            inbox.put(("done", model_id, result))
+        except BaseException as error:  # handed to the main thread, which reports it
+            inbox.put(("error", model_id, error))
+
+    workers = [
+        threading.Thread(target=follow, args=(model.id,), name=f"download {model.id}", daemon=True)
+        for model in models
+    ]
+    last: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    pending = {model.id for model in models}
+
+    def where(model_id: str) -> str:
+        event = last.get(model_id)
+        return f" at {percent_text(event.percentage)}" if event is not None else ""
+
+    try:
+        for worker in workers:
+            worker.start()
+        while pending:
+            try:
+                # A bounded wait keeps Ctrl-C prompt where a signal cannot wake a lock.
+                kind, model_id, value = inbox.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            if kind == "event":
+                last[model_id] = value
+                display(value)
+                continue
+            pending.discard(model_id)
+            results[model_id] = value
+            if isinstance(value, BaseException):
+                status = STALLED if isinstance(value, ModelDownloadStalled) else FAILED
+                display.ended(model_id, status, _one_line(str(value)))
+    except KeyboardInterrupt:
+        for events in followers.values():
+            events.close()
+        for worker in workers:
+            worker.join(timeout=10)  # each ends at its next step; none starts a download after
+        for model in models:
+            if model.id in pending:
+                with contextlib.suppress(Exception):  # best effort: the user asked to stop
+                    api.model_specific_model_download_cancel(model.id)
+                display.ended(model.id, CANCELED, "interrupted (Ctrl-C)")
+        display.close()
+        for model in models:
+            if model.id in pending:
+                terminal.note(
+                    f"canceled: asked Pieces OS to cancel the download of {_named(model)}"
+                    f"{where(model.id)}"
+                )
+        return EXIT_INTERRUPTED
+    except BaseException:
+        for events in followers.values():
+            events.close()
+        display.close()
+        raise
+    display.close()
+    failed = False
+    for model in models:
+        result = results[model.id]
+        if isinstance(result, ModelDownloadError):
+            failed = True
+            failure = _download_failure(result, where(model.id), args.stall_timeout)
+            terminal.error(_one_line(f"the download of {_named(model)} {failure}"))
+        elif isinstance(result, Exception):
+            failed = True
+            _, message = _describe(result, args)
+            if len(models) > 1:
+                message = f"{_named(model)}: {message}"
+            terminal.error(message)
+        elif isinstance(result, BaseException):
+            raise result
+        elif result is None:  # stopped following without an ending (not reached today)
+            failed = True
+            terminal.error(f"stopped following the download of {_named(model)}{where(model.id)}")
+        else:
+            event = last.get(model.id)
+            took = f" in {elapsed_text(event.elapsed)}" if event is not None else ""
+            loaded = " and loaded it" if args.load else ""
+            say(f"downloaded {_named(result)}{took}{loaded}")
+    return EXIT_API_ERROR if failed else EXIT_OK
 
 
 def _download_failure(error: Exception, where: str, stall_timeout: float) -> str:
@@ -755,7 +873,7 @@ def _serve(args: argparse.Namespace) -> int:
         )
     port_choice = {} if args.port is None else {"port": args.port}
     try:
-        serve(args.bind_host, **port_choice)
+        serve(args.bind_host, download_seconds=args.download_seconds, **port_choice)
     except KeyboardInterrupt:  # Ctrl-C is how a foreground server is meant to stop
         return EXIT_OK
     except OSError as error:

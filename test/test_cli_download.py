@@ -73,8 +73,14 @@ def test_piped_a_line_per_tenth_of_the_way_then_the_result(server: LocalPiecesOS
     result = _child("models", "download", MODEL, "--url", server.url)
     assert (result.returncode, result.stderr) == (0, "")
     *progress, verdict = result.stdout.splitlines()
-    assert progress[0] == f"{NAME}: 0%, ETA unknown (INITIALIZED)"
-    assert progress[-1] == f"{NAME}: 100% (COMPLETED)"
+    assert progress[0] == f"{NAME}: 0% · 0 B / 5.7 GB · ETA unknown (INITIALIZED)"
+    assert progress[-1] == f"{NAME}: 100% · 5.7 GB (COMPLETED)"
+    # Bytes done of the size while it runs, then the speed and time left once known.
+    running = re.compile(
+        rf"{re.escape(NAME)}: \d+% · [\d.]+ [KMG]?B / 5\.7 GB · "
+        r"([\d.]+ [KMG]?B/s · \d+ s left|ETA unknown) \(IN-PROGRESS\)"
+    )
+    assert all(running.fullmatch(line) for line in progress[1:-1]), progress
     shown = [int(re.search(r": (\d+)%", line)[1]) for line in progress]  # type: ignore[index]
     assert shown == sorted(shown)
     assert 11 <= len(progress) <= 13  # 0, 1 (IN-PROGRESS), each ten, 100: not one per message
@@ -91,8 +97,18 @@ def test_json_lines_one_object_per_event(server: LocalPiecesOS) -> None:
     result = _child("models", "download", MODEL, "--json", "--url", server.url)
     assert result.returncode == 0
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert all(set(event) == {"model_id", "status", "percentage", "eta"} for event in events)
-    assert {event["model_id"] for event in events} == {MODEL}
+    keys = {"model_id", "name", "status", "percentage", "done_bytes", "total_bytes", "speed"}
+    keys |= {"eta", "final", "error"}
+    assert all(set(event) == keys for event in events)
+    assert {(event["model_id"], event["name"]) for event in events} == {(MODEL, NAME)}
+    assert [event["final"] for event in events] == [False] * 10 + [True]
+    assert {event["total_bytes"] for event in events} == {5_670_000_000}
+    assert [event["done_bytes"] for event in events] == [
+        5_670_000_000 * p // 100 for p in range(0, 101, 10)
+    ]
+    speeds = [event["speed"] for event in events[1:-1]]
+    assert all(speed is None or (isinstance(speed, int) and speed > 0) for speed in speeds)
+    assert isinstance(speeds[-1], int) and events[-1]["speed"] is None
     assert [event["status"] for event in events] == (
         ["INITIALIZED"] + ["IN-PROGRESS"] * 9 + ["COMPLETED"]
     )
@@ -146,7 +162,7 @@ def test_a_failed_download_exits_1_naming_the_failure(server: LocalPiecesOS) -> 
     server.script_download(MODEL, fail_at=30)
     result = _child("models", "download", MODEL, "--url", server.url)
     assert result.returncode == 1
-    assert result.stdout.splitlines()[-1] == f"{NAME}: 30% (FAILED)"
+    assert result.stdout.splitlines()[-1] == f"{NAME}: 30% · 1.7 GB / 5.7 GB (FAILED)"
     assert result.stderr == (
         f"error: the download of model {MODEL} ({NAME}) failed at 30%: Pieces OS reported FAILED\n"
     )
@@ -160,8 +176,10 @@ def test_on_a_terminal_a_bar_with_percentage_and_time_left(server: LocalPiecesOS
     assert code == 0, output
     lines = _screen_lines(output)
     bar = next(line for line in lines if line.startswith(NAME))
-    assert "━" in bar and bar.rstrip().endswith("100%") and len(bar) <= 80
-    assert re.search(r"\d+%\s+\d+ s left", _ANSI.sub("", output))  # the time left, while it ran
+    assert "━" in bar and bar.rstrip().endswith("100% 5.7 GB") and len(bar) <= 80
+    # Bytes done of the size, the speed and the time left, while it ran.
+    shown = _ANSI.sub("", output)
+    assert re.search(r"\d+% [\d.]+ [KMG]?B / 5\.7 GB · [\d.]+ [KMG]?B/s · \d+ s left", shown)
     assert lines[-1].startswith(f"downloaded model {MODEL}")
 
 
@@ -176,7 +194,11 @@ def test_on_a_terminal_without_rich_a_one_line_bar(server: LocalPiecesOS, tmp_pa
     assert code == 0, output
     assert output.count("\r\x1b[K") >= 2  # redrawn in place
     lines = _screen_lines(output)
-    assert lines[-2].startswith(f"{NAME} [{'#' * 30}]") and lines[-2].endswith(" 100%")
+    drawn = re.fullmatch(r"(.+?) \[#{8,30}\] 100% 5\.7 GB", lines[-2])
+    assert drawn is not None, lines[-2]
+    name = drawn.group(1)  # cut to the room left by the figures, when it must be
+    assert name == NAME or (name.endswith("…") and NAME.startswith(name[:-1]) and len(name) > 20)
+    assert re.search(r"\d+% [\d.]+ [KMG]?B / 5\.7 GB · [\d.]+ [KMG]?B/s · \d+ s left", output)
     assert len(lines[-2]) < 80  # the last column is left free: no wrap
     assert lines[-1].startswith(f"downloaded model {MODEL}")
 
@@ -220,9 +242,15 @@ def test_an_already_downloaded_model_is_not_downloaded_again(
     code, out, err = run(capsys, "--url", server.url, "models", "download", downloaded, "--json")
     assert json.loads(out) == {
         "model_id": downloaded,
+        "name": "Phi-3 Mini 4K Instruct",
         "status": "COMPLETED",
         "percentage": 100.0,
+        "done_bytes": 2_390_000_000,
+        "total_bytes": 2_390_000_000,
+        "speed": None,
         "eta": 0.0,
+        "final": True,
+        "error": None,
     }
     assert "already downloaded" in err
 

@@ -91,6 +91,8 @@ def test_download_in_a_kernel_shows_a_bar_that_updates_in_place(
         # of which the bar's throttle (10 updates a second) shows a handful.
         server.set_download_pace(interval=0.005, step=1.0)
         ready = [m.id for m in server.models() if not m.cloud and not m.downloaded]
+        names = {m.id: m.name for m in server.models()}
+        sizes = {m.id: m.bytes.readable for m in server.models() if m.bytes is not None}
         done, failing, asynchronous, quiet = ready[:4]
         server.script_download(failing, fail_at=30)
         monkeypatch.setenv("PIECES_OS_URL", server.url)  # the kernel inherits it
@@ -132,8 +134,11 @@ def test_download_in_a_kernel_shows_a_bar_that_updates_in_place(
         assert 3 <= len(messages) < 50  # throttled: far fewer updates than messages
         final = _final_output(cells[1])
         assert "Downloaded" in final["text/html"] and "100%" in final["text/html"]
-        assert done in final["text/html"]
-        assert final["text/plain"].startswith(f"Downloaded: {done}")
+        assert done in final["text/html"]  # the id, as the name's tooltip
+        assert final["text/plain"].startswith(f"Downloaded: {names[done]}")
+        # While it ran: bytes done of the model's size, the speed, the time left.
+        texts = [m["content"]["data"]["text/plain"] for m in messages]
+        assert any(f" / {sizes[done]} · " in text and "B/s · " in text for text in texts), texts
 
         # A failed download: the bar stops where it failed, in its failed state, with why.
         assert stdout[2] == "failed as expected\n"

@@ -56,6 +56,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def unwrapped(text: str) -> List[str]:
+    """serve()'s lines with the ones it wrapped to 80 columns joined again."""
+    lines: List[str] = []
+    for line in text.splitlines():
+        assert len(line) < 80, line
+        if line.startswith("  ") and lines:
+            lines[-1] += " " + line.strip()
+        else:
+            lines.append(line)
+    return lines
+
+
 def listening_port(out: io.StringIO) -> int:
     found = re.search(r"Models API on http://127\.0\.0\.1:(\d+)", out.getvalue())
     assert found is not None, out.getvalue()
@@ -84,7 +96,7 @@ def test_without_a_port_it_falls_back_to_a_port_clients_look_on(
     with serving() as out:
         assert listening_port(out) == fallback
         assert snapshot_size(fallback) == 20
-    first = out.getvalue().splitlines()[0]
+    first = unwrapped(out.getvalue())[0]
     assert first == (
         f"LocalPiecesOS: port {busy_port} is in use (is Pieces OS running?); listening on "
         f"{fallback}"
@@ -98,7 +110,8 @@ def test_when_every_such_port_is_taken_it_says_how_to_reach_it(
     with serving() as out:
         port = listening_port(out)
         assert port != busy_port and snapshot_size(port) == 20
-    assert f"point clients at it with PIECES_OS_URL=http://127.0.0.1:{port}" in out.getvalue()
+    text = " ".join(unwrapped(out.getvalue()))
+    assert f"point clients at it with PIECES_OS_URL=http://127.0.0.1:{port}" in text
 
 
 def test_a_port_asked_for_is_used_or_refused(busy_port: int) -> None:
@@ -145,10 +158,10 @@ def test_listening_on_every_address_warns_and_lists_them() -> None:
     with serving("0.0.0.0", 0) as out:
         port = listening_port(out)
         assert snapshot_size(port) == 20
-    text = out.getvalue()
+    text = "\n".join(unwrapped(out.getvalue()))
     assert text.startswith("LocalPiecesOS: WARNING: listening on every address of this machine")
     assert "anyone who can reach it can list and change its models" in text
-    listed = re.search(r"Models API on (.*) \(20 models\)", text)
+    listed = re.search(r"Models API on (.*); Ctrl-C stops it", text)
     assert listed is not None
     urls = listed.group(1).split(", ")
     assert urls[0] == f"http://127.0.0.1:{port}" and len(urls) >= 2
@@ -167,11 +180,57 @@ def test_the_banner_names_the_stream() -> None:
     with serving("127.0.0.1", 0) as out:
         port = listening_port(out)
     assert out.getvalue().splitlines() == [
-        f"LocalPiecesOS: the Pieces OS Models API on http://127.0.0.1:{port} (20 models); "
-        "Ctrl-C stops it",
-        f"LocalPiecesOS: model changes stream on ws://127.0.0.1:{port}/models/stream/identifiers",
+        f"LocalPiecesOS: the Models API on http://127.0.0.1:{port}; Ctrl-C stops it",
+        "LocalPiecesOS: 20 models; a download takes 2 s (--download-seconds to change)",
+        f"LocalPiecesOS: model changes: ws://127.0.0.1:{port}/models/stream/identifiers",
         "LocalPiecesOS: stopped",
     ]
+
+
+def test_every_line_fits_80_columns_with_the_longest_port() -> None:
+    # The widest a port gets (5 digits) and every line serve() can print on a loopback host.
+    with serving("127.0.0.1", 0) as out:
+        pass
+    port = str(listening_port(out))
+    assert all(len(line.replace(port, "65535")) < 80 for line in out.getvalue().splitlines())
+    note = _serve._fit("LocalPiecesOS: " + "a long note about ports " * 8)
+    assert all(len(line) < 80 for line in note.splitlines()) and len(note.splitlines()) > 1
+    assert note.splitlines()[1].startswith("  ")
+
+
+def test_downloads_take_the_seconds_asked_for() -> None:
+    # The pace the option sets, read back through a download on the served server.
+    with serving("127.0.0.1", 0, download_seconds=600) as out:
+        port = listening_port(out)
+        assert "a download takes 600 s" in out.getvalue()
+        from pieces_os_client import ModelApi
+        from pieces_os_client.testing import builtin_id
+
+        model_id = builtin_id("llama-3-8b-instruct-q4f32_1-cpu")
+        with ApiClient(Configuration(host=f"http://127.0.0.1:{port}", retries=0)) as client:
+            api = ModelApi(client)
+            api.model_specific_model_download(model_id)
+            try:
+                with api.model_specific_model_download_progress(model_id) as stream:
+                    percentages = [next(stream).percentage for _ in range(3)]
+            finally:
+                api.model_specific_model_download_cancel(model_id)
+    # 600 s at ten messages a second: a sixtieth of a percent per message, not 5 %.
+    steps = [b - a for a, b in zip(percentages, percentages[1:]) if a is not None and b]
+    assert steps and all(0 < step < 0.5 for step in steps), percentages
+
+
+@pytest.mark.parametrize(("seconds", "pace"), [(2.0, (0.1, 5.0)), (60.0, (0.1, 100 / 600))])
+def test_the_pace_for_a_number_of_seconds(seconds: float, pace: Any) -> None:
+    assert _serve.download_pace(seconds) == pytest.approx(pace)
+    interval, step = _serve.download_pace(seconds)
+    assert 100 / step * interval == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("seconds", [0, -1, float("nan"), float("inf"), True, "10"])
+def test_bad_download_seconds_are_refused_before_listening(seconds: Any) -> None:
+    with pytest.raises((TypeError, ValueError), match="download_seconds must be"):
+        serve("127.0.0.1", 0, download_seconds=seconds, out=io.StringIO())
 
 
 # --- logging ---------------------------------------------------------------------------------

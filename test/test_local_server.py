@@ -641,7 +641,7 @@ def test_serve_runs_in_the_foreground_until_stopped() -> None:
         url = re.search(r"http://127\.0\.0\.1:\d+", out.getvalue())
         assert url is not None and "20 models" in out.getvalue()
         port = url.group(0).rsplit(":", 1)[1]
-        assert f"stream on ws://127.0.0.1:{port}/models/stream/identifiers\n" in out.getvalue()
+        assert f"changes: ws://127.0.0.1:{port}/models/stream/identifiers\n" in out.getvalue()
         with ApiClient(Configuration(host=url.group(0), retries=0)) as client:
             assert len(ModelsApi(client).models_snapshot().iterable) == 20
     finally:

@@ -9,7 +9,9 @@ The front ends only perform the steps; every decision is here:
 - the progress stream is open before the download starts, so no message is missed; a model
   already downloaded is not downloaded again, and a download already running is followed;
 - each message becomes a :class:`DownloadEvent` whose percentage never goes backwards and
-  whose ETA comes from the observed rate (:class:`RateEstimate`);
+  whose ETA comes from the observed rate (:class:`RateEstimate`); where the model's size is
+  known (``Model.bytes``) it also carries the bytes done, the total and the speed (bytes/s),
+  from the same smoothed rate;
 - ``COMPLETED`` ends it (with the fresh model, loaded if asked), ``FAILED`` / ``CANCELED``
   raise; silence is checked against the model's flags, which also catch a download that
   finished before any message; a dropped stream is reopened (with the watcher's
@@ -98,6 +100,12 @@ class DownloadEvent:
     seconds since ``download()`` started; ``progress`` the message itself (None for an event
     the client made, such as a completion seen in the model's flags).
 
+    Where Pieces OS gives the model's size (``Model.bytes``): ``total_bytes`` is that size,
+    ``done_bytes`` the part the percentage stands for, and ``speed`` the smoothed rate in
+    bytes per second (None until the rate is known, like ``eta``). All three are None for a
+    model of unknown size. ``model_name`` is the model's name once it was read (None before,
+    or when Pieces OS gives none).
+
     Example::
 
         >>> from pieces_os_client import DownloadEvent, ModelDownloadProgressStatusEnum
@@ -105,6 +113,11 @@ class DownloadEvent:
         ...                       0.0, 12.5, None)
         >>> event.done, f"{event.percentage:.0f}%"
         (True, '100%')
+        >>> running = DownloadEvent("m1", ModelDownloadProgressStatusEnum("IN-PROGRESS"), 25.0,
+        ...                         6.0, 2.0, None, done_bytes=1_100_000_000,
+        ...                         total_bytes=4_400_000_000, speed=45_000_000.0)
+        >>> str(running)
+        'm1: IN-PROGRESS 25.0%, 1.1 GB / 4.4 GB, 45 MB/s, 6 s left'
     """
 
     model_id: str
@@ -113,6 +126,10 @@ class DownloadEvent:
     eta: Optional[float]
     elapsed: float
     progress: Optional[ModelDownloadProgress]
+    done_bytes: Optional[int] = None
+    total_bytes: Optional[int] = None
+    speed: Optional[float] = None
+    model_name: Optional[str] = None
 
     @property
     def done(self) -> bool:
@@ -120,8 +137,16 @@ class DownloadEvent:
         return self.status in _ENDINGS
 
     def __str__(self) -> str:
-        eta = "" if self.eta is None else f", {self.eta:.0f} s left"
-        return f"{self.model_id}: {self.status.value} {self.percentage:.1f}%{eta}"
+        from pieces_os_client._progress_text import size_text, speed_text
+
+        parts = [f"{self.model_id}: {self.status.value} {self.percentage:.1f}%"]
+        if self.done_bytes is not None and self.total_bytes is not None:
+            parts.append(f"{size_text(self.done_bytes)} / {size_text(self.total_bytes)}")
+        if self.speed is not None and not self.done:
+            parts.append(speed_text(self.speed))
+        if self.eta is not None:
+            parts.append(f"{self.eta:.0f} s left")
+        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -280,6 +305,12 @@ class Download:
         self.model: Optional[Model] = None
         self.percentage = 0.0
         self.rate = RateEstimate()
+        #: Stopped early: True once Pieces OS answered the cancel this machine sent, False
+        #: while it has not (or when it failed); None when no cancel was needed.
+        self.canceled: Optional[bool] = None
+        #: The model's size in bytes (``Model.bytes``) and name, once read; None when unknown.
+        self.total_bytes: Optional[int] = None
+        self.model_name: Optional[str] = None
         self._flags: Optional[Tuple[Optional[bool], Optional[bool]]] = None
         # True while a download runs that we started or follow: stopping early cancels it.
         self._following = False
@@ -330,8 +361,10 @@ class Download:
         if self._following:
             self._following = False
             # Best effort: the error that stopped us is the one to report.
+            self.canceled = False
             with contextlib.suppress(Exception):
                 yield DownloadStep(CANCEL)
+                self.canceled = True
 
     def _finish(
         self, model: Optional[Model], progress: Optional[ModelDownloadProgress]
@@ -482,6 +515,11 @@ class Download:
     def _seen(self, model: Model) -> bool:
         """Note the model's flags; True when they differ from the last ones seen."""
         self._checked = self._clock()
+        size = model.bytes.value if model.bytes is not None else None
+        if size is not None and size > 0:
+            self.total_bytes = size
+        if model.name:
+            self.model_name = model.name
         flags = (model.downloading, model.downloaded)
         changed = self._flags is not None and flags != self._flags
         self._flags = flags
@@ -499,8 +537,24 @@ class Download:
             eta = None
         else:
             eta = self.rate.eta(self.percentage)
+        total = self.total_bytes
+        done = speed = None
+        if total is not None:
+            # The percentage stands for the bytes: Pieces OS sends no byte counts of its own.
+            done = round(total * self.percentage / 100.0)
+            if self.rate.rate is not None and status not in _ENDINGS:
+                speed = total * self.rate.rate / 100.0
         self.event = DownloadEvent(
-            self.model_id, status, self.percentage, eta, now - self.started, progress
+            self.model_id,
+            status,
+            self.percentage,
+            eta,
+            now - self.started,
+            progress,
+            done_bytes=done,
+            total_bytes=total,
+            speed=speed,
+            model_name=self.model_name,
         )
         return DownloadStep(EMIT, event=self.event)
 

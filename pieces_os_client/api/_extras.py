@@ -88,7 +88,8 @@ class ModelApiExtras(SyncApi):
         model already downloaded is returned at once, and a download already running is
         followed instead of started again. ``on_progress`` gets a
         :class:`~pieces_os_client.DownloadEvent` for each message (percentage that never
-        goes backwards, ETA); without it, a notebook shows a live progress bar. With
+        goes backwards, ETA; bytes and speed where the model's size is known); without it, a
+        notebook shows a live progress bar. With
         ``load=True`` the model is then loaded (``model_specific_model_load``) and that
         answer returned.
 
@@ -98,7 +99,10 @@ class ModelApiExtras(SyncApi):
         message nor the model's flags change for ``stall_timeout`` seconds, or it is not
         complete after ``timeout`` seconds. A dropped stream is reopened (up to
         ``Configuration.retries`` times in a row). Stopped early by any error or
-        ``KeyboardInterrupt``, it asks Pieces OS to cancel the download, then re-raises.
+        ``KeyboardInterrupt``, it asks Pieces OS to cancel the download, then re-raises;
+        after a Ctrl-C it logs one WARNING line (``interrupted: the download of model ID
+        (NAME) was canceled on Pieces OS at 42%``, on stderr when logging is not set up) and
+        raises a fresh ``KeyboardInterrupt`` whose traceback ends here.
         Bad arguments raise ``TypeError`` / ``ValueError`` before anything is sent.
 
         Example::
@@ -132,7 +136,12 @@ class ModelApiExtras(SyncApi):
                         raise
         except BaseException as error:
             _finish_notebook_progress(notebook, error)
-            raise
+            if not isinstance(error, KeyboardInterrupt):
+                raise
+            _log_interrupted(machine)
+            # A fresh one from this frame: the traceback ends here, not in the WebSocket
+            # library's frames where the signal happened to land.
+            raise KeyboardInterrupt from None
         _finish_notebook_progress(notebook, None)
         assert follower.model is not None
         return follower.model
@@ -167,6 +176,26 @@ class ModelApiExtras(SyncApi):
                 self.api_client, _machine(self.api_client, model, stall_timeout, timeout, False)
             )
         )
+
+
+def _log_interrupted(machine: Download) -> None:
+    """One WARNING line for a download Ctrl-C stopped: with logging left unconfigured (a
+    script), Python prints it on stderr; an application's logging routes it like the rest."""
+    import logging
+
+    from pieces_os_client._progress_text import percent_text
+
+    name = f" ({machine.model_name})" if machine.model_name else ""
+    at = percent_text(machine.percentage)
+    if machine.canceled:
+        what = f"was canceled on Pieces OS at {at}"
+    elif machine.canceled is None:  # it had not started, or had already ended
+        what = f"was stopped at {at}; nothing to cancel on Pieces OS"
+    else:
+        what = f"was stopped at {at}; Pieces OS did not answer the cancel"
+    logging.getLogger("pieces_os_client").warning(
+        "interrupted: the download of model %s%s %s", machine.model_id, name, what
+    )
 
 
 def _notebook_progress(model_id: str) -> Optional[Callable[[pieces_os_client.DownloadEvent], None]]:

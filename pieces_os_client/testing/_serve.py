@@ -14,7 +14,7 @@ from pieces_os_client.models.model import Model
 from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS
 from pieces_os_client.testing._stream import STREAM_PATH
 
-__all__ = ["serve"]
+__all__ = ["DEFAULT_DOWNLOAD_SECONDS", "download_pace", "serve"]
 
 #: Why a port may be passed over for the next one when none was asked for.
 _TRY_NEXT = frozenset({errno.EACCES, errno.EPERM, errno.EADDRINUSE})
@@ -28,6 +28,7 @@ def serve(
     out: Optional[TextIO] = None,
     ready: Optional[threading.Event] = None,
     stop: Optional[threading.Event] = None,
+    download_seconds: Optional[float] = None,
 ) -> None:
     """Serve the Models API on ``host:port`` until Ctrl-C (or until ``stop`` is set).
 
@@ -37,23 +38,31 @@ def serve(
     as older Pieces OS releases; ``0``: any free port), and :class:`OSError` says why when it
     cannot be.
 
-    Prints where it listens to ``out`` (stdout by default), with a warning and every
-    address when ``host`` is not a loopback address. ``ready`` is set once it accepts
-    connections; ``stop`` lets another thread end it (both are for embedding and tests).
+    ``download_seconds``: how long a model's download takes from start to end (default
+    :data:`DEFAULT_DOWNLOAD_SECONDS`; progress messages come ten times a second), so a
+    progress bar can be watched at the pace of a real one.
+
+    Prints where it listens to ``out`` (stdout by default), in lines that fit 80 columns,
+    with a warning and every address when ``host`` is not a loopback address. ``ready`` is
+    set once it accepts connections; ``stop`` lets another thread end it (both are for
+    embedding and tests).
 
     Example (a shell, with Pieces OS itself already on 39300)::
 
         $ python -m pieces_os_client serve
         LocalPiecesOS: port 39300 is in use (is Pieces OS running?); listening on 39301
-        LocalPiecesOS: the Pieces OS Models API on http://127.0.0.1:39301 (20 models); Ctrl-C stops it
-        LocalPiecesOS: model changes stream on ws://127.0.0.1:39301/models/stream/identifiers
+        LocalPiecesOS: the Models API on http://127.0.0.1:39301; Ctrl-C stops it
+        LocalPiecesOS: 20 models; a download takes 2 s (--download-seconds to change)
+        LocalPiecesOS: model changes: ws://127.0.0.1:39301/models/stream/identifiers
     """
     stream = out if out is not None else sys.stdout
     stop_event = stop if stop is not None else threading.Event()
+    seconds = _check_download_seconds(download_seconds)
     server, notes = _start(catalogue, host, port)
     try:
-        for line in [*notes, *_banner(server, host)]:
-            print(f"LocalPiecesOS: {line}", file=stream)
+        server.set_download_pace(*download_pace(seconds))
+        for line in [*notes, *_banner(server, host, seconds)]:
+            print(_fit(f"LocalPiecesOS: {line}"), file=stream)
         stream.flush()
         if ready is not None:
             ready.set()
@@ -103,7 +112,58 @@ def _why_not(port: int, error: OSError) -> str:
     return f"port {port} needs admin rights here ({error.strerror or 'permission denied'})"
 
 
-def _banner(server: LocalPiecesOS, host: str) -> List[str]:
+#: How long a download takes on a served LocalPiecesOS unless told otherwise (seconds).
+DEFAULT_DOWNLOAD_SECONDS = 2.0
+#: Seconds between two progress messages of a served download (at most).
+_TICK = 0.1
+#: The width the start-up lines fit in (an 80-column terminal, its last column left free).
+_WIDTH = 79
+
+
+def download_pace(seconds: float) -> Tuple[float, float]:
+    """``(interval, step)`` for :meth:`LocalPiecesOS.set_download_pace` so that a download
+    takes ``seconds``: ten messages a second (twenty in all for a shorter one).
+
+    Example::
+
+        >>> download_pace(60)
+        (0.1, 0.16666666666666666)
+        >>> download_pace(0.5)
+        (0.025, 5.0)
+    """
+    interval = min(_TICK, seconds / 20)
+    return interval, 100.0 * interval / seconds
+
+
+def _check_download_seconds(seconds: Optional[float]) -> float:
+    if seconds is None:
+        return DEFAULT_DOWNLOAD_SECONDS
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(
+            f"download_seconds must be a number of seconds (e.g. 60), not {type(seconds).__name__}"
+        )
+    if not 0 < seconds < float("inf"):
+        raise ValueError(
+            f"download_seconds must be a number of seconds > 0 (e.g. 60), not {seconds!r}"
+        )
+    return float(seconds)
+
+
+def _fit(line: str) -> str:
+    """``line`` wrapped to :data:`_WIDTH` columns, each further line indented (a URL is
+    never broken)."""
+    import textwrap
+
+    return "\n".join(
+        textwrap.wrap(
+            line, _WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False
+        )
+    )
+
+
+def _banner(
+    server: LocalPiecesOS, host: str, seconds: float = DEFAULT_DOWNLOAD_SECONDS
+) -> List[str]:
     lines: List[str] = []
     urls = [server.url]
     if not _is_loopback(host):
@@ -116,9 +176,10 @@ def _banner(server: LocalPiecesOS, host: str) -> List[str]:
         if everywhere:
             others = [_url(address, server.port) for address in _machine_addresses(host)]
             urls += others or ["this machine's other addresses"]
+    lines.append(f"the Models API on {', '.join(urls)}; Ctrl-C stops it")
     lines.append(
-        f"the Pieces OS Models API on {', '.join(urls)} "
-        f"({len(server.models())} models); Ctrl-C stops it"
+        f"{len(server.models())} models; a download takes {seconds:g} s "
+        "(--download-seconds to change)"
     )
     if not _is_loopback(host):
         lines.append(
@@ -126,7 +187,7 @@ def _banner(server: LocalPiecesOS, host: str) -> List[str]:
             "refused, so a web page cannot reach it through a DNS name of its own"
         )
     if importlib.util.find_spec("websockets") is not None:
-        lines.append(f"model changes stream on {server.stream_url}")
+        lines.append(f"model changes: {server.stream_url}")
     else:
         lines.append(
             f"{STREAM_PATH} (WebSocket) needs the 'stream' extra (pip install websockets); "

@@ -221,9 +221,11 @@ class State:
 
     def reset(self) -> None:
         with self._changing():
-            self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
+            # Running downloads end first: ending one marks its model not downloaded, which
+            # must not outlast the reset to the seeded catalogue.
             for model_id in list(self._downloads):
                 self._end_download(model_id, "RESET", None)
+            self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
             self._scripts.clear()
             self._pace = DEFAULT_PACE
             self._faults.clear()
