@@ -944,9 +944,13 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
     host = redact_url(getattr(args, "resolved_host", None) or getattr(args, "url", None) or "")
     host = host or "Pieces OS"
     if isinstance(error, DiscoveryError):
+        from pieces_os_client.discovery import describe_places
+
+        within = "" if error.waited is None else f" within {error.waited:g} s"
         return EXIT_API_ERROR, (
-            f"found no Pieces OS ({len(error.tried)} places tried, from {error.tried[0]}): start "
-            f"Pieces OS (or `pieces-os-models serve` for a local stand-in), or pass --url URL"
+            f"found no Pieces OS{within} at {describe_places(error.tried)}: start Pieces OS "
+            f"(or `pieces-os-models serve` for a local stand-in; --wait SECONDS while it "
+            f"starts), or pass --url URL"
         )
     if isinstance(error, ApiTimeoutError):
         return EXIT_API_ERROR, (
