@@ -31,6 +31,35 @@ from _scripted_server import ScriptedServer
 from pieces_os_client.testing import LocalPiecesOS
 
 
+def _ports_of_this_worker() -> "tuple[int, ...]":
+    """A slice of 39300-39333 for this xdist worker's LocalPiecesOS servers.
+
+    LocalPiecesOS takes the first free port of the range, as Pieces OS does. With every worker
+    drawing from the whole range on 127.0.0.1, a port one test's server just gave up is taken
+    at once by another worker's, and anything still talking to the first reaches the second.
+    Each worker gets ports no other worker uses (the main process, without xdist, all of them).
+    """
+    from pieces_os_client.testing._server import PIECES_OS_PORTS
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if worker is None or count <= 1:
+        return PIECES_OS_PORTS
+    size = len(PIECES_OS_PORTS) // count
+    index = int(worker[2:]) % count
+    return PIECES_OS_PORTS[index * size : (index + 1) * size]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _worker_ports() -> Iterator[None]:
+    from pieces_os_client.testing import _serve, _server
+
+    saved = _server.PIECES_OS_PORTS, _serve.PIECES_OS_PORTS
+    _server.PIECES_OS_PORTS = _serve.PIECES_OS_PORTS = _ports_of_this_worker()
+    yield
+    _server.PIECES_OS_PORTS, _serve.PIECES_OS_PORTS = saved
+
+
 @pytest.fixture(autouse=True)
 def _no_remembered_search() -> Iterator[None]:
     """Each test starts as a fresh process would: no Pieces OS found by an earlier search."""

@@ -79,7 +79,7 @@ def pieces_os_process(port: Optional[int] = None) -> Iterator[str]:
         seen: List[str] = []
         for line in child.stdout:
             seen.append(line)
-            found = re.search(r"Models API on (http://\S+) ", line)
+            found = re.search(r"Models API on (http://[^\s;,]+)", line)
             if found:
                 yield found.group(1)
                 break
