@@ -31,7 +31,7 @@ from _scripted_server import ScriptedServer
 from pieces_os_client.testing import LocalPiecesOS
 
 
-def _ports_of_this_worker() -> "tuple[int, ...]":
+def _ports_of_this_worker() -> tuple[int, ...]:
     """A slice of 39300-39333 for this xdist worker's LocalPiecesOS servers.
 
     LocalPiecesOS takes the first free port of the range, as Pieces OS does. With every worker
