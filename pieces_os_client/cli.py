@@ -2,25 +2,28 @@
 
 ::
 
-    pieces-os-models models list [--json] [--wide]
+    pieces-os-models models list [--json] [--wide] [--local|--cloud] [--downloaded|...] [TEXT]
     pieces-os-models models create --file seeded.json      # or --file - for stdin
-    pieces-os-models models delete ID
-    pieces-os-models models delete-cache ID
+    pieces-os-models models delete MODEL
+    pieces-os-models models delete-cache MODEL
     pieces-os-models models unload
     pieces-os-models models watch [--json]                 # until Ctrl-C
-    pieces-os-models models show ID [--json]
-    pieces-os-models models download ID [--json] [--load] [--stall-timeout SECONDS]
-    pieces-os-models models load ID
-    pieces-os-models models unload ID                      # one model
+    pieces-os-models models show MODEL [--json]
+    pieces-os-models models download MODEL [--json] [--load] [--stall-timeout SECONDS]
+    pieces-os-models models load MODEL
+    pieces-os-models models unload MODEL                   # one model
     pieces-os-models serve [--host 127.0.0.1] [--port PORT]
 
+MODEL is a model's id, its ``unique`` slug, its name (any case) or the first six or more
+characters of its id (:func:`pieces_os_client.resolve_model`, on one snapshot).
 ``--url URL``, ``--timeout``, ``--retries``, ``--verbose`` and ``--debug`` go anywhere on the
 line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on the ports it uses
 (``--verbose`` says where they found it).
 
-Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
-2 on bad usage (unknown option, malformed URL, unreadable or invalid JSON file). Errors are
-one line on stderr; ``--debug`` adds the traceback and logs every request.
+Exit status: 0 on success, 1 when Pieces OS answered with an error, could not be reached or
+has no model (or several) by the MODEL given, 2 on bad usage (unknown option, malformed URL,
+unreadable or invalid JSON file), 130 when Ctrl-C ended a download (canceled on Pieces OS).
+Errors are one line on stderr; ``--debug`` adds the traceback and logs every request.
 
 Only the standard library is imported up front: the SDK is loaded by the command that
 needs it, so ``--help`` and usage errors stay instant.
@@ -58,6 +61,8 @@ EXIT_USAGE = 2
 _CLI_CONNECTION_HINT = "is Pieces OS running? set PIECES_OS_URL or pass --url URL"
 #: Longest server message quoted in an error line.
 _MESSAGE_LIMIT = 300
+#: Longest "no such model" line: it names candidates or suggestions with their ids.
+_LOOKUP_LIMIT = 800
 
 
 class _UsageError(Exception):
@@ -196,7 +201,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         usage="%(prog)s [options] COMMAND ...",
         description="Manage the machine-learning models of a running Pieces OS.",
-        epilog="exit status: 0 success, 1 API or connection error, 2 bad usage",
+        epilog="exit status: 0 success, 1 API or connection error, 2 bad usage, 130 Ctrl-C",
         parents=[_connection_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -214,7 +219,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         "models",
         parents=after,
         usage="%(prog)s [options] ACTION ...",
-        help="list, create, delete and unload models",
+        help="list, show, download, load, unload, watch, create, delete, delete-cache",
     )
     actions = models.add_subparsers(
         title="actions",
@@ -244,13 +249,13 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     create.set_defaults(handler=_create)
 
     delete = actions.add_parser("delete", parents=after, help="delete a custom model")
-    delete.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(delete)
     delete.set_defaults(handler=_delete)
 
     delete_cache = actions.add_parser(
         "delete-cache", parents=after, help="delete what an LLM model downloaded"
     )
-    delete_cache.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(delete_cache)
     delete_cache.set_defaults(handler=_delete_cache)
 
     unload = actions.add_parser("unload", parents=after, help="unload every model from memory")
@@ -279,6 +284,20 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
     return parser
+
+
+#: How a command's MODEL argument is described.
+_MODEL_HELP = (
+    "the model's id, unique slug, name (any case) or the first 6+ characters of its id "
+    "(see: models list)"
+)
+
+
+def _model_argument(parser: argparse.ArgumentParser, help: str = _MODEL_HELP) -> None:
+    optional = help != _MODEL_HELP
+    parser.add_argument(
+        "id", metavar="MODEL", nargs="?" if optional else None, default=None, help=help
+    )
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -325,6 +344,24 @@ def _with_api(args: argparse.Namespace, command: Callable[[ModelsApi], int]) -> 
     args.resolved_host = configuration.host
     with ApiClient(configuration) as api_client:
         return command(ModelsApi(api_client))
+
+
+def _chosen(args: argparse.Namespace, api: Any) -> Any:
+    """The model ``args.id`` names (id, unique slug, name, id prefix), from one snapshot;
+    nothing else is sent before it is found (:func:`pieces_os_client.resolve_model`)."""
+    from pieces_os_client._core.resolve import resolve_model
+    from pieces_os_client.api.models_api import ModelsApi
+
+    with _waiting(args, f"looking up model {args.id}"):
+        snapshot = ModelsApi(api.api_client).models_snapshot()
+    return resolve_model(snapshot, args.id)
+
+
+def _check_model_argument(args: argparse.Namespace) -> None:
+    """An empty MODEL is a usage error, found before anything is sent."""
+    from pieces_os_client._core.resolve import check_model_text
+
+    check_model_text(args.id)
 
 
 def _waiting(args: argparse.Namespace, what: str) -> Any:
@@ -424,19 +461,25 @@ def _set_by_the_server(seed: SeededModel, model: Any) -> List[str]:
 
 
 def _delete(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelsApi) -> int:
-        with _waiting(args, f"deleting model {args.id}"):
-            api.models_delete_specific_model(args.id)
-        _out(f"deleted model {args.id}")
+        model = _chosen(args, api)
+        with _waiting(args, f"deleting {_named(model)}"):
+            api.models_delete_specific_model(model.id)
+        _out(f"deleted model {model.id}")
         return EXIT_OK
 
     return _with_api(args, run)
 
 
 def _delete_cache(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelsApi) -> int:
-        with _waiting(args, f"deleting the cache of model {args.id}"):
-            output = api.models_delete_specific_model_cache(args.id)
+        model = _chosen(args, api)
+        with _waiting(args, f"deleting the cache of {_named(model)}"):
+            output = api.models_delete_specific_model_cache(model.id)
         _out(f"deleted the cache of model {output.model.id}")
         return EXIT_OK
 
@@ -504,7 +547,7 @@ EXIT_INTERRUPTED = 130
 
 def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) -> None:
     show = actions.add_parser("show", parents=parents, help="show one model's fields")
-    show.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(show)
     show.add_argument("--json", action="store_true", help="print the model as JSON")
     show.set_defaults(handler=_show)
 
@@ -521,7 +564,7 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
             "elsewhere or stalls is exit status 1. Needs the stream extra (websockets)."
         ),
     )
-    download.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(download)
     download.add_argument(
         "--json",
         action="store_true",
@@ -540,12 +583,12 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
     download.set_defaults(handler=_download)
 
     load = actions.add_parser("load", parents=parents, help="load a downloaded model into memory")
-    load.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(load)
     load.set_defaults(handler=_load)
 
     # `models unload` unloads every model; `models unload ID` one of them.
     unload = actions.choices["unload"]
-    unload.add_argument("id", metavar="ID", nargs="?", default=None, help="unload only this model")
+    _model_argument(unload, help="unload only this model (its id, unique slug, name or id prefix)")
     unload.set_defaults(handler=_unload_some)
 
 
@@ -560,9 +603,12 @@ def _named(model: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"fetching model {args.id}"):
-            model = api.models_specific_model_snapshot(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"fetching {_named(chosen)}"):
+            model = api.models_specific_model_snapshot(chosen.id)
         if args.json:
             _out(_pretty_json(model.to_json()))
         else:
@@ -575,9 +621,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"loading model {args.id}"):
-            model = api.model_specific_model_load(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"loading {_named(chosen)}"):
+            model = api.model_specific_model_load(chosen.id)
         _out(f"loaded {_named(model)}")
         return EXIT_OK
 
@@ -587,10 +636,12 @@ def _load(args: argparse.Namespace) -> int:
 def _unload_some(args: argparse.Namespace) -> int:
     if args.id is None:
         return _unload(args)
+    _check_model_argument(args)
 
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"unloading model {args.id}"):
-            model = api.model_specific_model_unload(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"unloading {_named(chosen)}"):
+            model = api.model_specific_model_unload(chosen.id)
         _out(f"unloaded {_named(model)}")
         return EXIT_OK
 
@@ -598,15 +649,16 @@ def _unload_some(args: argparse.Namespace) -> int:
 
 
 def _download(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelApi) -> int:
         from pieces_os_client._download_bar import download_display
         from pieces_os_client._progress_text import elapsed_text, percent_text
         from pieces_os_client.exceptions import ModelDownloadError
 
         terminal: Terminal = args.terminal
-        # Who the model is (and a clear 410 for an unknown id) before any bar is drawn.
-        with _waiting(args, f"fetching model {args.id}"):
-            model = api.models_specific_model_snapshot(args.id)
+        # Who the model is (or what it might be called) before any bar is drawn.
+        model = _chosen(args, api)
         # With --json, stdout is JSON lines only; what a person reads goes to stderr.
         say = terminal.note if args.json else _out
         if model.downloaded:
@@ -794,6 +846,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         ApiTimeoutError,
         ApiTypeError,
         ApiValueError,
+        ModelLookupError,
     )
 
     host = redact_url(getattr(args, "resolved_host", None) or getattr(args, "url", None) or "")
@@ -826,6 +879,8 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         message = _server_message(error)
         head = f"{error.status} {reason}".strip()
         return EXIT_API_ERROR, f"{head}: {message}" if message else head
+    if isinstance(error, ModelLookupError):  # Pieces OS has no such model: as its 410 was
+        return EXIT_API_ERROR, _one_line(str(error), _LOOKUP_LIMIT)
     if isinstance(error, (ApiValueError, ApiTypeError)):
         return EXIT_USAGE, _one_line(str(error))
     return EXIT_API_ERROR, _one_line(f"{type(error).__name__}: {error}")

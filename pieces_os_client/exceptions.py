@@ -6,6 +6,9 @@
     ├── ApiTypeError            (also TypeError and ValueError) an argument of the wrong type;
     │                                                 nothing was sent
     ├── ApiValueError           (also ValueError)     an argument with a bad value; nothing was sent
+    │   └── ModelLookupError    (also LookupError)    no model, or several, by the name given
+    │       ├── ModelNotFoundError                    none: ``suggestions`` holds the closest
+    │       └── AmbiguousModelError                   several: ``candidates`` holds them
     ├── ApiKeyError             (also KeyError)
     ├── ApiAttributeError       (also AttributeError)
     ├── ApiConnectionError      (also ConnectionError) Pieces OS could not be reached, or hung up
@@ -25,6 +28,8 @@
     └── ModelDownloadError                            ModelApi.download() did not complete
         ├── ModelDownloadFailed                       Pieces OS reported FAILED
         ├── ModelDownloadCanceled                     Pieces OS reported CANCELED
+        ├── ModelDownloadDenied                       the model is ``denied`` (refused before
+        │                                             anything was sent)
         └── ModelDownloadStalled (also TimeoutError)  no progress within stall_timeout, or
                                                       not complete within timeout
 
@@ -98,6 +103,85 @@ class _ItemError(OpenApiException):
 
 class ApiValueError(_ItemError, ValueError):
     """An argument has a bad value (empty id, CR/LF in a header, ...). Raised before sending."""
+
+
+class ModelLookupError(ApiValueError, LookupError):
+    """The text given for a model names no model, or several (see :func:`resolve_model
+    <pieces_os_client.resolve_model>`). Raised before anything but the snapshot was sent.
+
+    ``query`` is the text as given; ``models`` the models it was looked up in.
+    """
+
+    def __init__(self, msg: str, *, query: str = "", models: Sequence[Any] = ()) -> None:
+        self.query = query
+        self.models = list(models)
+        super().__init__(msg)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_lookup_error, (type(self), str(self), self.__dict__))
+
+
+def _rebuild_lookup_error(cls: type, message: str, state: Any) -> ModelLookupError:
+    error: ModelLookupError = cls(message)
+    error.__dict__.update(state)
+    return error
+
+
+class ModelNotFoundError(ModelLookupError):
+    """No model has this id, ``unique`` slug or name, and no id starts with it.
+
+    ``suggestions`` holds the models whose names or slugs come closest (maybe none).
+
+    Example::
+
+        >>> from pieces_os_client import resolve_model
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> try:
+        ...     resolve_model(builtin_catalogue(), "mistral")
+        ... except ModelNotFoundError as error:
+        ...     print([model.name for model in error.suggestions])
+        ['Mistral 7B Instruct']
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        query: str = "",
+        models: Sequence[Any] = (),
+        suggestions: Sequence[Any] = (),
+    ) -> None:
+        self.suggestions = list(suggestions)
+        super().__init__(msg, query=query, models=models)
+
+
+class AmbiguousModelError(ModelLookupError):
+    """Several models answer to this text (one name, or one id prefix); ``candidates`` holds
+    them. Pass one of their ids instead.
+
+    Example::
+
+        >>> from pieces_os_client import resolve_model
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> phi = builtin_catalogue()[10]
+        >>> newer = phi.model_copy(update={"id": "phi-3-1", "version": "3.1"})
+        >>> try:
+        ...     resolve_model([phi, newer], "phi-3 mini 4k instruct")  # one name, two models
+        ... except AmbiguousModelError as error:
+        ...     print([model.version for model in error.candidates])
+        ['3.0', '3.1']
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        query: str = "",
+        models: Sequence[Any] = (),
+        candidates: Sequence[Any] = (),
+    ) -> None:
+        self.candidates = list(candidates)
+        super().__init__(msg, query=query, models=models)
 
 
 class ApiAttributeError(_ItemError, AttributeError):
@@ -387,6 +471,11 @@ class ModelDownloadCanceled(ModelDownloadError):
     """Pieces OS reported the download ``CANCELED`` (by this or another client)."""
 
 
+class ModelDownloadDenied(ModelDownloadError):
+    """The model is ``denied`` (the organization of this Pieces OS account may not use it):
+    ``download()`` refused it before anything but the model's lookup was sent."""
+
+
 class ModelDownloadStalled(ModelDownloadError, TimeoutError):
     """No progress message and no change of the model's flags within ``stall_timeout``, or
     the download not complete within ``timeout``. Also a ``TimeoutError``.
@@ -406,6 +495,7 @@ _STATUS_EXCEPTIONS = {
 }
 
 __all__ = [
+    "AmbiguousModelError",
     "ApiAttributeError",
     "ApiConnectionError",
     "ApiException",
@@ -419,9 +509,12 @@ __all__ = [
     "ConflictException",
     "ForbiddenException",
     "ModelDownloadCanceled",
+    "ModelDownloadDenied",
     "ModelDownloadError",
     "ModelDownloadFailed",
     "ModelDownloadStalled",
+    "ModelLookupError",
+    "ModelNotFoundError",
     "NotFoundException",
     "OpenApiException",
     "ServiceException",

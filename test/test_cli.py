@@ -320,7 +320,10 @@ def test_a_slow_server_is_a_timeout_error(
 def test_debug_adds_the_traceback_and_keeps_the_error_line(
     capsys: pytest.CaptureFixture[str], local_pieces_os: LocalPiecesOS
 ) -> None:
-    code, _, err = run(capsys, "--url", local_pieces_os.url, "--debug", "models", "delete", "nope")
+    built_in = next(m for m in local_pieces_os.models() if not m.custom)
+    code, _, err = run(
+        capsys, "--url", local_pieces_os.url, "--debug", "models", "delete", built_in.id
+    )
     assert code == 1
     assert "Traceback (most recent call last)" in err
     assert "ServiceException" in err
