@@ -716,8 +716,17 @@ def _finished_json(model_id: str) -> str:
 
 def _download_failure(error: Exception, where: str, stall_timeout: float) -> str:
     """What went wrong, in words that follow "the download of model X (NAME)"."""
-    from pieces_os_client.exceptions import ModelDownloadCanceled, ModelDownloadStalled
+    from pieces_os_client.exceptions import (
+        ModelDownloadCanceled,
+        ModelDownloadDenied,
+        ModelDownloadStalled,
+    )
 
+    if isinstance(error, ModelDownloadDenied):
+        return (
+            "was refused before it started: the model is denied on this Pieces OS (its "
+            "organization does not allow it); pick another model"
+        )
     if isinstance(error, ModelDownloadStalled):
         return (
             f"stalled{where}: no progress for {stall_timeout:g} s; asked Pieces OS to cancel it "

@@ -3,12 +3,13 @@ that run at once (threads, tasks, sync and async clients alike) is sent once.
 
 Every ``download()`` of a model joins the model's :class:`Ticket` (keyed by host and model
 id, process-wide) for as long as it runs. Before each read of the model it marks how many
-starts the process had begun (:meth:`Ticket.mark`); when its read said "not downloading",
-:meth:`Ticket.claim` decides:
+starts of the process had been answered (:meth:`Ticket.mark`): those the read sees. When the
+read said "not downloading", :meth:`Ticket.claim` decides:
 
-- no start began since that read: this call starts the download (it sends the ``POST``),
+- no other start since that mark: this call starts the download (it sends the ``POST``),
   then :meth:`Ticket.publish` es the answer (or the error) for the others;
-- a start began since (another call of this process got there first): wait for its answer,
+- another start began since, or was waiting for its answer at the mark (another call of
+  this process got there first): wait for its answer,
   then follow that download (the same ``Model``) or raise the same error (a copy);
 - the start that began was given up (Ctrl-C, a cancelled task) before an answer: start anew.
 
@@ -91,9 +92,11 @@ class Ticket:
         self._starting = False
 
     def mark(self) -> None:
-        """Call before reading the model: starts begun from now on are another call's."""
+        """Call before reading the model: starts answered before now are ones that read
+        sees; a start still waiting for its answer may not be (its answer is followed)."""
         with _LOCK:
-            self._mark = self._entry.starts
+            entry = self._entry
+            self._mark = entry.starts - 1 if entry.pending else entry.starts
 
     def claim(self, wake: Callable[[], None]) -> Any:
         """:data:`START` (send the ``POST``, then :meth:`publish`), :data:`WAIT` (``wake``
