@@ -812,15 +812,9 @@ def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
 
 def _server_message(error: Any) -> str:
     """What the server said, from a JSON body's usual keys or the plain body."""
-    data = error.data
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail", "description", "reason"):
-            value = data.get(key)
-            if isinstance(value, str) and value.strip():
-                return _one_line(value)
-    if isinstance(data, str) and data.strip():
-        return _one_line(data)
-    return _one_line(error.body or "")
+    from pieces_os_client.exceptions import server_text
+
+    return server_text(error.data, error.body)
 
 
 def _connection_cause(error: BaseException) -> str:

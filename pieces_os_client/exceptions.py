@@ -35,14 +35,18 @@
 
 Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
 ``data``: the parsed value of a JSON body, the text of any other body (Pieces OS sends its
-errors as ``text/plain``), None when there is no body. ``str()`` shows at most
-:data:`SHOWN_BODY_CHARS` characters of the body.
+errors as ``text/plain``), None when there is no body; and ``method`` / ``url``, the request
+answered (empty when unknown). ``str()`` leads with one line, ``410 Gone: no model with id
+'x' (GET /model/x)`` (status, reason, the server's own text, the request), then the headers
+and at most :data:`SHOWN_BODY_CHARS` characters of the body.
 """
 
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any, Mapping, NoReturn, Optional, Sequence, Union
+from urllib.parse import urlsplit
 
 #: The most characters of a body an exception's text shows (``e.body`` keeps all of it).
 SHOWN_BODY_CHARS = 2048
@@ -230,6 +234,10 @@ class ApiException(OpenApiException):
         'model not found'
     """
 
+    #: The request this answers (``"GET"``, the URL); empty when it is not known.
+    method: str = ""
+    url: str = ""
+
     def __init__(
         self,
         status: Optional[int] = None,
@@ -259,10 +267,31 @@ class ApiException(OpenApiException):
         super().__init__(self._summary())
 
     def _summary(self) -> str:
-        return f"({self.status}) Reason: {self.reason}"
+        return self._head()
+
+    def _status_text(self) -> str:
+        """``410 Gone``: the status and its reason (the standard phrase when none came)."""
+        reason = self.reason
+        status = self.status
+        if not reason and isinstance(status, int) and status in HTTPStatus._value2member_map_:
+            reason = HTTPStatus(status).phrase
+        return " ".join(str(part) for part in (status or "", reason or "") if part)
+
+    def _request_text(self) -> str:
+        """`` (GET /model/x)``: the request answered, by its path, when known."""
+        if not self.method or not self.url:
+            return ""
+        path = urlsplit(self.url).path or "/"
+        return f" ({self.method} {path})"
+
+    def _head(self) -> str:
+        """The first line of ``str()``: status, reason, the server's text, the request."""
+        text = server_text(self.data, self.body)
+        head = self._status_text() or "error"
+        return f"{head}: {text}{self._request_text()}" if text else head + self._request_text()
 
     def __str__(self) -> str:
-        text = f"({self.status})\nReason: {self.reason}\n"
+        text = self._head() + "\n"
         if self.headers:
             text += f"HTTP response headers: {dict(self.headers)}\n"
         if self.body:
@@ -287,6 +316,36 @@ class ApiException(OpenApiException):
         if exc_class is None:
             exc_class = ServiceException if 500 <= status <= 599 else ApiException
         raise exc_class(http_resp=http_resp, body=body, data=data)
+
+
+#: The most characters of the server's text the first line of an error shows.
+SERVER_TEXT_CHARS = 300
+
+
+def server_text(data: Any, body: Optional[str]) -> str:
+    """What the server said, on one line: a JSON body's usual keys (``message``,
+    ``error``...), else the text of the body; at most :data:`SERVER_TEXT_CHARS` characters.
+
+    Example::
+
+        >>> server_text({"error": "model  not\\nfound"}, None)
+        'model not found'
+    """
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "description", "reason"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    if isinstance(data, str) and data.strip():
+        return _one_line(data)
+    return _one_line(body or "") if not isinstance(data, (dict, list)) else ""
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    if len(line) <= SERVER_TEXT_CHARS:
+        return line
+    return line[: SERVER_TEXT_CHARS - 3] + "..."
 
 
 def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
@@ -378,10 +437,10 @@ class ApiResponseValidationError(ApiException, ValueError):
         self.problem = problem
         super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         return (
-            f"({self.status}) the response body is not a valid {self.expected}: {self.problem}\n"
-            + super().__str__()
+            f"{self._status_text()}: the answer is not a valid {self.expected}: "
+            f"{self.problem}{self._request_text()}"
         )
 
 
@@ -418,11 +477,11 @@ class ApiResponseTooLargeError(ApiException):
         self.url = url
         super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         return (
             f"{self.method} {self.url}: the answer ({self.status}) is larger than "
             f"max_response_size ({self.limit} bytes); raise Configuration(max_response_size=...) "
-            f"if answers this large are expected\n" + super().__str__()
+            f"if answers this large are expected"
         )
 
 

@@ -197,6 +197,7 @@ def refused(
             http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
         )
     except ApiException as error:
+        error.method, error.url = "GET", url
         return error
 
 
