@@ -230,7 +230,34 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=f"{prog} models",
     )
 
-    listing = actions.add_parser("list", parents=after, help="show every model")
+    listing = actions.add_parser(
+        "list",
+        parents=after,
+        help="show the models and where each stands; filters combine",
+        # Short: the whole --help must fit one 80x24 screen.
+        usage="%(prog)s [TEXT] [--local|--cloud] [options]\n"
+        "       [--downloaded|--not-downloaded] [--loaded] [--json] [--wide]",
+    )
+    listing.add_argument(
+        "text",
+        metavar="TEXT",
+        nargs="?",
+        default=None,
+        help="only models whose name or unique slug has TEXT",
+    )
+    where = listing.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="only models that run here")
+    where.add_argument("--cloud", action="store_true", help="only models that run in the cloud")
+    state = listing.add_mutually_exclusive_group()
+    state.add_argument(
+        "--downloaded", action="store_true", help="only models downloaded to this machine"
+    )
+    state.add_argument(
+        "--not-downloaded",
+        action="store_true",
+        help="only local models not downloaded (nor downloading)",
+    )
+    listing.add_argument("--loaded", action="store_true", help="only models loaded in memory")
     listing.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     listing.add_argument(
         "--wide", action="store_true", help="every column in full, however wide the terminal"
@@ -374,13 +401,78 @@ def _list(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
         with _waiting(args, "fetching the models"):
             snapshot = api.models_snapshot()
+        kept = snapshot.find(_list_filter(args))
         if args.json:
-            _out(_pretty_json(snapshot.to_json()))
-        else:
-            args.terminal.models_table(snapshot.iterable, wide=args.wide)
+            _out(_pretty_json(kept.to_json()))
+            return EXIT_OK
+        if not kept.iterable and snapshot.iterable:
+            args.terminal.note(
+                f"none of the {len(snapshot.iterable)} models passes the filters given"
+            )
+            return EXIT_OK
+        with _waiting(args, "asking how far the downloads are"):
+            percentages = _download_percentages(api, kept.iterable)
+        args.terminal.models_table(kept.iterable, wide=args.wide, percentages=percentages)
         return EXIT_OK
 
     return _with_api(args, run)
+
+
+def _list_filter(args: argparse.Namespace) -> Callable[[Any], bool]:
+    """The test a model must pass to be listed: every filter given."""
+    text = (args.text or "").strip().casefold()
+
+    def keep(model: Any) -> bool:
+        if (args.local and model.cloud) or (args.cloud and not model.cloud):
+            return False
+        if args.downloaded and not model.downloaded:
+            return False
+        if args.not_downloaded and (model.cloud or model.downloaded or model.downloading):
+            return False
+        if args.loaded and not model.loaded:
+            return False
+        return not text or text in model.name.casefold() or text in (model.unique or "").casefold()
+
+    return keep
+
+
+#: Seconds ``models list`` waits, in all, for the downloads running to say how far they are.
+_PERCENTAGE_WAIT = 2.0
+
+
+def _download_percentages(api: ModelsApi, models: Sequence[Any]) -> dict[str, float]:
+    """How far each running download is, from the first message of its progress stream
+    (Pieces OS sends where it stands when a client follows); empty without the stream
+    extra, and for a download that says nothing within :data:`_PERCENTAGE_WAIT` seconds."""
+    running = [model.id for model in models if model.downloading and not model.cloud]
+    if not running:
+        return {}
+    try:
+        import websockets  # noqa: F401
+    except ImportError:  # the stream extra is missing: the state says "downloading"
+        return {}
+    import time
+
+    from pieces_os_client._core.operations import by_name
+    from pieces_os_client._core.watch import TIMED_OUT
+    from pieces_os_client.stream import open_stream
+
+    progress = by_name("model_specific_model_download_progress")
+    deadline = time.monotonic() + _PERCENTAGE_WAIT
+    found: dict[str, float] = {}
+    for model_id in running:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with open_stream(api.api_client, progress, {"model": model_id}) as stream:
+                message = stream._receive(left)
+        except Exception:  # a stream that fails: the state says "downloading"
+            continue
+        percentage = getattr(message, "percentage", None) if message is not TIMED_OUT else None
+        if isinstance(percentage, (int, float)) and percentage == percentage:  # not NaN
+            found[model_id] = max(0.0, min(100.0, float(percentage)))
+    return found
 
 
 def _read_seed(path: str) -> SeededModel:
