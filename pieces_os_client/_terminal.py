@@ -353,8 +353,8 @@ class _RetryWatcher(logging.Handler):
         if not str(record.msg).startswith("retrying"):
             return
         if self._short and isinstance(args, tuple) and len(args) == 4:
-            # (method, url, cause, retries left): the spinner already names the call
-            self._show(f"retrying after {args[2]}, {args[3]} left")
+            # (method, url, cause, "1 retry left"): the spinner already names the call
+            self._show(f"retrying after {args[2]}, {args[3]}")
         else:
             self._show(record.getMessage())
 

@@ -545,9 +545,13 @@ def _set_by_the_server(seed: SeededModel, model: Any) -> List[str]:
 
     sent = dict(field_rows(seed))
     kept = dict(field_rows(model))
+    fields = type(seed).model_fields
+    wire = [
+        fields[name].alias or name if name in fields else name for name in seed.model_fields_set
+    ]
     return [
         f"Pieces OS set {name} to {kept.get(name, '-')} (the file said {sent[name]})"
-        for name in seed.model_fields_set
+        for name in wire
         if name in sent and kept.get(name) != sent[name]
     ]
 
@@ -926,6 +930,19 @@ def _connection_cause(error: BaseException) -> str:
     return _one_line(str(seen[-1]) or type(seen[-1]).__name__, 120)
 
 
+def _cli_connection_hint(args: argparse.Namespace) -> str:
+    """What to try, never what was already done: the address came from --url, from
+    PIECES_OS_URL, or from neither."""
+    if getattr(args, "url", None):
+        return "is Pieces OS running at that address? check --url"
+    if os.environ.get("PIECES_OS_URL", "").strip():
+        return (
+            "is Pieces OS running at that address? it is the one PIECES_OS_URL names: start "
+            "Pieces OS there, or change PIECES_OS_URL (or pass --url URL)"
+        )
+    return _CLI_CONNECTION_HINT
+
+
 def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
     """The exit status and the one-line message for an error a command raised."""
     if isinstance(error, _UsageError):
@@ -957,7 +974,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         )
     if isinstance(error, ApiConnectionError):
         return EXIT_API_ERROR, (
-            f"cannot reach {host} ({_connection_cause(error)}): {_CLI_CONNECTION_HINT}"
+            f"cannot reach {host} ({_connection_cause(error)}): {_cli_connection_hint(args)}"
         )
     if isinstance(error, ApiResponseValidationError):
         return EXIT_API_ERROR, (

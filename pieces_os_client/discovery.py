@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from urllib.parse import urlsplit
 
 from pieces_os_client.configuration import HOST_ENV_VAR, Configuration
-from pieces_os_client.exceptions import CONNECTION_HINT, ApiConnectionError
+from pieces_os_client.exceptions import ApiConnectionError, connection_hint
 
 __all__ = ["DEFAULT_PORTS", "HEALTH_PATH", "DiscoveryError", "discover"]
 
@@ -41,7 +41,8 @@ class DiscoveryError(ApiConnectionError):
         self.reasons: Dict[str, str] = dict(reasons)
         super().__init__(
             f"no Pieces OS answered GET {HEALTH_PATH} at any of the {len(self.tried)} URLs "
-            f"tried ({', '.join(self.tried)}); {CONNECTION_HINT}",
+            f"tried ({', '.join(self.tried)}); "
+            f"{connection_hint(self.tried[0] if self.tried else '')}",
             method="GET",
         )
 

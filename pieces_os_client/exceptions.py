@@ -51,10 +51,40 @@ from urllib.parse import urlsplit
 #: The most characters of a body an exception's text shows (``e.body`` keeps all of it).
 SHOWN_BODY_CHARS = 2048
 
-#: What to try when Pieces OS cannot be reached.
+#: What to try when Pieces OS cannot be reached (while ``PIECES_OS_URL`` is not set: see
+#: :func:`connection_hint`).
 CONNECTION_HINT = (
     "is Pieces OS running? set PIECES_OS_URL or Configuration(host=...) to where it listens"
 )
+
+
+def connection_hint(url: str = "", env_url: Optional[str] = None) -> str:
+    """What to try when ``url`` cannot be reached, never suggesting what is already done:
+    :data:`CONNECTION_HINT` while ``PIECES_OS_URL`` (``env_url``: its value, read from the
+    environment by default) is unset; once it is set, whether ``url`` is the address it
+    names or the client was given another host.
+
+    Example::
+
+        >>> connection_hint("http://localhost:39300/models", env_url="http://localhost:39300")
+        'is Pieces OS running at that address? it is the one PIECES_OS_URL names: start Pieces OS there, or change PIECES_OS_URL to where it listens'
+    """
+    if env_url is None:
+        import os
+
+        env_url = os.environ.get("PIECES_OS_URL", "")
+    named = env_url.strip().rstrip("/")
+    if not named:
+        return CONNECTION_HINT
+    if url.startswith(named) and url[len(named) : len(named) + 1] in ("", "/"):
+        return (
+            "is Pieces OS running at that address? it is the one PIECES_OS_URL names: start "
+            "Pieces OS there, or change PIECES_OS_URL to where it listens"
+        )
+    return (
+        "is Pieces OS running at that address? it is the host this client was given (not "
+        "PIECES_OS_URL's): pass Configuration(host=...) where Pieces OS listens"
+    )
 
 
 class OpenApiException(Exception):

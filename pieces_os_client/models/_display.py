@@ -292,20 +292,24 @@ _FIRST_FIELDS = ("id", "name", "version")
 
 def field_rows(model: WireModel) -> List[Tuple[str, str]]:
     """``(field, value)`` for every field the model has a value for: id, name and version
-    first, then the others in declaration order.
+    first, then the others in declaration order. Fields go by their wire names (``schema``,
+    ``maxTokens``), as JSON and Pieces OS's documents name them.
 
     Enums show their value, sizes their readable form and byte count, timestamps ISO 8601,
     nested objects their fields on one line.
     """
     rows: List[Tuple[str, str]] = []
     values = {**model.__dict__, **(model.__pydantic_extra__ or {})}
-    names = [*type(model).model_fields, *(model.__pydantic_extra__ or {})]
+    fields = type(model).model_fields
+    names = [*fields, *(model.__pydantic_extra__ or {})]
     first = [name for name in _FIRST_FIELDS if name in names]
     for name in [*first, *(name for name in names if name not in first)]:
         value = values.get(name)
         if value is None:
             continue
-        rows.append((name, _value_text(value)))
+        info = fields.get(name)
+        wire = info.alias if info is not None and info.alias else name
+        rows.append((wire, _value_text(value)))
     return rows
 
 
