@@ -147,10 +147,14 @@ def _closest(pool: Sequence[Model], folded: str) -> List[Model]:
         for key in keys:
             if folded in key:
                 best = max(best, 1.0 + len(folded) / max(1, len(key)))
-            else:
-                ratio = difflib.SequenceMatcher(None, folded, key).ratio()
-                if ratio >= 0.6:
-                    best = max(best, ratio)
+                continue
+            # The whole name, and its start as long as the text (a typo in the first words).
+            ratio = max(
+                difflib.SequenceMatcher(None, folded, key).ratio(),
+                0.9 * difflib.SequenceMatcher(None, folded, key[: len(folded)]).ratio(),
+            )
+            if ratio >= 0.6:
+                best = max(best, ratio)
         if best:
             scored.append((-best, model.name.casefold(), model))
     scored.sort(key=lambda item: (item[0], item[1]))
