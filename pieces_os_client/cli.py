@@ -320,8 +320,10 @@ _MODEL_HELP = (
 )
 
 
-def _model_argument(parser: argparse.ArgumentParser, help: str = _MODEL_HELP) -> None:
-    optional = help != _MODEL_HELP
+def _model_argument(
+    parser: argparse.ArgumentParser, help: str = _MODEL_HELP, *, optional: bool = False
+) -> None:
+    """The MODEL a command takes, as ``args.id`` (what :func:`_chosen` looks up)."""
     parser.add_argument(
         "id", metavar="MODEL", nargs="?" if optional else None, default=None, help=help
     )
@@ -684,7 +686,9 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
 
     # `models unload` unloads every model; `models unload ID` one of them.
     unload = actions.choices["unload"]
-    _model_argument(unload, help="unload only this model (its id, unique slug, name or id prefix)")
+    _model_argument(
+        unload, "unload only this model (its id, unique slug, name or id prefix)", optional=True
+    )
     unload.set_defaults(handler=_unload_some)
 
 

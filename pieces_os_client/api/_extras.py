@@ -426,7 +426,10 @@ class _Follower:
                 return model
             if decision is not WAIT:
                 return decision
-            wake.wait()  # set by the answer, or by close()
+            # Set by the answer, or by close(); waited for in slices so that Ctrl-C gets
+            # through on Windows too (an untimed wait there cannot be interrupted).
+            while not wake.wait(0.25):
+                pass
             wake.clear()
         return None
 
