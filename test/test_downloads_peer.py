@@ -319,14 +319,6 @@ def test_an_unknown_model(peer: Peer) -> None:
     assert (peer.snapshots, peer.log) == (1, [])  # looked up in the snapshot; nothing else sent
 
 
-def test_the_model_by_its_name(peer: Peer) -> None:
-    name = str(peer.model["name"]).upper()  # a name matches in any case
-    with client(peer) as api_client:
-        model = ModelApi(api_client).download(name)
-    assert model.id == MODEL and model.downloaded
-    assert peer.log.count("POST /download") == 1
-
-
 def test_async_against_the_peer(peer: Peer) -> None:
     peer.plan = "drop"
 

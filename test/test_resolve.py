@@ -220,6 +220,17 @@ def test_the_async_download_takes_a_name_and_refuses_the_unknown(server: LocalPi
     ]
 
 
+def test_a_peer_we_did_not_write_is_downloaded_from_by_name() -> None:
+    from test_downloads_peer import MODEL, Peer, client
+
+    with Peer() as peer:
+        name = str(peer.model["name"]).upper()  # a name matches in any case
+        with client(peer) as api_client:
+            model = ModelApi(api_client).download(name)
+        assert model.id == MODEL and model.downloaded
+        assert peer.snapshots == 1 and peer.log.count("POST /download") == 1
+
+
 def test_the_generated_operations_still_take_ids_only(server: LocalPiecesOS) -> None:
     from pieces_os_client import NotFoundException
 
