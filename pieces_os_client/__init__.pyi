@@ -6,6 +6,7 @@ time each is imported on first use, see ``__init__.py``)."""
 from typing import List
 
 from pieces_os_client._core.downloads import DownloadEvent as DownloadEvent
+from pieces_os_client._core.resolve import resolve_model as resolve_model
 from pieces_os_client._core.watch import ModelsChange as ModelsChange
 from pieces_os_client._version import __version__ as __version__
 from pieces_os_client.api.model_api import ModelApi as ModelApi
@@ -15,6 +16,7 @@ from pieces_os_client.api_client import ApiClient as ApiClient
 from pieces_os_client.api_response import ApiResponse as ApiResponse
 from pieces_os_client.configuration import Configuration as Configuration
 from pieces_os_client.discovery import discover as discover
+from pieces_os_client.exceptions import AmbiguousModelError as AmbiguousModelError
 from pieces_os_client.exceptions import ApiAttributeError as ApiAttributeError
 from pieces_os_client.exceptions import ApiConnectionError as ApiConnectionError
 from pieces_os_client.exceptions import ApiException as ApiException
@@ -28,9 +30,12 @@ from pieces_os_client.exceptions import BadRequestException as BadRequestExcepti
 from pieces_os_client.exceptions import ConflictException as ConflictException
 from pieces_os_client.exceptions import ForbiddenException as ForbiddenException
 from pieces_os_client.exceptions import ModelDownloadCanceled as ModelDownloadCanceled
+from pieces_os_client.exceptions import ModelDownloadDenied as ModelDownloadDenied
 from pieces_os_client.exceptions import ModelDownloadError as ModelDownloadError
 from pieces_os_client.exceptions import ModelDownloadFailed as ModelDownloadFailed
 from pieces_os_client.exceptions import ModelDownloadStalled as ModelDownloadStalled
+from pieces_os_client.exceptions import ModelLookupError as ModelLookupError
+from pieces_os_client.exceptions import ModelNotFoundError as ModelNotFoundError
 from pieces_os_client.exceptions import NotFoundException as NotFoundException
 from pieces_os_client.exceptions import OpenApiException as OpenApiException
 from pieces_os_client.exceptions import ServiceException as ServiceException

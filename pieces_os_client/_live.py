@@ -149,6 +149,11 @@ class _NotebookBar:
                 return
             self._finished = True
             state, reason = _final_state(error)
+            if state == "failed" and self._last is None and error is not None:
+                # Refused before it started (a cloud model, an unknown name): one line,
+                # not a failed bar at 0 %.
+                self._show(render_not_started(self.model_id, error))
+                return
             self._show(render(state, self.model_id, self._last, reason))
 
     def _show(self, bundle: Dict[str, str]) -> None:
@@ -175,6 +180,28 @@ def _final_state(error: Optional[BaseException]) -> Tuple[str, str]:
     if isinstance(error, KeyboardInterrupt):
         return "canceled", "interrupted; Pieces OS was asked to cancel it"
     return "failed", str(error) or type(error).__name__
+
+
+def render_not_started(model_id: str, error: BaseException) -> Dict[str, str]:
+    """The one line shown for a download refused before it started: the error's first line
+    (``500 Internal Server Error: ... runs in the cloud ... (POST /model/x/download)``).
+
+    Example::
+
+        >>> from pieces_os_client._live import render_not_started
+        >>> render_not_started("m1", ValueError("no model has the name 'x'"))["text/plain"]
+        "Download of m1 did not start: no model has the name 'x'"
+    """
+    lines = str(error).splitlines()
+    first = lines[0] if lines and lines[0].strip() else type(error).__name__
+    plain = f"Download of {model_id} did not start: {first}"
+    markup = (
+        '<div class="pieces-os-download" style="font-family: var(--jp-ui-font-family, '
+        f'system-ui, sans-serif); font-size: 13px; line-height: 1.4; color: {_COLOURS["failed"]};">'
+        f"<b>Download of</b> <code>{html.escape(model_id)}</code> <b>did not start:</b> "
+        f"{html.escape(first)}</div>"
+    )
+    return {"text/plain": plain, "text/html": markup}
 
 
 def render(

@@ -19,15 +19,17 @@ import shutil
 import sys
 import threading
 from contextlib import contextmanager
-from typing import IO, TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Any, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from pieces_os_client.models._display import (
     COLUMN_PRIORITY,
+    KEPT_COLUMNS,
     TEXT_COLUMNS,
     Column,
     columns,
     model_row,
     printable,
+    state_text,
     text_table,
 )
 
@@ -74,10 +76,10 @@ def fit_columns(
 ) -> List[str]:
     """The names of the columns to show in ``room`` characters, in table order.
 
-    Columns are taken in :data:`COLUMN_PRIORITY` order (the id, then the names in ``prefer``,
-    then the others) while they fit; the name column counts at its shortened width,
-    ``name_width`` (see :func:`distinct_name_width`). The id is always kept: every other
-    command takes it.
+    Columns are taken in :data:`COLUMN_PRIORITY` order (the :data:`KEPT_COLUMNS`, then the
+    names in ``prefer``, then the others) while they fit; the name column counts at its
+    shortened width, ``name_width`` (see :func:`distinct_name_width`). The id (every other
+    command takes it) and the state are always kept.
 
     Example::
 
@@ -87,12 +89,12 @@ def fit_columns(
     natural = dict(zip(names, widths))
     chosen: List[str] = []
     used = -_GAP
-    first = ("id", *prefer)
+    first = (*KEPT_COLUMNS, *prefer)
     for name in (*first, *(name for name in COLUMN_PRIORITY if name not in first)):
         if name not in natural:
             continue
         width = min(natural[name], name_width) if name == "name" else natural[name]
-        if name != "id" and used + _GAP + width > room:
+        if name not in KEPT_COLUMNS and used + _GAP + width > room:
             continue
         chosen.append(name)
         used += _GAP + width
@@ -181,9 +183,23 @@ class Terminal:
         line = self._rich.text.Text.assemble(*((printable(text), style) for text, style in parts))
         self._out_console.print(line, soft_wrap=True)
 
-    def models_table(self, models: Sequence[Model], *, wide: bool = False) -> None:
-        """The models as a table: see the module docstring for what fits where."""
+    def models_table(
+        self,
+        models: Sequence[Model],
+        *,
+        wide: bool = False,
+        percentages: Optional[Mapping[str, float]] = None,
+    ) -> None:
+        """The models as a table: see the module docstring for what fits where.
+        ``percentages``: how far the downloads running are, by model id (for the state)."""
         rows = [model_row(model) for model in models]
+        if percentages:
+            at = TEXT_COLUMNS.index("state")
+            for number, model in enumerate(models):
+                if model.id in percentages:
+                    row = list(rows[number])
+                    row[at] = state_text(model, percentages[model.id])
+                    rows[number] = tuple(row)
         if not self.out_is_terminal:
             self.line(text_table(rows))
             return
@@ -306,8 +322,22 @@ class Terminal:
 
 
 def _styled(rich: Any, cell: str) -> Any:
-    style = {"yes": "green", "no": "dim", "-": "dim", "cloud": "blue"}.get(cell)
+    style = _STYLES.get(cell)
+    if style is None and cell.startswith("downloading"):
+        style = "yellow"
     return rich.text.Text(cell, style=style or "")
+
+
+#: How a cell reads at a glance (states and flags alike).
+_STYLES = {
+    "yes": "green",
+    "no": "dim",
+    "-": "dim",
+    "cloud": "blue",
+    "loaded": "bold green",
+    "downloaded": "green",
+    "not downloaded": "dim",
+}
 
 
 class _RetryWatcher(logging.Handler):
@@ -323,8 +353,8 @@ class _RetryWatcher(logging.Handler):
         if not str(record.msg).startswith("retrying"):
             return
         if self._short and isinstance(args, tuple) and len(args) == 4:
-            # (method, url, cause, retries left): the spinner already names the call
-            self._show(f"retrying after {args[2]}, {args[3]} left")
+            # (method, url, cause, "1 retry left"): the spinner already names the call
+            self._show(f"retrying after {args[2]}, {args[3]}")
         else:
             self._show(record.getMessage())
 

@@ -361,6 +361,7 @@ class ApiClient(ClientBase):
             response.reason,
             response.getheaders(),
             response.read(),
+            request,
         )
 
     def _invoke_raw(

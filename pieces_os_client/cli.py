@@ -2,26 +2,29 @@
 
 ::
 
-    pieces-os-models models list [--json] [--wide]
+    pieces-os-models models list [--json] [--wide] [--local|--cloud] [--downloaded|...] [TEXT]
     pieces-os-models models create --file seeded.json      # or --file - for stdin
-    pieces-os-models models delete ID
-    pieces-os-models models delete-cache ID
+    pieces-os-models models delete MODEL
+    pieces-os-models models delete-cache MODEL
     pieces-os-models models unload
     pieces-os-models models watch [--json]                 # until Ctrl-C
-    pieces-os-models models show ID [--json]
-    pieces-os-models models download ID [ID ...] [--json] [--load] [--stall-timeout SECONDS]
-    pieces-os-models models load ID
-    pieces-os-models models unload ID                      # one model
+    pieces-os-models models show MODEL [--json]
+    pieces-os-models models download MODEL [MODEL ...] [--json] [--load] [--stall-timeout SECONDS]
+    pieces-os-models models load MODEL
+    pieces-os-models models unload MODEL                   # one model
     pieces-os-models serve [--host 127.0.0.1] [--port PORT] [--download-seconds SECONDS]
 
+MODEL is a model's id, its ``unique`` slug, its name (any case) or the first six or more
+characters of its id (:func:`pieces_os_client.resolve_model`, on one snapshot).
 ``--url URL``, ``--timeout``, ``--retries``, ``--wait``, ``--verbose`` and ``--debug`` go
 anywhere on the line. Without ``--url`` or ``PIECES_OS_URL`` the commands look for Pieces OS on
 the ports it uses (``--verbose`` says where they found it); ``--wait SECONDS`` keeps looking
 that long, for scripts that start Pieces OS and then use it.
 
-Exit status: 0 on success, 1 when Pieces OS answered with an error or could not be reached,
-2 on bad usage (unknown option, malformed URL, unreadable or invalid JSON file). Errors are
-one line on stderr; ``--debug`` adds the traceback and logs every request.
+Exit status: 0 on success, 1 when Pieces OS answered with an error, could not be reached or
+has no model (or several) by the MODEL given, 2 on bad usage (unknown option, malformed URL,
+unreadable or invalid JSON file), 130 when Ctrl-C ended a download (canceled on Pieces OS).
+Errors are one line on stderr; ``--debug`` adds the traceback and logs every request.
 
 Only the standard library is imported up front: the SDK is loaded by the command that
 needs it, so ``--help`` and usage errors stay instant.
@@ -59,6 +62,8 @@ EXIT_USAGE = 2
 _CLI_CONNECTION_HINT = "is Pieces OS running? set PIECES_OS_URL or pass --url URL"
 #: Longest server message quoted in an error line.
 _MESSAGE_LIMIT = 300
+#: Longest "no such model" line: it names candidates or suggestions with their ids.
+_LOOKUP_LIMIT = 800
 
 
 class _UsageError(Exception):
@@ -214,7 +219,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=prog,
         usage="%(prog)s [options] COMMAND ...",
         description="Manage the machine-learning models of a running Pieces OS.",
-        epilog="exit status: 0 success, 1 API or connection error, 2 bad usage",
+        epilog="exit status: 0 success, 1 API or connection error, 2 bad usage, 130 Ctrl-C",
         parents=[_connection_options(suppress=False)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -232,7 +237,7 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         "models",
         parents=after,
         usage="%(prog)s [options] ACTION ...",
-        help="list, create, delete and unload models",
+        help="list, show, download, load, unload, watch, create, delete, delete-cache",
     )
     actions = models.add_subparsers(
         title="actions",
@@ -243,7 +248,34 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
         prog=f"{prog} models",
     )
 
-    listing = actions.add_parser("list", parents=after, help="show every model")
+    listing = actions.add_parser(
+        "list",
+        parents=after,
+        help="show the models and where each stands; filters combine",
+        # Short: the whole --help must fit one 80x24 screen.
+        usage="%(prog)s [TEXT] [--local|--cloud] [options]\n"
+        "       [--downloaded|--not-downloaded] [--loaded] [--json] [--wide]",
+    )
+    listing.add_argument(
+        "text",
+        metavar="TEXT",
+        nargs="?",
+        default=None,
+        help="only models whose name or unique slug has TEXT",
+    )
+    where = listing.add_mutually_exclusive_group()
+    where.add_argument("--local", action="store_true", help="only models that run here")
+    where.add_argument("--cloud", action="store_true", help="only models that run in the cloud")
+    state = listing.add_mutually_exclusive_group()
+    state.add_argument(
+        "--downloaded", action="store_true", help="only models downloaded to this machine"
+    )
+    state.add_argument(
+        "--not-downloaded",
+        action="store_true",
+        help="only local models not downloaded (nor downloading)",
+    )
+    listing.add_argument("--loaded", action="store_true", help="only models loaded in memory")
     listing.add_argument("--json", action="store_true", help="print the snapshot as JSON")
     listing.add_argument(
         "--wide", action="store_true", help="every column in full, however wide the terminal"
@@ -262,13 +294,13 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     create.set_defaults(handler=_create)
 
     delete = actions.add_parser("delete", parents=after, help="delete a custom model")
-    delete.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(delete)
     delete.set_defaults(handler=_delete)
 
     delete_cache = actions.add_parser(
         "delete-cache", parents=after, help="delete what an LLM model downloaded"
     )
-    delete_cache.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(delete_cache)
     delete_cache.set_defaults(handler=_delete_cache)
 
     unload = actions.add_parser("unload", parents=after, help="unload every model from memory")
@@ -304,6 +336,22 @@ def _build_parser(prog: str) -> argparse.ArgumentParser:
     _debug_option(serve, suppress=True)
     serve.set_defaults(handler=_serve)
     return parser
+
+
+#: How a command's MODEL argument is described.
+_MODEL_HELP = (
+    "the model's id, unique slug, name (any case) or the first 6+ characters of its id "
+    "(see: models list)"
+)
+
+
+def _model_argument(
+    parser: argparse.ArgumentParser, help: str = _MODEL_HELP, *, optional: bool = False
+) -> None:
+    """The MODEL a command takes, as ``args.id`` (what :func:`_chosen` looks up)."""
+    parser.add_argument(
+        "id", metavar="MODEL", nargs="?" if optional else None, default=None, help=help
+    )
 
 
 # --- commands ----------------------------------------------------------------------------------
@@ -361,6 +409,24 @@ def _with_api(args: argparse.Namespace, command: Callable[[ModelsApi], int]) -> 
         return command(ModelsApi(api_client))
 
 
+def _chosen(args: argparse.Namespace, api: Any) -> Any:
+    """The model ``args.id`` names (id, unique slug, name, id prefix), from one snapshot;
+    nothing else is sent before it is found (:func:`pieces_os_client.resolve_model`)."""
+    from pieces_os_client._core.resolve import resolve_model
+    from pieces_os_client.api.models_api import ModelsApi
+
+    with _waiting(args, f"looking up model {args.id}"):
+        snapshot = ModelsApi(api.api_client).models_snapshot()
+    return resolve_model(snapshot, args.id)
+
+
+def _check_model_argument(args: argparse.Namespace) -> None:
+    """An empty MODEL is a usage error, found before anything is sent."""
+    from pieces_os_client._core.resolve import check_model_text
+
+    check_model_text(args.id)
+
+
 def _waiting(args: argparse.Namespace, what: str) -> Any:
     """A spinner on stderr while ``what`` takes over half a second (see ``_terminal``)."""
     terminal: Terminal = args.terminal
@@ -371,13 +437,78 @@ def _list(args: argparse.Namespace) -> int:
     def run(api: ModelsApi) -> int:
         with _waiting(args, "fetching the models"):
             snapshot = api.models_snapshot()
+        kept = snapshot.find(_list_filter(args))
         if args.json:
-            _out(_pretty_json(snapshot.to_json()))
-        else:
-            args.terminal.models_table(snapshot.iterable, wide=args.wide)
+            _out(_pretty_json(kept.to_json()))
+            return EXIT_OK
+        if not kept.iterable and snapshot.iterable:
+            args.terminal.note(
+                f"none of the {len(snapshot.iterable)} models passes the filters given"
+            )
+            return EXIT_OK
+        with _waiting(args, "asking how far the downloads are"):
+            percentages = _download_percentages(api, kept.iterable)
+        args.terminal.models_table(kept.iterable, wide=args.wide, percentages=percentages)
         return EXIT_OK
 
     return _with_api(args, run)
+
+
+def _list_filter(args: argparse.Namespace) -> Callable[[Any], bool]:
+    """The test a model must pass to be listed: every filter given."""
+    text = (args.text or "").strip().casefold()
+
+    def keep(model: Any) -> bool:
+        if (args.local and model.cloud) or (args.cloud and not model.cloud):
+            return False
+        if args.downloaded and not model.downloaded:
+            return False
+        if args.not_downloaded and (model.cloud or model.downloaded or model.downloading):
+            return False
+        if args.loaded and not model.loaded:
+            return False
+        return not text or text in model.name.casefold() or text in (model.unique or "").casefold()
+
+    return keep
+
+
+#: Seconds ``models list`` waits, in all, for the downloads running to say how far they are.
+_PERCENTAGE_WAIT = 2.0
+
+
+def _download_percentages(api: ModelsApi, models: Sequence[Any]) -> dict[str, float]:
+    """How far each running download is, from the first message of its progress stream
+    (Pieces OS sends where it stands when a client follows); empty without the stream
+    extra, and for a download that says nothing within :data:`_PERCENTAGE_WAIT` seconds."""
+    running = [model.id for model in models if model.downloading and not model.cloud]
+    if not running:
+        return {}
+    try:
+        import websockets  # noqa: F401
+    except ImportError:  # the stream extra is missing: the state says "downloading"
+        return {}
+    import time
+
+    from pieces_os_client._core.operations import by_name
+    from pieces_os_client._core.watch import TIMED_OUT
+    from pieces_os_client.stream import open_stream
+
+    progress = by_name("model_specific_model_download_progress")
+    deadline = time.monotonic() + _PERCENTAGE_WAIT
+    found: dict[str, float] = {}
+    for model_id in running:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            with open_stream(api.api_client, progress, {"model": model_id}) as stream:
+                message = stream._receive(left)
+        except Exception:  # a stream that fails: the state says "downloading"
+            continue
+        percentage = getattr(message, "percentage", None) if message is not TIMED_OUT else None
+        if isinstance(percentage, (int, float)) and percentage == percentage:  # not NaN
+            found[model_id] = max(0.0, min(100.0, float(percentage)))
+    return found
 
 
 def _read_seed(path: str) -> SeededModel:
@@ -450,27 +581,37 @@ def _set_by_the_server(seed: SeededModel, model: Any) -> List[str]:
 
     sent = dict(field_rows(seed))
     kept = dict(field_rows(model))
+    fields = type(seed).model_fields
+    wire = [
+        fields[name].alias or name if name in fields else name for name in seed.model_fields_set
+    ]
     return [
         f"Pieces OS set {name} to {kept.get(name, '-')} (the file said {sent[name]})"
-        for name in seed.model_fields_set
+        for name in wire
         if name in sent and kept.get(name) != sent[name]
     ]
 
 
 def _delete(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelsApi) -> int:
-        with _waiting(args, f"deleting model {args.id}"):
-            api.models_delete_specific_model(args.id)
-        _out(f"deleted model {args.id}")
+        model = _chosen(args, api)
+        with _waiting(args, f"deleting {_named(model)}"):
+            api.models_delete_specific_model(model.id)
+        _out(f"deleted model {model.id}")
         return EXIT_OK
 
     return _with_api(args, run)
 
 
 def _delete_cache(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelsApi) -> int:
-        with _waiting(args, f"deleting the cache of model {args.id}"):
-            output = api.models_delete_specific_model_cache(args.id)
+        model = _chosen(args, api)
+        with _waiting(args, f"deleting the cache of {_named(model)}"):
+            output = api.models_delete_specific_model_cache(model.id)
         _out(f"deleted the cache of model {output.model.id}")
         return EXIT_OK
 
@@ -538,7 +679,7 @@ EXIT_INTERRUPTED = 130
 
 def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) -> None:
     show = actions.add_parser("show", parents=parents, help="show one model's fields")
-    show.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(show)
     show.add_argument("--json", action="store_true", help="print the model as JSON")
     show.set_defaults(handler=_show)
 
@@ -559,9 +700,9 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
     )
     download.add_argument(
         "ids",
-        metavar="ID",
+        metavar="MODEL",
         nargs="+",
-        help="the model's id (see: models list); several are downloaded at once",
+        help=_MODEL_HELP.replace("the model's", "each model's") + "; several download at once",
     )
     download.add_argument(
         "--json",
@@ -585,12 +726,14 @@ def _add_model_commands(actions: Any, parents: List[argparse.ArgumentParser]) ->
     download.set_defaults(handler=_download)
 
     load = actions.add_parser("load", parents=parents, help="load a downloaded model into memory")
-    load.add_argument("id", metavar="ID", help="the model's id (see: models list)")
+    _model_argument(load)
     load.set_defaults(handler=_load)
 
     # `models unload` unloads every model; `models unload ID` one of them.
     unload = actions.choices["unload"]
-    unload.add_argument("id", metavar="ID", nargs="?", default=None, help="unload only this model")
+    _model_argument(
+        unload, "unload only this model (its id, unique slug, name or id prefix)", optional=True
+    )
     unload.set_defaults(handler=_unload_some)
 
 
@@ -605,9 +748,12 @@ def _named(model: Any) -> str:
 
 
 def _show(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"fetching model {args.id}"):
-            model = api.models_specific_model_snapshot(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"fetching {_named(chosen)}"):
+            model = api.models_specific_model_snapshot(chosen.id)
         if args.json:
             _out(_pretty_json(model.to_json()))
         else:
@@ -620,9 +766,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    _check_model_argument(args)
+
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"loading model {args.id}"):
-            model = api.model_specific_model_load(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"loading {_named(chosen)}"):
+            model = api.model_specific_model_load(chosen.id)
         _out(f"loaded {_named(model)}")
         return EXIT_OK
 
@@ -632,23 +781,34 @@ def _load(args: argparse.Namespace) -> int:
 def _unload_some(args: argparse.Namespace) -> int:
     if args.id is None:
         return _unload(args)
+    _check_model_argument(args)
 
     def run(api: ModelApi) -> int:
-        with _waiting(args, f"unloading model {args.id}"):
-            model = api.model_specific_model_unload(args.id)
+        chosen = _chosen(args, api)
+        with _waiting(args, f"unloading {_named(chosen)}"):
+            model = api.model_specific_model_unload(chosen.id)
         _out(f"unloaded {_named(model)}")
         return EXIT_OK
 
     return _with_model_api(args, run)
 
 
-def _find_model(api: ModelApi, argument: str) -> Any:
-    """The model a command-line argument names (an id, for now): the one place that turns
-    what a user typed into a model, so a resolver by name can take its place."""
-    return api.models_specific_model_snapshot(argument)
+def _find_models(api: ModelApi, arguments: List[str]) -> List[Any]:
+    """The models command-line arguments name (id, unique slug, name, id prefix), all from
+    one snapshot (:func:`pieces_os_client.resolve_model`)."""
+    from pieces_os_client._core.resolve import resolve_model
+    from pieces_os_client.api.models_api import ModelsApi
+
+    snapshot = ModelsApi(api.api_client).models_snapshot()
+    return [resolve_model(snapshot, argument) for argument in arguments]
 
 
 def _download(args: argparse.Namespace) -> int:
+    from pieces_os_client._core.resolve import check_model_text
+
+    for argument in args.ids:
+        check_model_text(argument)
+
     def run(api: ModelApi) -> int:
         terminal: Terminal = args.terminal
         # With --json, stdout is JSON lines only; what a person reads goes to stderr.
@@ -656,7 +816,7 @@ def _download(args: argparse.Namespace) -> int:
         arguments = list(dict.fromkeys(args.ids))  # the same model twice is one download
         # Who each model is (and a clear error for an unknown one) before any bar is drawn.
         with _waiting(args, f"fetching {_plural(len(arguments), 'model')}"):
-            found = [_find_model(api, argument) for argument in arguments]
+            found = _find_models(api, arguments)
         wanted = list({model.id: model for model in found}.values())
         to_download = []
         for model in wanted:
@@ -809,8 +969,17 @@ def _follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any]
 
 def _download_failure(error: Exception, where: str, stall_timeout: float) -> str:
     """What went wrong, in words that follow "the download of model X (NAME)"."""
-    from pieces_os_client.exceptions import ModelDownloadCanceled, ModelDownloadStalled
+    from pieces_os_client.exceptions import (
+        ModelDownloadCanceled,
+        ModelDownloadDenied,
+        ModelDownloadStalled,
+    )
 
+    if isinstance(error, ModelDownloadDenied):
+        return (
+            "was refused before it started: the model is denied on this Pieces OS (its "
+            "organization does not allow it); pick another model"
+        )
     if isinstance(error, ModelDownloadStalled):
         return (
             f"stalled{where}: no progress for {stall_timeout:g} s; asked Pieces OS to cancel it "
@@ -896,15 +1065,9 @@ def _one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
 
 def _server_message(error: Any) -> str:
     """What the server said, from a JSON body's usual keys or the plain body."""
-    data = error.data
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail", "description", "reason"):
-            value = data.get(key)
-            if isinstance(value, str) and value.strip():
-                return _one_line(value)
-    if isinstance(data, str) and data.strip():
-        return _one_line(data)
-    return _one_line(error.body or "")
+    from pieces_os_client.exceptions import server_text
+
+    return server_text(error.data, error.body)
 
 
 def _connection_cause(error: BaseException) -> str:
@@ -924,6 +1087,19 @@ def _connection_cause(error: BaseException) -> str:
     return _one_line(str(seen[-1]) or type(seen[-1]).__name__, 120)
 
 
+def _cli_connection_hint(args: argparse.Namespace) -> str:
+    """What to try, never what was already done: the address came from --url, from
+    PIECES_OS_URL, or from neither."""
+    if getattr(args, "url", None):
+        return "is Pieces OS running at that address? check --url"
+    if os.environ.get("PIECES_OS_URL", "").strip():
+        return (
+            "is Pieces OS running at that address? it is the one PIECES_OS_URL names: start "
+            "Pieces OS there, or change PIECES_OS_URL (or pass --url URL)"
+        )
+    return _CLI_CONNECTION_HINT
+
+
 def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
     """The exit status and the one-line message for an error a command raised."""
     if isinstance(error, _UsageError):
@@ -939,6 +1115,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         ApiTimeoutError,
         ApiTypeError,
         ApiValueError,
+        ModelLookupError,
     )
 
     host = redact_url(getattr(args, "resolved_host", None) or getattr(args, "url", None) or "")
@@ -958,7 +1135,7 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         )
     if isinstance(error, ApiConnectionError):
         return EXIT_API_ERROR, (
-            f"cannot reach {host} ({_connection_cause(error)}): {_CLI_CONNECTION_HINT}"
+            f"cannot reach {host} ({_connection_cause(error)}): {_cli_connection_hint(args)}"
         )
     if isinstance(error, ApiResponseValidationError):
         return EXIT_API_ERROR, (
@@ -975,6 +1152,8 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
         message = _server_message(error)
         head = f"{error.status} {reason}".strip()
         return EXIT_API_ERROR, f"{head}: {message}" if message else head
+    if isinstance(error, ModelLookupError):  # Pieces OS has no such model: as its 410 was
+        return EXIT_API_ERROR, _one_line(str(error), _LOOKUP_LIMIT)
     if isinstance(error, (ApiValueError, ApiTypeError)):
         return EXIT_USAGE, _one_line(str(error))
     return EXIT_API_ERROR, _one_line(f"{type(error).__name__}: {error}")

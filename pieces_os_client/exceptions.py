@@ -6,6 +6,9 @@
     ├── ApiTypeError            (also TypeError and ValueError) an argument of the wrong type;
     │                                                 nothing was sent
     ├── ApiValueError           (also ValueError)     an argument with a bad value; nothing was sent
+    │   └── ModelLookupError    (also LookupError)    no model, or several, by the name given
+    │       ├── ModelNotFoundError                    none: ``suggestions`` holds the closest
+    │       └── AmbiguousModelError                   several: ``candidates`` holds them
     ├── ApiKeyError             (also KeyError)
     ├── ApiAttributeError       (also AttributeError)
     ├── ApiConnectionError      (also ConnectionError) Pieces OS could not be reached, or hung up
@@ -25,27 +28,63 @@
     └── ModelDownloadError                            ModelApi.download() did not complete
         ├── ModelDownloadFailed                       Pieces OS reported FAILED
         ├── ModelDownloadCanceled                     Pieces OS reported CANCELED
+        ├── ModelDownloadDenied                       the model is ``denied`` (refused before
+        │                                             anything was sent)
         └── ModelDownloadStalled (also TimeoutError)  no progress within stall_timeout, or
                                                       not complete within timeout
 
 Every ``ApiException`` keeps ``status``, ``reason``, ``headers``, the raw ``body`` (text) and
 ``data``: the parsed value of a JSON body, the text of any other body (Pieces OS sends its
-errors as ``text/plain``), None when there is no body. ``str()`` shows at most
-:data:`SHOWN_BODY_CHARS` characters of the body.
+errors as ``text/plain``), None when there is no body; and ``method`` / ``url``, the request
+answered (empty when unknown). ``str()`` leads with one line, ``410 Gone: no model with id
+'x' (GET /model/x)`` (status, reason, the server's own text, the request), then the headers
+and at most :data:`SHOWN_BODY_CHARS` characters of the body.
 """
 
 from __future__ import annotations
 
 import json
+from http import HTTPStatus
 from typing import Any, Mapping, NoReturn, Optional, Sequence, Union
+from urllib.parse import urlsplit
 
 #: The most characters of a body an exception's text shows (``e.body`` keeps all of it).
 SHOWN_BODY_CHARS = 2048
 
-#: What to try when Pieces OS cannot be reached.
+#: What to try when Pieces OS cannot be reached (while ``PIECES_OS_URL`` is not set: see
+#: :func:`connection_hint`).
 CONNECTION_HINT = (
     "is Pieces OS running? set PIECES_OS_URL or Configuration(host=...) to where it listens"
 )
+
+
+def connection_hint(url: str = "", env_url: Optional[str] = None) -> str:
+    """What to try when ``url`` cannot be reached, never suggesting what is already done:
+    :data:`CONNECTION_HINT` while ``PIECES_OS_URL`` (``env_url``: its value, read from the
+    environment by default) is unset; once it is set, whether ``url`` is the address it
+    names or the client was given another host.
+
+    Example::
+
+        >>> connection_hint("http://localhost:39300/models", env_url="http://localhost:39300")
+        'is Pieces OS running at that address? it is the one PIECES_OS_URL names: start Pieces OS there, or change PIECES_OS_URL to where it listens'
+    """
+    if env_url is None:
+        import os
+
+        env_url = os.environ.get("PIECES_OS_URL", "")
+    named = env_url.strip().rstrip("/")
+    if not named:
+        return CONNECTION_HINT
+    if url.startswith(named) and url[len(named) : len(named) + 1] in ("", "/"):
+        return (
+            "is Pieces OS running at that address? it is the one PIECES_OS_URL names: start "
+            "Pieces OS there, or change PIECES_OS_URL to where it listens"
+        )
+    return (
+        "is Pieces OS running at that address? it is the host this client was given (not "
+        "PIECES_OS_URL's): pass Configuration(host=...) where Pieces OS listens"
+    )
 
 
 class OpenApiException(Exception):
@@ -100,6 +139,85 @@ class ApiValueError(_ItemError, ValueError):
     """An argument has a bad value (empty id, CR/LF in a header, ...). Raised before sending."""
 
 
+class ModelLookupError(ApiValueError, LookupError):
+    """The text given for a model names no model, or several (see :func:`resolve_model
+    <pieces_os_client.resolve_model>`). Raised before anything but the snapshot was sent.
+
+    ``query`` is the text as given; ``models`` the models it was looked up in.
+    """
+
+    def __init__(self, msg: str, *, query: str = "", models: Sequence[Any] = ()) -> None:
+        self.query = query
+        self.models = list(models)
+        super().__init__(msg)
+
+    def __reduce__(self) -> Any:
+        return (_rebuild_lookup_error, (type(self), str(self), self.__dict__))
+
+
+def _rebuild_lookup_error(cls: type, message: str, state: Any) -> ModelLookupError:
+    error: ModelLookupError = cls(message)
+    error.__dict__.update(state)
+    return error
+
+
+class ModelNotFoundError(ModelLookupError):
+    """No model has this id, ``unique`` slug or name, and no id starts with it.
+
+    ``suggestions`` holds the models whose names or slugs come closest (maybe none).
+
+    Example::
+
+        >>> from pieces_os_client import resolve_model
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> try:
+        ...     resolve_model(builtin_catalogue(), "mistral")
+        ... except ModelNotFoundError as error:
+        ...     print([model.name for model in error.suggestions])
+        ['Mistral 7B Instruct']
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        query: str = "",
+        models: Sequence[Any] = (),
+        suggestions: Sequence[Any] = (),
+    ) -> None:
+        self.suggestions = list(suggestions)
+        super().__init__(msg, query=query, models=models)
+
+
+class AmbiguousModelError(ModelLookupError):
+    """Several models answer to this text (one name, or one id prefix); ``candidates`` holds
+    them. Pass one of their ids instead.
+
+    Example::
+
+        >>> from pieces_os_client import resolve_model
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> phi = builtin_catalogue()[10]
+        >>> newer = phi.model_copy(update={"id": "phi-3-1", "version": "3.1"})
+        >>> try:
+        ...     resolve_model([phi, newer], "phi-3 mini 4k instruct")  # one name, two models
+        ... except AmbiguousModelError as error:
+        ...     print([model.version for model in error.candidates])
+        ['3.0', '3.1']
+    """
+
+    def __init__(
+        self,
+        msg: str,
+        *,
+        query: str = "",
+        models: Sequence[Any] = (),
+        candidates: Sequence[Any] = (),
+    ) -> None:
+        self.candidates = list(candidates)
+        super().__init__(msg, query=query, models=models)
+
+
 class ApiAttributeError(_ItemError, AttributeError):
     """An attribute that does not exist was asked for."""
 
@@ -146,6 +264,10 @@ class ApiException(OpenApiException):
         'model not found'
     """
 
+    #: The request this answers (``"GET"``, the URL); empty when it is not known.
+    method: str = ""
+    url: str = ""
+
     def __init__(
         self,
         status: Optional[int] = None,
@@ -175,10 +297,31 @@ class ApiException(OpenApiException):
         super().__init__(self._summary())
 
     def _summary(self) -> str:
-        return f"({self.status}) Reason: {self.reason}"
+        return self._head()
+
+    def _status_text(self) -> str:
+        """``410 Gone``: the status and its reason (the standard phrase when none came)."""
+        reason = self.reason
+        status = self.status
+        if not reason and isinstance(status, int) and status in HTTPStatus._value2member_map_:
+            reason = HTTPStatus(status).phrase
+        return " ".join(str(part) for part in (status or "", reason or "") if part)
+
+    def _request_text(self) -> str:
+        """`` (GET /model/x)``: the request answered, by its path, when known."""
+        if not self.method or not self.url:
+            return ""
+        path = urlsplit(self.url).path or "/"
+        return f" ({self.method} {path})"
+
+    def _head(self) -> str:
+        """The first line of ``str()``: status, reason, the server's text, the request."""
+        text = server_text(self.data, self.body)
+        head = self._status_text() or "error"
+        return f"{head}: {text}{self._request_text()}" if text else head + self._request_text()
 
     def __str__(self) -> str:
-        text = f"({self.status})\nReason: {self.reason}\n"
+        text = self._head() + "\n"
         if self.headers:
             text += f"HTTP response headers: {dict(self.headers)}\n"
         if self.body:
@@ -203,6 +346,36 @@ class ApiException(OpenApiException):
         if exc_class is None:
             exc_class = ServiceException if 500 <= status <= 599 else ApiException
         raise exc_class(http_resp=http_resp, body=body, data=data)
+
+
+#: The most characters of the server's text the first line of an error shows.
+SERVER_TEXT_CHARS = 300
+
+
+def server_text(data: Any, body: Optional[str]) -> str:
+    """What the server said, on one line: a JSON body's usual keys (``message``,
+    ``error``...), else the text of the body; at most :data:`SERVER_TEXT_CHARS` characters.
+
+    Example::
+
+        >>> server_text({"error": "model  not\\nfound"}, None)
+        'model not found'
+    """
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail", "description", "reason"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return _one_line(value)
+    if isinstance(data, str) and data.strip():
+        return _one_line(data)
+    return _one_line(body or "") if not isinstance(data, (dict, list)) else ""
+
+
+def _one_line(text: str) -> str:
+    line = " ".join(text.split())
+    if len(line) <= SERVER_TEXT_CHARS:
+        return line
+    return line[: SERVER_TEXT_CHARS - 3] + "..."
 
 
 def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
@@ -294,10 +467,10 @@ class ApiResponseValidationError(ApiException, ValueError):
         self.problem = problem
         super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         return (
-            f"({self.status}) the response body is not a valid {self.expected}: {self.problem}\n"
-            + super().__str__()
+            f"{self._status_text()}: the answer is not a valid {self.expected}: "
+            f"{self.problem}{self._request_text()}"
         )
 
 
@@ -334,11 +507,11 @@ class ApiResponseTooLargeError(ApiException):
         self.url = url
         super().__init__(status, reason, http_resp, body=body, data=data, headers=headers)
 
-    def __str__(self) -> str:
+    def _head(self) -> str:
         return (
             f"{self.method} {self.url}: the answer ({self.status}) is larger than "
             f"max_response_size ({self.limit} bytes); raise Configuration(max_response_size=...) "
-            f"if answers this large are expected\n" + super().__str__()
+            f"if answers this large are expected"
         )
 
 
@@ -387,6 +560,11 @@ class ModelDownloadCanceled(ModelDownloadError):
     """Pieces OS reported the download ``CANCELED`` (by this or another client)."""
 
 
+class ModelDownloadDenied(ModelDownloadError):
+    """The model is ``denied`` (the organization of this Pieces OS account may not use it):
+    ``download()`` refused it before anything but the model's lookup was sent."""
+
+
 class ModelDownloadStalled(ModelDownloadError, TimeoutError):
     """No progress message and no change of the model's flags within ``stall_timeout``, or
     the download not complete within ``timeout``. Also a ``TimeoutError``.
@@ -406,6 +584,7 @@ _STATUS_EXCEPTIONS = {
 }
 
 __all__ = [
+    "AmbiguousModelError",
     "ApiAttributeError",
     "ApiConnectionError",
     "ApiException",
@@ -419,9 +598,12 @@ __all__ = [
     "ConflictException",
     "ForbiddenException",
     "ModelDownloadCanceled",
+    "ModelDownloadDenied",
     "ModelDownloadError",
     "ModelDownloadFailed",
     "ModelDownloadStalled",
+    "ModelLookupError",
+    "ModelNotFoundError",
     "NotFoundException",
     "OpenApiException",
     "ServiceException",

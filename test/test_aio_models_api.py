@@ -65,7 +65,8 @@ def public_methods(cls: type) -> List[str]:
 
 def test_same_methods_and_parameters_as_models_api() -> None:
     names = public_methods(ModelsApi)
-    assert len(names) == 19  # five endpoints in three variants, the stream in three, the watcher
+    # five endpoints in three variants, the stream in three, the watcher, resolve_model
+    assert len(names) == 20
     assert public_methods(AsyncModelsApi) == names
     for name in names:
         sync_method = getattr(ModelsApi, name)

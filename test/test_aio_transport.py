@@ -64,7 +64,7 @@ def test_a_503_is_retried_and_the_retry_logged(
     assert RetryPolicy.BACKOFF_FACTOR <= time.monotonic() - started < 5
     assert len(snapshot.iterable) == len(server.models())
     assert [(r.method, r.path) for r in server.requests] == [("GET", "/models")] * 2
-    assert retry_lines(caplog) == ["retrying GET /models after status 503 (1 retries left)"]
+    assert retry_lines(caplog) == ["retrying GET /models after status 503 (1 retry left)"]
 
 
 def test_a_retry_policy_in_the_configuration_is_followed(local_pieces_os: LocalPiecesOS) -> None:

@@ -276,12 +276,16 @@ def test_show_prints_the_model_as_fields_or_json(
 
 
 @pytest.mark.parametrize("action", ["show", "download", "load", "unload"])
-def test_an_unknown_id_is_exit_1_with_the_servers_text(
+def test_an_unknown_model_is_exit_1_with_what_to_try_and_sends_nothing_else(
     capsys: pytest.CaptureFixture[str], server: LocalPiecesOS, action: str
 ) -> None:
     code, out, err = run(capsys, "--url", server.url, "models", action, "no-such-model")
     assert code == 1 and out == ""
-    assert err == "error: 410 Gone: no model with id 'no-such-model'\n"
+    assert err == (
+        "error: no model has the id, unique slug or name 'no-such-model', and no id starts "
+        "with it; `pieces-os-models models list` lists all 20\n"
+    )
+    assert [r.path for r in server.requests] == ["/models"]  # looked up; nothing else sent
 
 
 @pytest.mark.parametrize("action", ["show", "download", "load", "unload"])

@@ -54,6 +54,8 @@ class Peer:
         self.plan = "complete"
         #: Every request, "METHOD /path" after /model/{id} ("GET /" for the model itself).
         self.log: List[str] = []
+        #: How many times the snapshot (``GET /models``, where names are looked up) was read.
+        self.snapshots = 0
         self._sockets: List[web.WebSocketResponse] = []
         self._requests: List[web.BaseRequest] = []
         self._task: Optional[asyncio.Task[None]] = None
@@ -92,6 +94,7 @@ class Peer:
     async def _main(self) -> None:
         self._stop = asyncio.Event()
         app = web.Application()
+        app.router.add_get("/models", self._snapshot)
         app.router.add_get("/model/{model}", self._get)
         app.router.add_post("/model/{model}/download", self._download)
         app.router.add_post("/model/{model}/download/cancel", self._cancel)
@@ -119,6 +122,10 @@ class Peer:
     async def _get(self, request: web.Request) -> web.Response:
         self._known(request)
         return web.json_response(self.model)
+
+    async def _snapshot(self, request: web.Request) -> web.Response:
+        self.snapshots += 1
+        return web.json_response({"iterable": [self.model]})
 
     async def _download(self, request: web.Request) -> web.Response:
         self._known(request)
@@ -305,11 +312,11 @@ def test_canceled_by_another_client(peer: Peer) -> None:
 
 
 def test_an_unknown_model(peer: Peer) -> None:
-    from pieces_os_client import NotFoundException
+    from pieces_os_client import ModelNotFoundError
 
-    with client(peer) as api_client, pytest.raises(NotFoundException) as caught:
+    with client(peer) as api_client, pytest.raises(ModelNotFoundError, match="no-such-model"):
         ModelApi(api_client).download("no-such-model")
-    assert caught.value.status == 410
+    assert (peer.snapshots, peer.log) == (1, [])  # looked up in the snapshot; nothing else sent
 
 
 def test_async_against_the_peer(peer: Peer) -> None:

@@ -11,7 +11,7 @@ from typing import Iterator, List, Tuple
 
 import pytest
 
-from pieces_os_client._version import DISTRIBUTION_NAME, __version__, install_command
+from pieces_os_client._version import DISTRIBUTION_NAME, INDEX, __version__, install_command
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The published OpenAPI-Generator SDK's distribution: the same import package as ours.
@@ -81,8 +81,9 @@ def test_the_installed_distribution_is_ours_with_its_metadata() -> None:
 
 
 def test_install_hints_name_our_distribution() -> None:
-    assert install_command() == "pip install pieces-os-models"
-    assert install_command("async") == "pip install 'pieces-os-models[async]'"
+    # Installed from an index; how other installs are named: test_install_hint.py.
+    assert install_command(origin=(INDEX, "")) == "pip install pieces-os-models"
+    assert install_command("async", origin=(INDEX, "")) == "pip install 'pieces-os-models[async]'"
 
 
 def test_every_install_command_shown_installs_this_package() -> None:

@@ -45,6 +45,7 @@ ALSO_PUBLIC: Dict[str, Tuple[str, ...]] = {
     "pieces_os_client.discovery": ("discover",),
     "pieces_os_client._core.watch": ("ModelsChange",),
     "pieces_os_client._core.downloads": ("DownloadEvent",),
+    "pieces_os_client._core.resolve": ("resolve_model",),
 }
 
 HEADER = (

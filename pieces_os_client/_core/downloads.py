@@ -45,6 +45,7 @@ from pieces_os_client.exceptions import (
     ApiTypeError,
     ApiValueError,
     ModelDownloadCanceled,
+    ModelDownloadDenied,
     ModelDownloadError,
     ModelDownloadFailed,
     ModelDownloadStalled,
@@ -77,6 +78,8 @@ RATE_MIN_SPAN = 0.02
 
 # The steps beyond the watcher's (CONNECT, RECEIVE, DISCONNECT, SLEEP).
 GET, START, CANCEL, LOAD, EMIT = "get", "start", "cancel", "load", "emit"
+#: Read the snapshot the model's name is looked up in (``Download(resolve=True)``).
+RESOLVE = "resolve"
 
 #: The operation (of :mod:`~pieces_os_client._core.operations`) each HTTP step performs ...
 CALLS = {
@@ -84,6 +87,7 @@ CALLS = {
     START: "model_specific_model_download",
     CANCEL: "model_specific_model_download_cancel",
     LOAD: "model_specific_model_load",
+    RESOLVE: "models_snapshot",
 }
 #: ... and the stream ``CONNECT`` opens.
 PROGRESS = "model_specific_model_download_progress"
@@ -158,6 +162,7 @@ class DownloadStep:
     ``ApiConnectionError``. ``GET`` / ``START`` / ``CANCEL`` / ``LOAD``: the model's
     ``models_specific_model_snapshot`` / ``model_specific_model_download`` /
     ``..._download_cancel`` / ``model_specific_model_load``, answering with the ``Model``.
+    ``RESOLVE``: ``models_snapshot``, answering with the ``Models`` the model is looked up in.
     ``DISCONNECT``: close the stream (never raises). ``SLEEP``: wait ``timeout`` seconds.
     ``EMIT``: hand ``event`` to the caller (``on_progress``, or the iterator's next item).
     """
@@ -278,7 +283,10 @@ class Download:
     stream itself.
 
     ``timeout`` counts from when the machine is made; ``retries`` is
-    ``Configuration.retries`` (how often a dropped stream is reopened in a row).
+    ``Configuration.retries`` (how often a dropped stream is reopened in a row). With
+    ``resolve``, ``model_id`` is what a person calls the model: the first step reads the
+    snapshot and :func:`~pieces_os_client.resolve_model` picks the model (a ``denied`` one
+    is refused there, before anything else is sent); ``model_id`` is its id from then on.
     """
 
     def __init__(
@@ -290,8 +298,10 @@ class Download:
         load: bool = False,
         retries: Any = 0,
         clock: Callable[[], float] = time.monotonic,
+        resolve: bool = False,
     ) -> None:
         self.model_id = model_id
+        self.resolve = resolve
         self.stall_timeout = float(stall_timeout)
         self.timeout = None if timeout is None else float(timeout)
         self.load = load
@@ -324,6 +334,8 @@ class Download:
     def run(self) -> Generator[DownloadStep, Any, Model]:
         """The whole download: yields each step, returns the model (loaded if asked)."""
         try:
+            if self.resolve:
+                yield from self._resolve()
             yield from self._connect()
             model: Model = yield DownloadStep(GET)
             self._seen(model)
@@ -341,6 +353,21 @@ class Download:
         except BaseException:
             yield from self._stop()
             raise
+
+    def _resolve(self) -> Generator[DownloadStep, Any, None]:
+        """The model by what the caller called it; a ``denied`` one goes no further."""
+        from pieces_os_client._core.resolve import resolve_model
+
+        snapshot = yield DownloadStep(RESOLVE)
+        model = resolve_model(snapshot, self.model_id)
+        self.model_id = model.id
+        if model.denied:
+            raise ModelDownloadDenied(
+                f"model {model.id} ({model.name}) is denied on this Pieces OS (its "
+                "organization does not allow it): nothing was downloaded; pick another "
+                "model, or ask the organization's admin to allow it",
+                model_id=model.id,
+            )
 
     def _start(self) -> Generator[DownloadStep, Any, Model]:
         # Until Pieces OS answers, the download may have started: interrupted, cancel it.

@@ -238,9 +238,26 @@ def interpret(
     reason: Optional[str],
     headers: Mapping[str, str],
     body: bytes,
+    request: Optional[PreparedRequest] = None,
 ) -> ApiResponse[Any]:
     """Map the answer to data (parsed into ``returns``, an operation's ``response_model``; the
-    text itself when that is ``str``), or to the exception its status calls for."""
+    text itself when that is ``str``), or to the exception its status calls for (naming
+    ``request``'s method and URL)."""
+    try:
+        return _interpret(returns, status, reason, headers, body)
+    except ApiException as error:
+        if request is not None:
+            error.method, error.url = request.method, request.url
+        raise
+
+
+def _interpret(
+    returns: Optional[Type[Any]],
+    status: int,
+    reason: Optional[str],
+    headers: Mapping[str, str],
+    body: bytes,
+) -> ApiResponse[Any]:
     if 200 <= status <= 299:
         data: Any = None
         if returns is str:  # a text/plain answer (TEXT): never fails, as 5.0.1's str

@@ -7,10 +7,10 @@ the URL (credentials masked) and what to try.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 from pieces_os_client._core.host import redact_url
-from pieces_os_client.exceptions import CONNECTION_HINT, ApiConnectionError, ApiTimeoutError
+from pieces_os_client.exceptions import ApiConnectionError, ApiTimeoutError, connection_hint
 
 #: The connection could not be made (refused, unreachable, name not found).
 CONNECT = "connect"
@@ -32,6 +32,48 @@ OTHER = "other"
 KINDS = (CONNECT, CONNECT_TIMEOUT, READ_TIMEOUT, DEADLINE, TLS, BROKEN, DECODE, OTHER)
 #: Failures that happened before Pieces OS could have seen the request.
 NOT_SENT = (CONNECT, CONNECT_TIMEOUT)
+
+
+def plain_cause(kind: str, error: BaseException) -> str:
+    """A failure of ``kind`` in words a log line can say after "retrying GET /models after":
+    ``a refused connection``, ``a connect timeout``..., never a library's class name.
+
+    Example::
+
+        >>> plain_cause("connect", ConnectionRefusedError(111, "Connection refused"))
+        'a failed connection (connection refused)'
+    """
+    what = {
+        CONNECT: "a failed connection",
+        CONNECT_TIMEOUT: "a connect timeout",
+        READ_TIMEOUT: "a read timeout",
+        DEADLINE: "a timeout",
+        TLS: "a TLS failure",
+        BROKEN: "a broken connection",
+        DECODE: "an undecodable answer",
+    }.get(kind, "a connection error")
+    reason = _os_reason(error)
+    return f"{what} ({reason})" if reason else what
+
+
+def _os_reason(error: BaseException) -> str:
+    """The operating system's words for the root cause (``connection refused``), if any."""
+    seen: List[BaseException] = []
+    current: Optional[BaseException] = error
+    while current is not None and all(current is not other for other in seen):
+        seen.append(current)
+        if isinstance(current, OSError) and current.strerror:
+            return str(current.strerror).lower()
+        nested = getattr(current, "reason", None)
+        if isinstance(nested, BaseException):
+            current = nested
+        else:
+            current = current.__cause__ or current.__context__
+    text = str(error)
+    # urllib3 words its errors "<HTTPConnection object at 0x...>: Failed to ... [Errno 111] ..."
+    if "] " in text and "[Errno" in text:
+        return text.rsplit("] ", 1)[1].strip().lower()
+    return ""
 
 
 def late_retry(cause: str, wait: float) -> str:
@@ -79,8 +121,10 @@ def describe_failure(
         detail = f"the answer's Content-Encoding could not be decoded ({reason})"
     elif kind == BROKEN:
         detail = (
-            f"the connection broke before the answer was complete ({reason}); {CONNECTION_HINT}"
+            f"the connection broke before the answer was complete ({reason}); "
+            f"{connection_hint(url)}"
         )
     else:
-        detail = f"could not connect ({reason}); {CONNECTION_HINT}"
+        why = _os_reason(reason) if isinstance(reason, BaseException) else ""
+        detail = f"could not connect ({why or reason}); {connection_hint(url)}"
     return ApiConnectionError(f"{method} {url}: {detail}", method=method, url=url)

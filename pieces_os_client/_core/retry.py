@@ -47,6 +47,7 @@ from pieces_os_client._core.failures import (
     TLS,
     describe_failure,
     late_retry,
+    plain_cause,
 )
 from pieces_os_client.exceptions import ApiValueError
 
@@ -187,7 +188,20 @@ class RetryPolicy(Retry):
         the path: the host is the client's, and the same on every line."""
         if url and "://" in url:
             url = parse_url(url).request_uri
-        logger.info("retrying %s %s after %s (%s retries left)", method, url, cause, retries_left)
+        logger.info("retrying %s %s after %s (%s)", method, url, cause, retries_text(retries_left))
+
+
+def retries_text(left: Any) -> str:
+    """``1 retry left``, ``2 retries left``, ``0 retries left``.
+
+    Example::
+
+        >>> retries_text(1), retries_text(0)
+        ('1 retry left', '0 retries left')
+    """
+    if isinstance(left, int) and not isinstance(left, bool):
+        return f"{left} retry left" if left == 1 else f"{left} retries left"
+    return "retries left unknown"
 
 
 def make_retry(retries: Any) -> Retry:
@@ -320,7 +334,7 @@ class RetryDecision:
                 final_kind, self._method, self._url, error, limits.seconds
             ) from error
         wait = self._policy.get_backoff_time()
-        self._before_wait(type(error).__name__, wait)
+        self._before_wait(plain_cause(kind, error), wait)
         return wait
 
     def after_answer(self, status: int, headers: Mapping[str, str]) -> Optional[float]:

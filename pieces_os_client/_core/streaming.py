@@ -28,10 +28,10 @@ from pieces_os_client._core.retry import make_timeout
 from pieces_os_client._version import install_command
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.exceptions import (
-    CONNECTION_HINT,
     ApiConnectionError,
     ApiException,
     ApiResponseValidationError,
+    connection_hint,
 )
 
 if TYPE_CHECKING:
@@ -213,11 +213,14 @@ def refused(
             http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
         )
     except ApiException as error:
+        error.method, error.url = "GET", url
         return error
 
 
 def dropped(url: str, reason: object) -> ApiConnectionError:
     """The exception that ends a stream whose connection broke without a closing handshake."""
     return ApiConnectionError(
-        f"GET {url}: the stream was cut off ({reason}); {CONNECTION_HINT}", method="GET", url=url
+        f"GET {url}: the stream was cut off ({reason}); {connection_hint(url)}",
+        method="GET",
+        url=url,
     )

@@ -25,6 +25,7 @@ from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import Download
+    from pieces_os_client._core.inflight import Ticket
     from pieces_os_client.aio.stream import AsyncModelsWatcher, AsyncStream
 
 __all__ = ["AsyncApi", "AsyncDownloadEvents", "AsyncModelApiExtras", "AsyncModelsApiExtras"]
@@ -71,6 +72,28 @@ class AsyncModelsApiExtras(AsyncApi):
 
         return AsyncModelsWatcher(self.api_client, locals())
 
+    async def resolve_model(self, model: str) -> models.Model:
+        """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id
+        prefix of at least six characters), from one ``models_snapshot()``: see
+        :func:`pieces_os_client.resolve_model`, which this calls on the fresh snapshot.
+
+        Raises ``ModelNotFoundError`` (with the closest names) or ``AmbiguousModelError``
+        (with the candidates and their ids), both ``ValueError``\\ s; a ``model`` that is not
+        a non-empty str is refused before anything is sent.
+
+        Example::
+
+            async with AsyncApiClient(Configuration()) as api_client:
+                model = await AsyncModelsApi(api_client).resolve_model("Mistral 7B Instruct")
+                print(model.id, model.downloaded)
+        """
+        from pieces_os_client._core.operations import by_name
+        from pieces_os_client._core.resolve import check_model_text, resolve_model
+
+        check_model_text(model)
+        snapshot = (await self.api_client._invoke(by_name("models_snapshot"), {})).data
+        return resolve_model(snapshot, model)
+
 
 class AsyncModelApiExtras(AsyncApi):
     """``AsyncModelApi``'s methods beyond the operations."""
@@ -86,8 +109,9 @@ class AsyncModelApiExtras(AsyncApi):
     ) -> models.Model:
         """Download a model, following its progress to the end; returns the fresh ``Model``.
 
-        :meth:`pieces_os_client.ModelApi.download` as a coroutine: the same events, errors
-        and cancellation. Cancelling the task that awaits it (``asyncio.wait_for``,
+        :meth:`pieces_os_client.ModelApi.download` as a coroutine: the same names for the
+        model (id, ``unique`` slug, name, id prefix), events, errors and cancellation, and
+        the same one ``POST`` per model per process (tasks and threads alike). Cancelling the task that awaits it (``asyncio.wait_for``,
         ``task.cancel()``) also asks Pieces OS to cancel the download, then propagates.
         ``on_progress`` is called in the event loop; when it is an ``async def`` function,
         each call is awaited before the next message is read.
@@ -184,6 +208,7 @@ def _machine(
         timeout=timeout,
         load=load,
         retries=api_client.configuration.retries,
+        resolve=True,
     )
 
 
@@ -243,20 +268,32 @@ class _AsyncFollower:
         self._api_client = api_client
         self.model_id = machine.model_id
         self.machine = machine
-        self._args = {"model": machine.model_id}
         self._steps = machine.run()
         # Looked up once: a step is performed per message.
-        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.downloads import CALLS, GET, PROGRESS, START
         from pieces_os_client._core.operations import by_name
 
         self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
         self._progress = by_name(PROGRESS)
+        # The POST goes through the process's start gate; each read of the model marks it.
+        self._start_call_kind = START
+        self._start_call = self._calls.pop(START)
+        self._get_call = self._calls[GET]
         self._started = False
         self._stream: Optional[AsyncStream[models.ModelDownloadProgress]] = None
         self._closed = False
         # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
         self._wake: Optional[asyncio.Event] = None
         self.model: Optional[models.Model] = None
+        # This call's place among the process's downloads of the model (joined once the
+        # model is known), and the future another call's POST answer resolves.
+        self._ticket: Optional[Ticket] = None
+        self._answer: Optional[asyncio.Future[None]] = None
+
+    @property
+    def _args(self) -> Dict[str, Any]:
+        # The model's id once the machine resolved it (the name given before that).
+        return {"model": self.machine.model_id}
 
     async def next_event(
         self, error: Optional[BaseException] = None
@@ -302,9 +339,13 @@ class _AsyncFollower:
         self._closed = True
         if self._wake is not None:
             self._wake.set()
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result(None)
         # The machine runs only between awaits: here it is suspended (or finished).
         self._steps.close()
         await self._forget()
+        if self._ticket is not None:
+            self._ticket.leave()
 
     async def _perform(self, step: Any) -> Any:
         kind = step.kind
@@ -320,6 +361,8 @@ class _AsyncFollower:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         call = self._calls.get(kind)
         if call is not None:
+            if call is self._get_call:
+                self._joined().mark()
             return (await self._api_client._invoke(call, self._args)).data
         if kind == CONNECT:
             from pieces_os_client.aio.stream import open_stream
@@ -331,6 +374,8 @@ class _AsyncFollower:
                 self._stream = stream
         elif kind == DISCONNECT:
             await self._forget()
+        elif kind == self._start_call_kind:
+            return await self._start()
         else:  # SLEEP: cut short by close()
             if self._wake is None:
                 self._wake = asyncio.Event()
@@ -338,7 +383,53 @@ class _AsyncFollower:
                 await asyncio.wait_for(self._wake.wait(), step.timeout)
         return None
 
+    def _joined(self) -> Ticket:
+        if self._ticket is None:
+            from pieces_os_client._core import inflight
+
+            host = self._api_client.configuration.host.rstrip("/")
+            self._ticket = inflight.join(host, self.machine.model_id)
+        return self._ticket
+
+    async def _start(self) -> Any:
+        """``POST .../download``, sent once however many calls of this process want it
+        (:mod:`~pieces_os_client._core.inflight`), sync clients in other threads included."""
+        from pieces_os_client._core.inflight import START, WAIT
+
+        ticket = self._joined()
+        loop = asyncio.get_running_loop()
+        while not self._closed:
+            answer: asyncio.Future[None] = loop.create_future()
+            self._answer = answer
+            decision = ticket.claim(_waker(loop, answer))
+            if decision is START:
+                try:
+                    model = (await self._api_client._invoke(self._start_call, self._args)).data
+                except BaseException as error:
+                    ticket.publish(error=error)
+                    raise
+                ticket.publish(model=model)
+                return model
+            if decision is not WAIT:
+                return decision
+            await answer  # resolved by the answer (from any thread), or by close()
+        return None
+
     async def _forget(self) -> None:
         stream, self._stream = self._stream, None
         if stream is not None:
             await stream.close()
+
+
+def _waker(loop: asyncio.AbstractEventLoop, answer: asyncio.Future[None]) -> Callable[[], None]:
+    """What resolves ``answer`` from whichever thread publishes the awaited answer."""
+
+    def settle() -> None:
+        if not answer.done():
+            answer.set_result(None)
+
+    def wake() -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(settle)
+
+    return wake

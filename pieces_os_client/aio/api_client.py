@@ -160,7 +160,12 @@ class AsyncApiClient(ClientBase):
         request = prepare(self.configuration, self.default_headers, operation, args)
         response, body = await self._send(request, preload=True)
         return interpret(
-            operation.response_model, response.status, response.reason, response.headers, body
+            operation.response_model,
+            response.status,
+            response.reason,
+            response.headers,
+            body,
+            request,
         )
 
     async def _invoke_raw(

@@ -24,6 +24,7 @@ from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import Download
+    from pieces_os_client._core.inflight import Ticket
     from pieces_os_client.stream import ModelsWatcher, Stream
 
 __all__ = ["DownloadEvents", "ModelApiExtras", "ModelsApiExtras", "SyncApi"]
@@ -69,6 +70,28 @@ class ModelsApiExtras(SyncApi):
 
         return ModelsWatcher(self.api_client, locals())
 
+    def resolve_model(self, model: str) -> models.Model:
+        """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id
+        prefix of at least six characters), from one ``models_snapshot()``: see
+        :func:`pieces_os_client.resolve_model`, which this calls on the fresh snapshot.
+
+        Raises ``ModelNotFoundError`` (with the closest names) or ``AmbiguousModelError``
+        (with the candidates and their ids), both ``ValueError``\\ s; a ``model`` that is not
+        a non-empty str is refused before anything is sent.
+
+        Example::
+
+            with ApiClient(Configuration()) as api_client:
+                model = ModelsApi(api_client).resolve_model("Mistral 7B Instruct")
+                print(model.id, model.downloaded)
+        """
+        from pieces_os_client._core.operations import by_name
+        from pieces_os_client._core.resolve import check_model_text, resolve_model
+
+        check_model_text(model)
+        snapshot = self.api_client._invoke(by_name("models_snapshot"), {}).data
+        return resolve_model(snapshot, model)
+
 
 class ModelApiExtras(SyncApi):
     """``ModelApi``'s methods beyond the operations."""
@@ -84,9 +107,16 @@ class ModelApiExtras(SyncApi):
     ) -> models.Model:
         """Download a model, following its progress to the end; returns the fresh ``Model``.
 
+        ``model`` is the model's id, its ``unique`` slug, its name (any case) or an id
+        prefix of at least six characters, looked up in one snapshot
+        (:func:`~pieces_os_client.resolve_model`: an unknown or ambiguous one raises
+        ``ModelNotFoundError`` / ``AmbiguousModelError``, and a ``denied`` one
+        :class:`~pieces_os_client.ModelDownloadDenied`, with nothing else sent).
+
         The progress stream is open before the download starts, so no message is missed. A
         model already downloaded is returned at once, and a download already running is
-        followed instead of started again. ``on_progress`` gets a
+        followed instead of started again: by another client, or by another ``download()``
+        of this process (any thread, sync or async), which sends the one ``POST``. ``on_progress`` gets a
         :class:`~pieces_os_client.DownloadEvent` for each message (percentage that never
         goes backwards, ETA; bytes and speed where the model's size is known); without it, a
         notebook shows a live progress bar. With
@@ -225,6 +255,7 @@ def _machine(
         timeout=timeout,
         load=load,
         retries=api_client.configuration.retries,
+        resolve=True,
     )
 
 
@@ -285,19 +316,31 @@ class _Follower:
         self._api_client = api_client
         self.model_id = machine.model_id
         self.machine = machine
-        self._args = {"model": machine.model_id}
         self._steps = machine.run()
         # Looked up once: a step is performed per message.
-        from pieces_os_client._core.downloads import CALLS, PROGRESS
+        from pieces_os_client._core.downloads import CALLS, GET, PROGRESS, START
         from pieces_os_client._core.operations import by_name
 
         self._calls = {kind: by_name(name) for kind, name in CALLS.items()}
         self._progress = by_name(PROGRESS)
+        # The POST goes through the process's start gate; each read of the model marks it.
+        self._start_call_kind = START
+        self._start_call = self._calls.pop(START)
+        self._get_call = self._calls[GET]
         self._started = False
         self._stream: Optional[Stream[models.ModelDownloadProgress]] = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self.model: Optional[models.Model] = None
+        # This call's place among the process's downloads of the model (joined once the
+        # model is known) and what wakes it while another call's POST is answered.
+        self._ticket: Optional[Ticket] = None
+        self._wake: Optional[threading.Event] = None
+
+    @property
+    def _args(self) -> Dict[str, Any]:
+        # The model's id once the machine resolved it (the name given before that).
+        return {"model": self.machine.model_id}
 
     def next_event(
         self, error: Optional[BaseException] = None
@@ -342,9 +385,14 @@ class _Follower:
         """Stop: the machine is dropped (no cancel) and the stream closed. From another
         thread, the one driving stops at its next step."""
         self._closed.set()
+        wake = self._wake
+        if wake is not None:
+            wake.set()
         with contextlib.suppress(ValueError):  # running in the driving thread: it stops
             self._steps.close()
         self._forget()
+        if self._ticket is not None:
+            self._ticket.leave()
 
     def _perform(self, step: Any) -> Any:
         kind = step.kind
@@ -360,6 +408,8 @@ class _Follower:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         call = self._calls.get(kind)
         if call is not None:
+            if call is self._get_call:
+                self._joined().mark()
             return self._api_client._invoke(call, self._args).data
         if kind == CONNECT:
             from pieces_os_client.stream import open_stream
@@ -373,8 +423,44 @@ class _Follower:
                 stream.close()
         elif kind == DISCONNECT:
             self._forget()
+        elif kind == self._start_call_kind:
+            return self._start()
         else:  # SLEEP: cut short by close()
             self._closed.wait(step.timeout)
+        return None
+
+    def _joined(self) -> Ticket:
+        if self._ticket is None:
+            from pieces_os_client._core import inflight
+
+            host = self._api_client.configuration.host.rstrip("/")
+            self._ticket = inflight.join(host, self.machine.model_id)
+        return self._ticket
+
+    def _start(self) -> Any:
+        """``POST .../download``, sent once however many calls of this process want it
+        (:mod:`~pieces_os_client._core.inflight`)."""
+        from pieces_os_client._core.inflight import START, WAIT
+
+        ticket = self._joined()
+        wake = self._wake = threading.Event()
+        while not self._closed.is_set():
+            decision = ticket.claim(wake.set)
+            if decision is START:
+                try:
+                    model = self._api_client._invoke(self._start_call, self._args).data
+                except BaseException as error:
+                    ticket.publish(error=error)
+                    raise
+                ticket.publish(model=model)
+                return model
+            if decision is not WAIT:
+                return decision
+            # Set by the answer, or by close(); waited for in slices so that Ctrl-C gets
+            # through on Windows too (an untimed wait there cannot be interrupted).
+            while not wake.wait(0.25):
+                pass
+            wake.clear()
         return None
 
     def _forget(self) -> None:

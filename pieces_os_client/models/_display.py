@@ -45,6 +45,8 @@ class ShownModel(Protocol):
     @property
     def loaded(self) -> Optional[bool]: ...
     @property
+    def downloading(self) -> Optional[bool]: ...
+    @property
     def bytes(self) -> Optional[ByteDescriptor]: ...
     @property
     def usage(self) -> Optional[Enum]: ...
@@ -99,6 +101,27 @@ def _size_text(model: ShownModel) -> str:
     return size.readable or _human_bytes(size.value)
 
 
+def state_text(model: ShownModel, percentage: Optional[float] = None) -> str:
+    """Where a model stands, in one word or two: ``cloud``, ``loaded``, ``downloaded``,
+    ``downloading`` (``downloading 42%`` when the percentage is known) or ``not downloaded``.
+
+    Example::
+
+        >>> from pieces_os_client.testing import builtin_catalogue
+        >>> [state_text(m) for m in builtin_catalogue()[7:10]]
+        ['cloud', 'loaded', 'not downloaded']
+    """
+    if model.cloud:
+        return "cloud"
+    if model.loaded:
+        return "loaded"
+    if model.downloading:
+        return "downloading" if percentage is None else f"downloading {percentage:.0f}%"
+    if model.downloaded:
+        return "downloaded"
+    return "not downloaded"
+
+
 def _date_text(value: Any) -> str:
     moment = getattr(value, "value", None)
     return moment.date().isoformat() if isinstance(moment, _dt.datetime) else MISSING
@@ -110,6 +133,7 @@ COLUMNS: Tuple[Column, ...] = (
     Column("id", lambda m: m.id),
     Column("name", lambda m: m.name),
     Column("version", lambda m: m.version),
+    Column("state", state_text),
     Column("location", lambda m: "cloud" if m.cloud else "local"),
     Column("downloaded", lambda m: _flag_text(m.downloaded)),
     Column("loaded", lambda m: _flag_text(m.loaded)),
@@ -119,24 +143,34 @@ COLUMNS: Tuple[Column, ...] = (
     Column("foundation", lambda m: _enum_text(m.foundation)),
     Column("created", lambda m: _date_text(m.created)),
 )
-#: Column names, most wanted first: what a narrow table keeps.
+#: Column names, most wanted first: what a narrow table keeps. ``state`` says what
+#: ``location``, ``downloaded`` and ``loaded`` say, so they come last.
 COLUMN_PRIORITY: Tuple[str, ...] = (
     "id",
+    "state",
     "name",
-    "location",
-    "loaded",
     "size",
     "usage",
     "provider",
     "version",
-    "downloaded",
     "foundation",
     "created",
+    "location",
+    "loaded",
+    "downloaded",
 )
+#: Columns a fitted table never drops: the id every command takes, and where the model
+#: stands (cloud, downloaded, downloading, loaded).
+KEPT_COLUMNS: Tuple[str, ...] = ("id", "state")
 #: The names of :data:`COLUMNS`; the CLI's plain table and the notebook's HTML show them all.
 TEXT_COLUMNS: Tuple[str, ...] = tuple(column.name for column in COLUMNS)
-#: Every column for a notebook, the name first: it is what a reader scans for.
-HTML_WIDE_COLUMNS: Tuple[str, ...] = ("name", "id", *TEXT_COLUMNS[2:])
+#: Every column for a notebook, the name first: it is what a reader scans for. (A snapshot
+#: in a notebook has no download percentages: location, downloaded and loaded say it all.)
+HTML_WIDE_COLUMNS: Tuple[str, ...] = (
+    "name",
+    "id",
+    *(name for name in TEXT_COLUMNS[2:] if name != "state"),
+)
 #: What a notebook shows by default: the columns the CLI keeps first, which fit 1,000 px at a
 #: browser's default 16 px font (``to_html(wide=True)`` shows every column).
 HTML_COLUMNS: Tuple[str, ...] = (
@@ -258,20 +292,24 @@ _FIRST_FIELDS = ("id", "name", "version")
 
 def field_rows(model: WireModel) -> List[Tuple[str, str]]:
     """``(field, value)`` for every field the model has a value for: id, name and version
-    first, then the others in declaration order.
+    first, then the others in declaration order. Fields go by their wire names (``schema``,
+    ``maxTokens``), as JSON and Pieces OS's documents name them.
 
     Enums show their value, sizes their readable form and byte count, timestamps ISO 8601,
     nested objects their fields on one line.
     """
     rows: List[Tuple[str, str]] = []
     values = {**model.__dict__, **(model.__pydantic_extra__ or {})}
-    names = [*type(model).model_fields, *(model.__pydantic_extra__ or {})]
+    fields = type(model).model_fields
+    names = [*fields, *(model.__pydantic_extra__ or {})]
     first = [name for name in _FIRST_FIELDS if name in names]
     for name in [*first, *(name for name in names if name not in first)]:
         value = values.get(name)
         if value is None:
             continue
-        rows.append((name, _value_text(value)))
+        info = fields.get(name)
+        wire = info.alias if info is not None and info.alias else name
+        rows.append((wire, _value_text(value)))
     return rows
 
 

@@ -395,6 +395,24 @@ class LocalPiecesOS:
             ),
         )
 
+    def deny(self, model_id: str, denied: bool = True) -> None:
+        """Mark ``model_id`` ``denied: true`` (``denied=False``: false), as Pieces OS does for
+        a model the account's organization forbids; its downloads are then refused (500).
+        :meth:`reset` lifts it.
+
+        Example::
+
+            >>> from pieces_os_client.testing import LocalPiecesOS, builtin_id
+            >>> with LocalPiecesOS() as server:
+            ...     server.deny(builtin_id("mistral-7b-instruct-v0.3"))
+        """
+        if not isinstance(model_id, str) or not model_id:
+            raise ValueError(f"model_id must be a model's id (a non-empty str), not {model_id!r}")
+        if not isinstance(denied, bool):
+            raise TypeError(f"denied must be True or False, not {type(denied).__name__}")
+        if not self._state.deny(model_id, denied):
+            raise ValueError(f"no model with id {model_id!r} in this LocalPiecesOS")
+
     @property
     def open_streams(self) -> int:
         """How many clients follow ``GET /models/stream/identifiers`` right now."""

@@ -412,6 +412,14 @@ class State:
         with self._lock:
             self._pace = (interval, step)
 
+    def deny(self, model_id: str, denied: bool) -> bool:
+        """Mark a model ``denied`` (or not); False for an unknown id."""
+        with self._changing():
+            if model_id not in self._models:
+                return False
+            self._set(model_id, denied=denied)
+            return True
+
     def script(self, model_id: str, script: DownloadScript) -> None:
         with self._lock:
             self._scripts[model_id] = script
@@ -425,6 +433,8 @@ class State:
                 return None
             if model.cloud:
                 return f"model {model_id!r} ({model.name}) runs in the cloud; there is nothing to download"
+            if model.denied:
+                return f"model {model_id!r} ({model.name}) is denied by your organization"
             if model.downloaded or model_id in self._downloads:
                 return model.model_copy(deep=True)
             script = self._scripts.pop(model_id, DownloadScript())
