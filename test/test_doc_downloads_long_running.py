@@ -16,11 +16,16 @@ from pieces_os_client.testing._catalogue import builtin_catalogue
 
 #: What an example that downloads a model calls.
 _DOWNLOADS = (".download(", ".download_events(", "model_specific_model_download(")
-#: Examples that download from a LocalPiecesOS of their own (they script its failures).
+#: What an example shows being refused before any download starts (nothing to download).
+_REFUSALS = ("ModelNotFoundError", "AmbiguousModelError", "ModelDownloadDenied")
+#: Examples that download, but not from a LocalPiecesOS of their own (they script its
+#: failures) and not to show a refusal.
 DOWNLOADING = [
     block
     for block in EXAMPLES
-    if any(call in block.code for call in _DOWNLOADS) and "LocalPiecesOS(" not in block.code
+    if any(call in block.code for call in _DOWNLOADS)
+    and "LocalPiecesOS(" not in block.code
+    and not any(refusal in block.code for refusal in _REFUSALS)
 ]
 
 
