@@ -1123,11 +1123,13 @@ def _describe(error: Exception, args: argparse.Namespace) -> tuple[int, str]:
     if isinstance(error, DiscoveryError):
         from pieces_os_client.discovery import describe_places
 
-        within = "" if error.waited is None else f" within {error.waited:g} s"
+        if error.waited is None:
+            within, wait = "", "--wait SECONDS while it starts"
+        else:
+            within, wait = f" within {error.waited:g} s", "or a longer --wait"
         return EXIT_API_ERROR, (
             f"found no Pieces OS{within} at {describe_places(error.tried)}: start Pieces OS "
-            f"(or `pieces-os-models serve` for a local stand-in; --wait SECONDS while it "
-            f"starts), or pass --url URL"
+            f"(or `pieces-os-models serve` for a local stand-in; {wait}), or pass --url URL"
         )
     if isinstance(error, ApiTimeoutError):
         return EXIT_API_ERROR, (
