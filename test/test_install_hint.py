@@ -21,7 +21,6 @@ from pieces_os_client._version import (
     URL,
     __version__,
     install_command,
-    install_origin,
 )
 from pieces_os_client.testing import LocalPiecesOS, builtin_id
 
@@ -30,8 +29,20 @@ PROBE = "from pieces_os_client._version import install_command; print(install_co
 
 
 def test_the_source_tree_these_tests_run_from_is_an_editable_checkout() -> None:
-    assert install_origin() == (EDITABLE, str(ROOT))
-    assert install_command("stream") == f"pip install -e '{ROOT}[stream]'"
+    # Imported from the source tree itself (its directory first on sys.path), whatever copy
+    # this test process imported (nox's sessions test an installed wheel).
+    probe = (
+        "import pieces_os_client._version as v; "
+        "print(v.install_origin()); print(v.install_command('stream'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        repr((EDITABLE, str(ROOT))),
+        f"pip install -e '{ROOT}[stream]'",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -120,7 +131,13 @@ with ApiClient(Configuration(host={server.url!r})) as api_client:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT.parent
     )
     assert done.returncode == 0, done.stderr
+    # The command for the copy the child imported (from its working directory, ROOT's parent:
+    # the installed one), asked of that copy itself.
+    command = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=60, cwd=ROOT.parent
+    ).stdout.strip()
+    assert command.startswith("pip install ") and "[stream]" in command
     assert done.stdout.strip() == (
-        f"websockets is not installed; install the stream extra: pip install -e '{ROOT}[stream]'"
+        f"websockets is not installed; install the stream extra: {command}"
     )
     assert not any(r.method == "POST" for r in server.requests)
