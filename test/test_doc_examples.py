@@ -478,7 +478,7 @@ RUN_HERE = [
 ]
 
 _UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
-_LOCAL_URL = re.compile(r"\b(https?|wss?)://(127\.0\.0\.1|localhost):\d+")
+_LOCAL_URL = re.compile(r"\b(https?|wss?)://(127\.\d+\.\d+\.\d+|localhost):\d+")
 _STAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)?")
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07")
 
@@ -492,6 +492,7 @@ def normal(line: str) -> str:
     # apart), differ from run to run too.
     line = re.sub(r'"eta": \d+(\.\d+)?', '"eta": <n>', line)
     line = re.sub(r"\b\d+ s left\b", "<n> s left", line)
+    line = re.sub(r"\bin (\d+ min )?\d+ s\b", "in <n> s", line)  # how long it took
     line = re.sub(r"\S*…", "…", line)
     return " ".join(line.split())
 
