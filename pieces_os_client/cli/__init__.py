@@ -84,7 +84,7 @@ def main(argv: Optional[Sequence[str]] = None, *, prog: str = "pieces-os-models"
     except SystemExit as exit_request:  # --help, --version, or a usage error (already printed)
         code = exit_request.code
         return code if isinstance(code, int) else EXIT_USAGE
-    from pieces_os_client._terminal import Terminal
+    from pieces_os_client._display.terminal import Terminal
 
     # With --debug every request is logged to stderr: a spinner would only garble it.
     args.terminal = terminal = Terminal(spinner=not args.debug)

@@ -10,7 +10,7 @@ from pieces_os_client.cli.exits import EXIT_API_ERROR, EXIT_INTERRUPTED, EXIT_OK
 from pieces_os_client.cli.output import named, out
 
 if TYPE_CHECKING:
-    from pieces_os_client._terminal import Terminal
+    from pieces_os_client._display.terminal import Terminal
     from pieces_os_client.api.model_api import ModelApi
 
 
@@ -27,8 +27,8 @@ def follow_downloads(api: ModelApi, args: argparse.Namespace, models: List[Any])
     import queue
     import threading
 
-    from pieces_os_client._download_bar import CANCELED, FAILED, STALLED, download_display
-    from pieces_os_client._progress_text import elapsed_text, percent_text
+    from pieces_os_client._display.download_bar import CANCELED, FAILED, STALLED, download_display
+    from pieces_os_client._display.progress_text import elapsed_text, percent_text
     from pieces_os_client.exceptions import ModelDownloadError, ModelDownloadStalled
 
     terminal: Terminal = args.terminal

@@ -17,7 +17,7 @@ from pieces_os_client.cli.options import MODEL_HELP, model_argument, positive_fl
 from pieces_os_client.cli.output import named, out, plural, pretty_json, waiting
 
 if TYPE_CHECKING:
-    from pieces_os_client._terminal import Terminal
+    from pieces_os_client._display.terminal import Terminal
     from pieces_os_client.api.model_api import ModelApi
 
 
@@ -94,7 +94,7 @@ def _show(args: argparse.Namespace) -> int:
     if args.json:
         out(pretty_json(model.to_json()))
     else:
-        from pieces_os_client.models._display import text_fields
+        from pieces_os_client._display.text import text_fields
 
         out(text_fields(model))
     return EXIT_OK
@@ -134,7 +134,7 @@ def _download(args: argparse.Namespace) -> int:
                 to_download.append(model)
                 continue
             if args.json:
-                from pieces_os_client._download_bar import ending_json
+                from pieces_os_client._display.download_bar import ending_json
 
                 size = model.bytes.value if model.bytes is not None else None
                 out(ending_json(model.id, model.name, "COMPLETED", None, total_bytes=size))

@@ -212,7 +212,7 @@ def _create(args: argparse.Namespace) -> int:
             args.terminal.note(verdict)  # stdout stays pure JSON
             out(pretty_json(model.to_json()))
         else:
-            from pieces_os_client.models._display import text_fields
+            from pieces_os_client._display.text import text_fields
 
             out(verdict)
             out(text_fields(model))

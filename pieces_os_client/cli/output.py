@@ -8,7 +8,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pieces_os_client._terminal import Terminal
+    from pieces_os_client._display.terminal import Terminal
 
 
 def out(text: str) -> None:
