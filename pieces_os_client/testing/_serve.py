@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import ipaddress
 import socket
 import sys
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, TextIO, Tuple, Union
 
 from pieces_os_client.models.model import Model
+from pieces_os_client.testing._guard import is_loopback
 from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS
 from pieces_os_client.testing._stream import STREAM_PATH
 
@@ -166,7 +166,7 @@ def _banner(
 ) -> List[str]:
     lines: List[str] = []
     urls = [server.url]
-    if not _is_loopback(host):
+    if not is_loopback(host):
         everywhere = host in ("", "0.0.0.0", "::")
         lines.append(
             f"WARNING: listening on {'every address of this machine' if everywhere else host} "
@@ -181,7 +181,7 @@ def _banner(
         f"{len(server.models())} models; a download takes {seconds:g} s "
         "(--download-seconds to change)"
     )
-    if not _is_loopback(host):
+    if not is_loopback(host):
         lines.append(
             "requests must name the server by address (or localhost): other host names are "
             "refused, so a web page cannot reach it through a DNS name of its own"
@@ -196,15 +196,6 @@ def _banner(
     return lines
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _machine_addresses(wildcard: str) -> List[str]:
     """This machine's addresses other than loopback: each interface's IPv4 address (Linux),
     then whatever its host name resolves to."""
@@ -217,7 +208,7 @@ def _machine_addresses(wildcard: str) -> List[str]:
     except OSError:
         pass
     for address in candidates:
-        if not _is_loopback(address) and address not in found:
+        if not is_loopback(address) and address not in found:
             found.append(address)
     return found
 
