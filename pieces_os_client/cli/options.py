@@ -3,48 +3,55 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+_N = TypeVar("_N", int, float)
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
-    return value
+def _number(
+    convert: Callable[[str], _N], not_one: str, wrong: Callable[[_N], bool], must: str
+) -> Callable[[str], _N]:
+    """An argument type: ``convert(text)``, refused with ``not_one`` when it fails and with
+    ``must`` (``{text}`` is the argument) when the value is ``wrong``."""
+
+    def parse(text: str) -> _N:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{not_one}: {text!r}") from None
+        if wrong(value):
+            raise argparse.ArgumentTypeError(must.format(text=repr(text)))
+        return value
+
+    return parse
 
 
-def count_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def wait_seconds(text: str) -> float:
-    """``--wait``: a number of seconds >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a number of seconds >= 0, not {text!r}")
-    return value
-
-
-def port_argument(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 65535: {text!r}")
-    return value
+_INFINITY = float("inf")
+#: ``--timeout``, ``--stall-timeout``, ``--download-seconds``: seconds > 0.
+positive_float = _number(
+    float,
+    "not a number of seconds",
+    lambda value: not value > 0 or value == _INFINITY,
+    "must be a positive number of seconds: {text}",
+)
+#: ``--retries``: a whole number >= 0.
+count_argument = _number(
+    int, "not a whole number", lambda value: value < 0, "must be 0 or more: {text}"
+)
+#: ``--wait``: a number of seconds >= 0.
+wait_seconds = _number(
+    float,
+    "not a number of seconds",
+    lambda value: not (value >= 0 and value != _INFINITY),
+    "must be a number of seconds >= 0, not {text}",
+)
+#: ``serve --port``: 0 (any free port) to 65535.
+port_argument = _number(
+    int,
+    "not a port number",
+    lambda value: not 0 <= value <= 65535,
+    "must be between 0 and 65535: {text}",
+)
 
 
 def url_argument(text: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any, Iterable, List, Mapping, Optional, TextIO, Tuple, Union
 
 from pieces_os_client.models.model import Model
 from pieces_os_client.testing._guard import is_loopback
-from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS
+from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS, url_of
 from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["DEFAULT_DOWNLOAD_SECONDS", "download_pace", "serve"]
@@ -174,7 +174,7 @@ def _banner(
             "it can list and change its models. Use --host 127.0.0.1 to keep it local."
         )
         if everywhere:
-            others = [_url(address, server.port) for address in _machine_addresses(host)]
+            others = [url_of(address, server.port) for address in _machine_addresses(host)]
             urls += others or ["this machine's other addresses"]
     lines.append(f"the Models API on {', '.join(urls)}; Ctrl-C stops it")
     lines.append(
@@ -230,7 +230,3 @@ def _interface_ipv4_addresses() -> List[str]:
                 continue
             found.append(socket.inet_ntoa(answer[20:24]))
     return found
-
-
-def _url(address: str, port: int) -> str:
-    return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
