@@ -20,8 +20,9 @@ from _scripted_server import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pieces_os_client._display.text import text_table
 from pieces_os_client.cli import main
-from pieces_os_client.models._display import COLUMNS, TEXT_COLUMNS, text_table
+from pieces_os_client.models._display import COLUMNS, TEXT_COLUMNS
 from pieces_os_client.testing import LocalPiecesOS
 
 SEED: Dict[str, Any] = {
@@ -756,7 +757,7 @@ def test_serve_takes_debug_before_or_after_it(
     room=st.integers(20, 300),
 )
 def test_fitted_columns_keep_the_id_and_table_order_and_fit(widths: List[int], room: int) -> None:
-    from pieces_os_client._terminal import fit_columns
+    from pieces_os_client._display.terminal import fit_columns
 
     names = fit_columns(widths, TEXT_COLUMNS, room)
     assert "id" in names and "state" in names

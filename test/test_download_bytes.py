@@ -34,7 +34,7 @@ from pieces_os_client._core.downloads import (
     DownloadStep,
     RateEstimate,
 )
-from pieces_os_client._download_bar import (
+from pieces_os_client._display.download_bar import (
     CANCELED,
     STALLED,
     _JsonLines,
@@ -44,8 +44,8 @@ from pieces_os_client._download_bar import (
     ending_json,
     event_json,
 )
-from pieces_os_client._live import render
-from pieces_os_client._progress_text import (
+from pieces_os_client._display.notebook_bar import render
+from pieces_os_client._display.progress_text import (
     details_text,
     short_eta_text,
     size_text,

@@ -13,13 +13,13 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 
 from pieces_os_client import DownloadEvent, ModelDownloadProgressStatusEnum
-from pieces_os_client._live import (
+from pieces_os_client._display.notebook_bar import (
     UPDATE_INTERVAL,
     finish_notebook_progress,
     notebook_progress,
     render,
 )
-from pieces_os_client._progress_text import (
+from pieces_os_client._display.progress_text import (
     duration_text,
     elapsed_text,
     eta_text,
@@ -97,7 +97,7 @@ def test_the_bar_appears_once_then_updates_in_place(
     kernel: _FakeIPython, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [100.0]
-    monkeypatch.setattr("pieces_os_client._live.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("pieces_os_client._display.notebook_bar.time.monotonic", lambda: clock[0])
     bar = notebook_progress("m1")
     assert bar is not None
     bar(_event("INITIALIZED", 0.0, None))

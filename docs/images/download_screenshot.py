@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import List
 
 from pieces_os_client import DownloadEvent, ModelApi
-from pieces_os_client._live import render
+from pieces_os_client._display.notebook_bar import render
 from pieces_os_client.exceptions import ModelDownloadFailed
 from pieces_os_client.testing import LocalPiecesOS, builtin_id
 

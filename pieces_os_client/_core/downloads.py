@@ -141,7 +141,7 @@ class DownloadEvent:
         return self.status in _ENDINGS
 
     def __str__(self) -> str:
-        from pieces_os_client._progress_text import size_text, speed_text
+        from pieces_os_client._display.progress_text import size_text, speed_text
 
         parts = [f"{self.model_id}: {self.status.value} {self.percentage:.1f}%"]
         if self.done_bytes is not None and self.total_bytes is not None:

@@ -1,4 +1,5 @@
-"""Models for people: the HTML a notebook shows, the text ``print()`` and the CLI write.
+"""Models for people: the columns every view shows and the HTML a notebook shows (the plain
+text ``print()`` and the CLI write is :mod:`pieces_os_client._display.text`).
 
 One place decides what a model looks like (:data:`COLUMNS`), so the notebook, the REPL and
 the terminal agree. Everything here is plain string work (no pydantic calls), so rendering a
@@ -358,42 +359,3 @@ def html_fields(model: WireModel) -> str:
         )
     parts.append("</tbody></table>")
     return "".join(parts)
-
-
-# --- plain text ----------------------------------------------------------------------------------
-def printable(cell: str) -> str:
-    """``cell`` with every unprintable character (newline, escape) replaced by U+FFFD."""
-    # One model per line: a newline or an escape sequence in a name must not break the table
-    # (or the terminal).
-    if cell.isprintable():
-        return cell
-    return "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in cell)
-
-
-def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str] = TEXT_COLUMNS) -> str:
-    """Columns separated by two spaces, upper-case headers, no trailing blanks; numbers
-    (:attr:`Column.numeric`) right-aligned, everything else left-aligned."""
-    table = [[header.upper() for header in headers]]
-    table.extend([printable(cell) for cell in row] for row in rows)
-    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
-    right = [name in _BY_NAME and _BY_NAME[name].numeric for name in headers]
-    return "\n".join(
-        "  ".join(
-            cell.rjust(width) if align_right else cell.ljust(width)
-            for cell, width, align_right in zip(line, widths, right)
-        ).rstrip()
-        for line in table
-    )
-
-
-def text_fields(model: WireModel) -> str:
-    """One ``field  value`` line per field the model has a value for."""
-    rows = field_rows(model)
-    width = max((len(name) for name, _ in rows), default=0)
-    return "\n".join(f"{name.ljust(width)}  {printable(text)}" for name, text in rows)
-
-
-def text_summary(models: Sequence[ShownModel]) -> str:
-    """What ``print(snapshot)`` shows: a count line, then a table of :data:`SUMMARY_COLUMNS`."""
-    rows = [model_row(model, SUMMARY_COLUMNS) for model in models]
-    return f"Models: {summary_line(models)}\n" + text_table(rows, SUMMARY_COLUMNS)

@@ -7,8 +7,9 @@ from typing import ClassVar, FrozenSet, Optional, Union
 
 from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
+from pieces_os_client._display.text import text_fields
 from pieces_os_client.models._base import WireModel
-from pieces_os_client.models._display import html_fields, text_fields
+from pieces_os_client.models._display import html_fields
 from pieces_os_client.models.byte_descriptor import ByteDescriptor
 from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
 from pieces_os_client.models.external_ml_provider_enum import ExternalMLProviderEnum

@@ -4,8 +4,9 @@ from typing import Callable, Iterable, Iterator, List, Optional, SupportsIndex, 
 
 from pydantic import Field
 
+from pieces_os_client._display.text import text_summary
 from pieces_os_client.models._base import WireModel
-from pieces_os_client.models._display import html_table, summary_line, text_summary
+from pieces_os_client.models._display import html_table, summary_line
 from pieces_os_client.models.embedded_model_schema import EmbeddedModelSchema
 from pieces_os_client.models.model import Model
 from pieces_os_client.models.score import Score

@@ -45,7 +45,10 @@ class FramingError(ValueError):
     """A request whose length or chunks cannot be read unambiguously (answered with 400)."""
 
 
-def _is_loopback(name: str) -> bool:
+def is_loopback(name: str) -> bool:
+    """Whether ``name`` (a host name or an address, bracketed or not) is this machine's
+    loopback: what the server trusts, and what ``serve`` listens on without a warning."""
+    name = name.strip("[]").lower()
     if name == "localhost" or name.endswith(".localhost"):
         return True  # RFC 6761: always the loopback, never resolved elsewhere
     try:
@@ -69,7 +72,7 @@ def _host_of(authority: str) -> str:
 
 def _is_ours(name: str, own_addresses: Iterable[str]) -> bool:
     name = name.rstrip(".").split("%", 1)[0]  # an IPv6 zone ("%25eth0" in a URL) aside
-    if _is_loopback(name):
+    if is_loopback(name):
         return True
     return any(name == address.lower().split("%", 1)[0] for address in own_addresses if address)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import errno
 import importlib.util
-import ipaddress
 import socket
 import sys
 import threading
 from typing import Any, Iterable, List, Mapping, Optional, TextIO, Tuple, Union
 
 from pieces_os_client.models.model import Model
-from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS
+from pieces_os_client.testing._guard import is_loopback
+from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS, url_of
 from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["DEFAULT_DOWNLOAD_SECONDS", "download_pace", "serve"]
@@ -166,7 +166,7 @@ def _banner(
 ) -> List[str]:
     lines: List[str] = []
     urls = [server.url]
-    if not _is_loopback(host):
+    if not is_loopback(host):
         everywhere = host in ("", "0.0.0.0", "::")
         lines.append(
             f"WARNING: listening on {'every address of this machine' if everywhere else host} "
@@ -174,14 +174,14 @@ def _banner(
             "it can list and change its models. Use --host 127.0.0.1 to keep it local."
         )
         if everywhere:
-            others = [_url(address, server.port) for address in _machine_addresses(host)]
+            others = [url_of(address, server.port) for address in _machine_addresses(host)]
             urls += others or ["this machine's other addresses"]
     lines.append(f"the Models API on {', '.join(urls)}; Ctrl-C stops it")
     lines.append(
         f"{len(server.models())} models; a download takes {seconds:g} s "
         "(--download-seconds to change)"
     )
-    if not _is_loopback(host):
+    if not is_loopback(host):
         lines.append(
             "requests must name the server by address (or localhost): other host names are "
             "refused, so a web page cannot reach it through a DNS name of its own"
@@ -196,15 +196,6 @@ def _banner(
     return lines
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def _machine_addresses(wildcard: str) -> List[str]:
     """This machine's addresses other than loopback: each interface's IPv4 address (Linux),
     then whatever its host name resolves to."""
@@ -217,7 +208,7 @@ def _machine_addresses(wildcard: str) -> List[str]:
     except OSError:
         pass
     for address in candidates:
-        if not _is_loopback(address) and address not in found:
+        if not is_loopback(address) and address not in found:
             found.append(address)
     return found
 
@@ -239,7 +230,3 @@ def _interface_ipv4_addresses() -> List[str]:
                 continue
             found.append(socket.inet_ntoa(answer[20:24]))
     return found
-
-
-def _url(address: str, port: int) -> str:
-    return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"

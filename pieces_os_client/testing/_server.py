@@ -19,11 +19,11 @@ from pieces_os_client.testing._http import (
     HTTPServer6,
     reason_phrase,
 )
-from pieces_os_client.testing._state import (
+from pieces_os_client.testing._state import State
+from pieces_os_client.testing._state_values import (
     DownloadScript,
     Fault,
     RecordedRequest,
-    State,
     check_text,
 )
 from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
@@ -135,7 +135,7 @@ class LocalPiecesOS:
             "search for Pieces OS will not look: pass its URL (PIECES_OS_URL=%s)",
             self._host,
             httpd.server_address[1],
-            _url_of(self._host, httpd.server_address[1]),
+            url_of(self._host, httpd.server_address[1]),
         )
         return httpd
 
@@ -166,7 +166,7 @@ class LocalPiecesOS:
         if not self._started:
             raise RuntimeError("start the server first (use `with LocalPiecesOS() as server:`)")
         assert self._port is not None
-        return _url_of(self._host, self._port)
+        return url_of(self._host, self._port)
 
     @property
     def stream_url(self) -> str:
@@ -482,7 +482,8 @@ def _validate_catalogue(catalogue: Iterable[Union[Model, Mapping[str, Any]]]) ->
     return models
 
 
-def _url_of(host: str, port: int) -> str:
+def url_of(host: str, port: int) -> str:
+    """``http://host:port``, an IPv6 address bracketed; a wildcard address as its loopback."""
     host = {"0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
     if ":" in host:
         host = f"[{host}]"

@@ -1,7 +1,8 @@
 """The in-memory state of a ``LocalPiecesOS``: models, queued faults, request log.
 
 Everything sits behind one lock, so concurrent requests always see (and leave) a
-consistent catalogue. The rules of the Models API live here; HTTP lives in ``_http``.
+consistent catalogue. The rules of the Models API live here; HTTP lives in ``_http``, the values the state keeps
+and sends in ``_state_values``.
 """
 
 from __future__ import annotations
@@ -9,28 +10,22 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import sys
 import threading
 import uuid
 from collections import deque
-from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
     Callable,
     Deque,
     Dict,
-    Iterable,
     Iterator,
     List,
-    Mapping,
     Optional,
     Sequence,
     Tuple,
     Union,
 )
-
-from typing_extensions import Protocol
 
 from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
 from pieces_os_client.models.model import Model
@@ -38,6 +33,21 @@ from pieces_os_client.models.models import Models
 from pieces_os_client.models.score import Score
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._catalogue import LLM_USAGES
+from pieces_os_client.testing._state_values import (
+    DEFAULT_PACE,
+    DEFAULT_VERSION,
+    REQUEST_LOG_BYTES,
+    REQUEST_LOG_LIMIT,
+    DownloadScript,
+    Fault,
+    Follower,
+    RecordedRequest,
+    RunningDownload,
+    Watcher,
+    default_installation_path,
+    identifiers_message,
+    progress_message,
+)
 
 if TYPE_CHECKING:
     from pieces_os_client.models.seeded_score_increment import SeededScoreIncrement
@@ -53,140 +63,6 @@ __all__ = [
     "State",
     "identifiers_message",
 ]
-
-#: How many requests ``LocalPiecesOS.requests`` keeps (the oldest are dropped first).
-REQUEST_LOG_LIMIT = 10_000
-#: How many bytes of requests (bodies, header names and values) it keeps at most.
-REQUEST_LOG_BYTES = 64 * 1024 * 1024
-
-_JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class RecordedRequest:
-    """One request as the server received it.
-
-    ``path`` is the request target as sent (percent-encoded, query included); ``headers``
-    keeps the names as sent (use :meth:`header` for a case-insensitive look-up).
-
-    Example::
-
-        >>> from pieces_os_client.testing import RecordedRequest
-        >>> r = RecordedRequest("POST", "/models/create", {"Content-Type": "application/json"}, b"{}")
-        >>> r.header("content-type"), r.json()
-        ('application/json', {})
-    """
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    body: bytes
-
-    def header(self, name: str, default: Optional[str] = None) -> Optional[str]:
-        """The value of header ``name`` (any case), or ``default``."""
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return default
-
-    def json(self) -> Any:
-        """The body parsed as JSON (``None`` for an empty body)."""
-        return json.loads(self.body) if self.body else None
-
-    def _size(self) -> int:
-        headers = sum(len(name) + len(value) for name, value in self.headers.items())
-        return len(self.method) + len(self.path) + headers + len(self.body)
-
-
-@dataclass
-class Fault:
-    kind: str  # "fail", "delay" or "drop"
-    remaining: int
-    path: Optional[str]
-    status: int = 503
-    retry_after: Optional[str] = None
-    body: Optional[bytes] = None
-    content_type: str = _JSON
-    seconds: float = 0.0
-
-    def matches(self, path: str) -> bool:
-        return self.path is None or self.path == path
-
-
-def identifiers_message(changed: Iterable[str], deleted: Iterable[str] = ()) -> bytes:
-    """A ``StreamedIdentifiers`` message naming ``changed`` models and ``deleted`` ones."""
-    items: List[Dict[str, Any]] = [{"model": {"id": model_id}} for model_id in changed]
-    items += [{"model": {"id": model_id}, "deleted": True} for model_id in deleted]
-    return json.dumps({"iterable": items}, separators=(",", ":")).encode()
-
-
-#: Takes one message for a stream subscriber; must not block (it runs under the state lock).
-Watcher = Callable[[bytes], None]
-
-
-class Follower(Protocol):
-    """One open progress stream, as the state drives it (``_stream.Subscriber``)."""
-
-    def send(self, message: bytes) -> None: ...
-
-    def cut(self) -> None: ...
-
-
-@dataclass
-class DownloadScript:
-    """How one model's next download goes (``LocalPiecesOS.script_download``)."""
-
-    fail_at: Optional[float] = None
-    stall_at: Optional[float] = None
-    drop_at: Optional[float] = None
-    instant: bool = False
-
-
-@dataclass
-class _Download:
-    """A running download: how far it is and who follows it."""
-
-    percentage: float
-    script: DownloadScript
-    dropped: bool = False
-
-
-def progress_message(status: str, percentage: Optional[float]) -> bytes:
-    """A ``ModelDownloadProgress`` message."""
-    message: Dict[str, Any] = {"status": status}
-    if percentage is not None:
-        message["percentage"] = round(percentage, 2)
-    return json.dumps(message, separators=(",", ":")).encode()
-
-
-#: What ``GET /.well-known/version`` answers unless a test sets another (a current release).
-DEFAULT_VERSION = "12.0.0"
-
-
-def default_installation_path() -> str:
-    """Where Pieces OS installs itself on this kind of machine (what
-    ``GET /.well-known/installation/path`` answers unless a test sets another)."""
-    if sys.platform == "darwin":
-        return "/Applications/Pieces OS.app"
-    if sys.platform.startswith("win"):
-        return "C:\\Program Files\\Pieces OS"
-    return "/snap/pieces-os/current"
-
-
-def check_text(name: str, value: Any) -> str:
-    """``value`` if it is one line of text (what a well-known endpoint answers), else the
-    error saying so."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, not {type(value).__name__}")
-    if not value.strip() or "\n" in value or "\r" in value:
-        raise ValueError(f"{name} must be one non-empty line of text, not {value!r}")
-    return value
-
-
-#: Seconds between two steps of every running download, and percent per step (a download
-#: takes two seconds unless a test sets another pace).
-DEFAULT_PACE = (0.1, 5.0)
 
 
 class State:
@@ -206,7 +82,7 @@ class State:
         self._log: Deque[RecordedRequest] = deque()
         self._log_bytes = 0
         self._watchers: List[Watcher] = []
-        self._downloads: Dict[str, _Download] = {}
+        self._downloads: Dict[str, RunningDownload] = {}
         self._scripts: Dict[str, DownloadScript] = {}
         self._followers: Dict[str, List[Follower]] = {}
         self._pace = DEFAULT_PACE
@@ -440,7 +316,7 @@ class State:
             script = self._scripts.pop(model_id, DownloadScript())
             if script.instant:  # done before any progress message could be sent
                 return self._set(model_id, downloaded=True, downloading=False)
-            self._downloads[model_id] = _Download(0.0, script)
+            self._downloads[model_id] = RunningDownload(0.0, script)
             self._tell(model_id, progress_message("INITIALIZED", 0.0))
             self._start_ticker()
             return self._set(model_id, downloading=True)
@@ -566,7 +442,7 @@ class State:
                     self._ticker = None
                     return
 
-    def _step(self, model_id: str, running: _Download) -> None:
+    def _step(self, model_id: str, running: RunningDownload) -> None:
         script = running.script
         before = running.percentage
         after = min(100.0, before + self._pace[1])

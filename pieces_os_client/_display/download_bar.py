@@ -25,7 +25,7 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
-from pieces_os_client._progress_text import (
+from pieces_os_client._display.progress_text import (
     DETAILS_WIDTH,
     details_text,
     duration_text,
@@ -35,11 +35,11 @@ from pieces_os_client._progress_text import (
     speed_text,
     text_bar,
 )
-from pieces_os_client.models._display import printable
+from pieces_os_client._display.text import printable
 
 if TYPE_CHECKING:
     from pieces_os_client._core.downloads import DownloadEvent
-    from pieces_os_client._terminal import Terminal
+    from pieces_os_client._display.terminal import Terminal
 
 __all__ = ["DownloadDisplay", "download_display", "ending_json", "event_json"]
 

@@ -21,6 +21,7 @@ import threading
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any, Iterator, List, Mapping, Optional, Sequence, Tuple
 
+from pieces_os_client._display.text import printable, text_table
 from pieces_os_client.models._display import (
     COLUMN_PRIORITY,
     KEPT_COLUMNS,
@@ -28,9 +29,7 @@ from pieces_os_client.models._display import (
     Column,
     columns,
     model_row,
-    printable,
     state_text,
-    text_table,
 )
 
 if TYPE_CHECKING:
