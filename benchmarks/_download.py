@@ -44,6 +44,9 @@ followers = []
 async def get(request):
     return web.json_response(dict(MODEL, id=request.match_info["model"]))
 
+async def snapshot(request):  # download() names its model from the snapshot first
+    return web.json_response({"iterable": [dict(MODEL, id=i) for i in ("tick", "burst")]})
+
 async def progress(request):
     ws = web.WebSocketResponse(compress=False)
     await ws.prepare(request)
@@ -78,6 +81,7 @@ def read_commands(loop, stop):
 
 async def main():
     app = web.Application()
+    app.router.add_get("/models", snapshot)
     app.router.add_get("/model/{model}", get)
     app.router.add_get("/model/{model}/download/progress", progress)
     runner = web.AppRunner(app, handle_signals=False)
