@@ -22,7 +22,14 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Type, 
 
 from pydantic import ValidationError
 
-from pieces_os_client._core.endpoint import _Answer, _first_problem, decode_text, prepare
+from pieces_os_client._core.endpoint import (
+    RequestOptions,
+    _Answer,
+    _first_problem,
+    decode_text,
+    options_in,
+    prepare,
+)
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import make_timeout
 from pieces_os_client._version import install_command
@@ -74,12 +81,15 @@ def stream_request(
     configuration: Configuration,
     default_headers: Mapping[str, str],
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: Optional[RequestOptions] = None,
 ) -> StreamRequest:
     """The URL (``ws://`` from ``http://``, ``wss://`` from ``https://``, path parameters
     encoded), the headers of every request (``X-Application-ID``, ``User-Agent``,
-    ``_headers``...) and the timeouts."""
-    prepared = prepare(configuration, default_headers, operation, args)
+    ``_headers``...) and the timeouts. Without ``options``, those named in ``arguments``."""
+    if options is None:
+        options = options_in(arguments)
+    prepared = prepare(configuration, default_headers, operation, arguments, options)
     url = "ws" + prepared.url[len("http") :]  # "http://" -> "ws://", "https://" -> "wss://"
     spec = prepared.timeout if prepared.timeout is not None else configuration.timeout
     timeout = make_timeout(spec)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Mapping, O
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.configuration import TimeoutSpec
@@ -70,7 +71,10 @@ class AsyncModelsApiExtras(AsyncApi):
         """
         from pieces_os_client.aio.stream import AsyncModelsWatcher
 
-        return AsyncModelsWatcher(self.api_client, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return AsyncModelsWatcher(self.api_client, options)
 
     async def resolve_model(self, model: str) -> models.Model:
         """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id

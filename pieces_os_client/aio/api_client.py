@@ -49,7 +49,13 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._core.endpoint import PreparedRequest, interpret, prepare
+from pieces_os_client._core.endpoint import (
+    NO_OPTIONS,
+    PreparedRequest,
+    RequestOptions,
+    interpret,
+    prepare,
+)
 from pieces_os_client._core.failures import (
     BROKEN,
     CONNECT,
@@ -155,9 +161,15 @@ class AsyncApiClient(ClientBase):
         await self._close_orphans(loop)
 
     # --- the one request path every endpoint method goes through ------------------------------
-    async def _invoke(self, operation: Operation[T], args: Mapping[str, Any]) -> ApiResponse[T]:
-        """Call ``operation`` with ``args`` (a generated method's ``locals()``)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+    async def _invoke(
+        self,
+        operation: Operation[T],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
+    ) -> ApiResponse[T]:
+        """Call ``operation`` with ``arguments`` (its path and body parameters) and
+        ``options``."""
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         response, body = await self._send(request, preload=True)
         return interpret(
             operation.response_model,
@@ -169,10 +181,13 @@ class AsyncApiClient(ClientBase):
         )
 
     async def _invoke_raw(
-        self, operation: Operation[Any], args: Mapping[str, Any]
+        self,
+        operation: Operation[Any],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
     ) -> aiohttp.ClientResponse:
         """``operation``'s answer unread (the ``_without_preload_content`` variants)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         response, _ = await self._send(request, preload=False)
         return response
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Option
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
@@ -68,7 +69,10 @@ class ModelsApiExtras(SyncApi):
         """
         from pieces_os_client.stream import ModelsWatcher
 
-        return ModelsWatcher(self.api_client, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return ModelsWatcher(self.api_client, options)
 
     def resolve_model(self, model: str) -> models.Model:
         """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id
