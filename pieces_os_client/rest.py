@@ -32,6 +32,7 @@ from urllib3.exceptions import (
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     SSLError,
 )
@@ -46,23 +47,19 @@ from pieces_os_client._core.body import (
 )
 from pieces_os_client._core.failures import (
     BROKEN,
-    CONNECT,
+    CONNECT_FAILED,
     CONNECT_TIMEOUT,
     DEADLINE,
     DECODE,
+    OTHER,
     READ_TIMEOUT,
     TLS,
     describe_failure,
 )
 from pieces_os_client._core.host import parse_host, redact_url
-from pieces_os_client._core.retry import (
-    CallLimits,
-    RetryDecision,
-    RetryPolicy,
-    make_retry,
-    make_timeout,
-    timeout_seconds,
-)
+from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
+from pieces_os_client._core.timeouts import CallLimits, Timeouts
+from pieces_os_client._core.timeouts import make_timeout as _timeouts
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
@@ -301,7 +298,7 @@ class RESTClientObject:
             "num_pools": 4,
             "maxsize": configuration.connection_pool_maxsize,
             "block": False,
-            "retries": self.retries,
+            "retries": _ONE_ATTEMPT,
             "timeout": self.timeout,
         }
         context = tls_context(configuration)
@@ -354,7 +351,7 @@ class RESTClientObject:
         timeout = self.timeout if _request_timeout is None else make_timeout(_request_timeout)
         if self._fork_generation != fork_generation():
             self._after_fork()
-        limits = CallLimits(timeout_seconds(timeout), self.max_size)
+        limits = CallLimits(_total(timeout), self.max_size)
         if limits.deadline is not None:
             timeout = _DeadlineTimeout(timeout, limits)
         decision = RetryDecision(self.retries, method, url, limits)
@@ -373,7 +370,8 @@ class RESTClientObject:
                         url = elsewhere
                         decision.retarget(url)
                         continue
-                    time.sleep(decision.after_failure(_failure_kind(error), error))
+                    kind, rule = _failure_kind(error), _retry_rule(error)
+                    time.sleep(decision.after_failure(kind, error, rule))
                     continue
                 wait = decision.after_answer(raw.status, raw.headers)
                 if wait is None:
@@ -534,7 +532,35 @@ def _failure_kind(error: Exception) -> str:
         return BROKEN
     if isinstance(reason, DecodeError):
         return DECODE
-    return CONNECT
+    return CONNECT_FAILED
+
+
+def _retry_rule(error: Exception) -> str:
+    """The failure kind whose retry rule applies to a urllib3 error, sorted as urllib3's
+    ``Retry`` sorts it (connection errors, read errors, the rest)."""
+    reason = error.original_error if isinstance(error, ProxyError) else error
+    if isinstance(reason, ConnectTimeoutError):
+        return CONNECT_FAILED
+    if isinstance(error, ReadTimeoutError):
+        return READ_TIMEOUT
+    return BROKEN if isinstance(error, ProtocolError) else OTHER
+
+
+def make_timeout(spec: Any) -> urllib3.Timeout:
+    """``5`` -> ``Timeout(total=5)``, a deadline for the whole call; ``(2, 30)`` -> connect 2 s,
+    then 30 s for each wait for data. A urllib3 ``Timeout`` is used as it is."""
+    if isinstance(spec, urllib3.Timeout):
+        return spec
+    timeouts: Timeouts = _timeouts(spec)
+    if timeouts.total is not None:
+        return urllib3.Timeout(total=timeouts.total)
+    return urllib3.Timeout(connect=timeouts.connect, read=timeouts.read)
+
+
+def _total(timeout: urllib3.Timeout) -> Optional[float]:
+    """The deadline a timeout sets for the whole call: its ``total`` (a number timeout)."""
+    total = timeout.total
+    return float(total) if isinstance(total, (int, float)) else None
 
 
 def translate_error(

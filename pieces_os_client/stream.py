@@ -83,8 +83,13 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
-from pieces_os_client._core.failures import BROKEN, CONNECT_TIMEOUT, TLS, describe_failure
-from pieces_os_client._core.failures import CONNECT as CONNECT_FAILED
+from pieces_os_client._core.failures import (
+    BROKEN,
+    CONNECT_FAILED,
+    CONNECT_TIMEOUT,
+    TLS,
+    describe_failure,
+)
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse

@@ -110,3 +110,27 @@ def test_the_core_imports_no_transport() -> None:
                 assert not imported.startswith(
                     ("pieces_os_client.rest", "pieces_os_client.api_client", "pieces_os_client.aio")
                 ), (path.name, imported)
+
+
+def _imports_of(path: Path) -> List[str]:
+    """Every absolute module name ``path`` imports, at any depth of its code."""
+    names: List[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.append(node.module or "")
+    return names
+
+
+def test_the_core_imports_no_http_library_and_touches_no_other_logger() -> None:
+    # The retry policy and the timeouts are our own values: a urllib3 Retry or Timeout given
+    # in the configuration is read by its attributes, never imported here.
+    for path in sorted((PACKAGE / "_core").glob("*.py")):
+        for imported in _imports_of(path):
+            assert not imported.startswith(("urllib3", "aiohttp", "websockets")), (
+                path.name,
+                imported,
+            )
+        text = path.read_text(encoding="utf-8")
+        assert 'getLogger("urllib3' not in text and "addFilter(" not in text, path.name

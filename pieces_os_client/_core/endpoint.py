@@ -332,7 +332,7 @@ def _interpret(
                 ) from error
         return _response_class()._received(status, headers, data, body)
     ApiException.from_response(
-        http_resp=_Answer(status, reason, headers, body), body=body, data=None
+        http_resp=_ErrorResponse(status, reason, headers, body), body=body, data=None
     )
 
 
@@ -370,7 +370,7 @@ def _first_problem(error: Exception) -> str:
 
 
 @dataclass
-class _Answer:
+class _ErrorResponse:
     """The parts of a response ``ApiException.from_response`` reads, whatever the transport."""
 
     status: int

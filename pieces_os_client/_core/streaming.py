@@ -24,14 +24,14 @@ from pydantic import ValidationError
 
 from pieces_os_client._core.endpoint import (
     RequestOptions,
-    _Answer,
+    _ErrorResponse,
     _first_problem,
     decode_text,
     options_in,
     prepare,
 )
 from pieces_os_client._core.operations import Operation
-from pieces_os_client._core.retry import make_timeout
+from pieces_os_client._core.timeouts import make_timeout
 from pieces_os_client._version import install_command
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.exceptions import (
@@ -220,7 +220,7 @@ def refused(
         )
     try:  # from_response raises (as in the published SDK); the caller raises it in turn
         ApiException.from_response(
-            http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
+            http_resp=_ErrorResponse(status, reason, headers, text.encode()), body=text, data=None
         )
     except ApiException as error:
         error.method, error.url = "GET", url

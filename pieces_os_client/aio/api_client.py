@@ -37,7 +37,6 @@ from typing import (
 )
 
 import aiohttp
-import urllib3
 from yarl import URL
 
 from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
@@ -58,7 +57,7 @@ from pieces_os_client._core.endpoint import (
 )
 from pieces_os_client._core.failures import (
     BROKEN,
-    CONNECT,
+    CONNECT_FAILED,
     CONNECT_TIMEOUT,
     DECODE,
     OTHER,
@@ -67,13 +66,8 @@ from pieces_os_client._core.failures import (
     describe_failure,
 )
 from pieces_os_client._core.operations import Operation
-from pieces_os_client._core.retry import (
-    CallLimits,
-    RetryDecision,
-    make_retry,
-    make_timeout,
-    timeout_seconds,
-)
+from pieces_os_client._core.retry import RetryDecision, make_retry
+from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
@@ -360,7 +354,7 @@ def _failure_kind(error: BaseException) -> str:
     if _CONNECT_TIMEOUT_ERROR is not None and isinstance(error, _CONNECT_TIMEOUT_ERROR):
         return CONNECT_TIMEOUT
     if isinstance(error, aiohttp.ClientConnectorError):
-        return CONNECT
+        return CONNECT_FAILED
     if isinstance(error, aiohttp.ServerTimeoutError):
         older_connect_timeout = _CONNECT_TIMEOUT_ERROR is None and str(error).startswith(
             "Connection timeout"
@@ -383,21 +377,21 @@ def _seconds(value: Any) -> Optional[float]:
     return None
 
 
-def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.ClientTimeout:
+def _client_timeout(spec: Union[TimeoutSpec, Timeouts, None]) -> aiohttp.ClientTimeout:
     """``5`` -> 5 s in all (each attempt then gets what is left: :func:`_within_deadline`);
     ``(2, 30)`` -> connect 2 s, then 30 s per read."""
     timeout = make_timeout(spec)
     return aiohttp.ClientTimeout(
         total=_seconds(timeout.total),
         sock_connect=_seconds(timeout.connect_timeout),
-        sock_read=_seconds(timeout._read),
+        sock_read=timeout.read,
     )
 
 
-def _within_deadline(spec: urllib3.Timeout, limits: CallLimits) -> aiohttp.ClientTimeout:
+def _within_deadline(spec: Timeouts, limits: CallLimits) -> aiohttp.ClientTimeout:
     """This attempt's timeout: what is left of the call's deadline, per phase too."""
     left = max(limits.left(), 0.001)
-    connect, read = _seconds(spec.connect_timeout), _seconds(spec._read)
+    connect, read = spec.connect_timeout, spec.read
     return aiohttp.ClientTimeout(
         total=left,
         sock_connect=left if connect is None else min(connect, left),
