@@ -91,6 +91,7 @@ from pieces_os_client._core.failures import (
     describe_failure,
 )
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.runner import DONE, Machine, run
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
@@ -420,26 +421,16 @@ class ModelsWatcher:
         self._forget()
 
     def __next__(self) -> ModelsChange:
-        steps = self._watch.next_change()
-        reply: Any = None
-        error: Optional[Exception] = None
+        machine = Machine(self._watch.next_change())
         try:
-            while not self._closed.is_set():
-                try:
-                    step = steps.throw(error) if error is not None else steps.send(reply)
-                except StopIteration as done:
-                    change: ModelsChange = done.value
-                    return change
-                reply, error = None, None
-                try:
-                    reply = self._perform(step)
-                except Exception as failure:
-                    error = failure
+            outcome, change = run(machine, self._perform, self._closed.is_set, Exception)
         except BaseException:
             self.close()  # given up, or Ctrl-C: the watcher is done
             raise
         finally:
-            steps.close()
+            machine.steps.close()
+        if outcome == DONE:
+            return change  # type: ignore[no-any-return]
         raise StopIteration
 
     def _perform(self, step: Step) -> Any:

@@ -134,3 +134,26 @@ def test_the_core_imports_no_http_library_and_touches_no_other_logger() -> None:
             )
         text = path.read_text(encoding="utf-8")
         assert 'getLogger("urllib3' not in text and "addFilter(" not in text, path.name
+
+
+def test_the_sync_machine_runner_is_the_async_one_without_await() -> None:
+    # One runner for every sans-I/O machine, in two colours: their bodies may differ only by
+    # ``await``, so neither can drift from the other.
+    tree = ast.parse((PACKAGE / "_core" / "runner.py").read_text(encoding="utf-8"))
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+    class _NoAwait(ast.NodeTransformer):
+        def visit_Await(self, node: ast.Await) -> ast.AST:
+            value: ast.AST = self.visit(node.value)
+            return value
+
+    def body(name: str) -> str:
+        statements = functions[name].body[1:]  # after the docstring
+        return "".join(ast.dump(_NoAwait().visit(statement)) for statement in statements)
+
+    assert "Await" in "".join(ast.dump(s) for s in functions["run_async"].body)
+    assert body("run") == body("run_async")

@@ -52,6 +52,7 @@ from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
 from pieces_os_client._core.failures import BROKEN, describe_failure
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.runner import DONE, Machine, run_async
 from pieces_os_client._core.streaming import (
     KEEPALIVE_INTERVAL,
     RAW_TEXT_LIMIT,
@@ -485,26 +486,18 @@ class AsyncModelsWatcher:
         await self._forget()
 
     async def __anext__(self) -> ModelsChange:
-        steps = self._watch.next_change()
-        reply: Any = None
-        error: Optional[Exception] = None
+        machine = Machine(self._watch.next_change())
         try:
-            while not self._closed:
-                try:
-                    step = steps.throw(error) if error is not None else steps.send(reply)
-                except StopIteration as done:
-                    change: ModelsChange = done.value
-                    return change
-                reply, error = None, None
-                try:
-                    reply = await self._perform(step)
-                except Exception as failure:
-                    error = failure
+            outcome, change = await run_async(
+                machine, self._perform, lambda: self._closed, Exception
+            )
         except BaseException:
             await self.close()  # given up, or the task was cancelled: the watcher is done
             raise
         finally:
-            steps.close()
+            machine.steps.close()
+        if outcome == DONE:
+            return change  # type: ignore[no-any-return]
         raise StopAsyncIteration
 
     async def _perform(self, step: Step) -> Any:
