@@ -17,7 +17,6 @@ from __future__ import annotations
 import http.client
 import io
 import logging
-import os
 import socket
 import time
 from contextvars import ContextVar
@@ -38,6 +37,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.url import parse_url
 
+from pieces_os_client._client_base import MAX_MOVES, fork_generation, too_large
 from pieces_os_client._core.body import (
     CHUNK_SIZE,
     BodyTooLarge,
@@ -56,7 +56,7 @@ from pieces_os_client._core.failures import (
     TLS,
     describe_failure,
 )
-from pieces_os_client._core.host import parse_host, redact_url
+from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
 from pieces_os_client._core.timeouts import CallLimits, Timeouts
 from pieces_os_client._core.timeouts import make_timeout as _timeouts
@@ -65,7 +65,6 @@ from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     ApiConnectionError,
     ApiException,
-    ApiResponseTooLargeError,
     ApiValueError,
 )
 
@@ -85,30 +84,8 @@ __all__ = [
 #: logs a debug line each time it converts ``retries=False``.
 _ONE_ATTEMPT = urllib3.Retry(total=False, redirect=False)
 
-#: How many times one call may follow Pieces OS to a new port (it may move while we look).
-MAX_MOVES = 2
-
 #: The limits of the call running in this thread / task (set by the transports).
 _CALL: ContextVar[Optional[CallLimits]] = ContextVar("pieces_os_client_call", default=None)
-
-
-class _Forks:
-    """Counts ``os.fork()`` calls in this process's ancestry; pools note the count they saw."""
-
-    count = 0
-
-
-def _after_fork_in_child() -> None:
-    _Forks.count += 1
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def fork_generation() -> int:
-    """Changes in a child after ``os.fork()``: connections opened before belong to the parent."""
-    return _Forks.count
 
 
 class _DeadlineTimeout(urllib3.Timeout):
@@ -480,27 +457,6 @@ def _close_inherited(manager: urllib3.PoolManager) -> None:
             if connection is not None and connection.sock is not None:
                 connection.sock.close()
                 connection.sock = None
-
-
-def too_large(
-    error: BodyTooLarge, method: str, url: str, response: Any = None
-) -> ApiResponseTooLargeError:
-    """The SDK's exception for a body past ``max_response_size``."""
-    if response is not None:
-        error.status, error.reason, error.headers = (
-            response.status,
-            response.reason,
-            response.headers,
-        )
-    return ApiResponseTooLargeError(
-        error.status,
-        error.reason,
-        body=error.head,
-        headers=error.headers,
-        limit=error.limit,
-        method=method,
-        url=redact_url(url),
-    )
 
 
 def _plain_origin(host: str) -> Optional[str]:

@@ -288,8 +288,8 @@ def _open(
             return _open_once(api_client, operation, arguments, options, decode)
         except ApiConnectionError as error:
             # Refused at the default host: follow Pieces OS to where it listens now.
+            from pieces_os_client._client_base import MAX_MOVES
             from pieces_os_client.discovery import relocated_url
-            from pieces_os_client.rest import MAX_MOVES
 
             if moves >= MAX_MOVES or error.__cause__ is None or not error.url:
                 raise

@@ -157,3 +157,21 @@ def test_the_sync_machine_runner_is_the_async_one_without_await() -> None:
 
     assert "Await" in "".join(ast.dump(s) for s in functions["run_async"].body)
     assert body("run") == body("run_async")
+
+
+def test_the_async_client_never_reaches_the_urllib3_transport() -> None:
+    # What both clients share lives in _client_base and _core; the aiohttp side imports
+    # nothing of the urllib3 side, not even lazily.
+    graph = _graph()
+    seen: Set[str] = set()
+    todo = [name for name in graph if name.startswith("pieces_os_client.aio")]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph[name])
+    modules = _modules()
+    assert "pieces_os_client.aio.api_client" in seen
+    assert "pieces_os_client.rest" not in seen and "pieces_os_client.api_client" not in seen
+    for name in sorted(seen):
+        assert not any(i.startswith("urllib3") for i in _imports_of(modules[name])), name

@@ -39,7 +39,15 @@ from typing import (
 import aiohttp
 from yarl import URL
 
-from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
+from pieces_os_client._client_base import (
+    MAX_MOVES,
+    ClientBase,
+    _log_answer,
+    _log_failure,
+    _timing,
+    fork_generation,
+    too_large,
+)
 from pieces_os_client._core.body import (
     ACCEPT_ENCODING,
     CHUNK_SIZE,
@@ -71,7 +79,6 @@ from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, 
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.rest import MAX_MOVES, fork_generation, too_large
 
 T = TypeVar("T")
 
