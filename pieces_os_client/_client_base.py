@@ -23,9 +23,6 @@ logger = logging.getLogger("pieces_os_client")
 
 _ClientT = TypeVar("_ClientT", bound="ClientBase")
 
-#: How many times one call may follow Pieces OS to a new port (it may move while we look).
-MAX_MOVES = 2
-
 
 class _Forks:
     """Counts ``os.fork()`` calls in this process's ancestry; pools note the count they saw."""

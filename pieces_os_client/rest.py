@@ -20,7 +20,7 @@ import logging
 import socket
 import time
 from contextvars import ContextVar
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -37,7 +37,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.url import parse_url
 
-from pieces_os_client._client_base import MAX_MOVES, fork_generation, too_large
+from pieces_os_client._client_base import fork_generation, too_large
 from pieces_os_client._core.body import (
     CHUNK_SIZE,
     BodyTooLarge,
@@ -45,6 +45,7 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
+from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
 from pieces_os_client._core.failures import (
     BROKEN,
     CONNECT_FAILED,
@@ -58,6 +59,7 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
+from pieces_os_client._core.runner import Machine, run
 from pieces_os_client._core.timeouts import CallLimits, Timeouts
 from pieces_os_client._core.timeouts import make_timeout as _timeouts
 from pieces_os_client._core.tls import server_hostname, tls_context
@@ -332,41 +334,36 @@ class RESTClientObject:
         if limits.deadline is not None:
             timeout = _DeadlineTimeout(timeout, limits)
         decision = RetryDecision(self.retries, method, url, limits)
-        moves = 0
+
+        def perform(step: CallStep) -> Any:
+            if step.kind == SEND:
+                return self._send_once(method, step.url, headers, body, timeout, preload_content)
+            if step.kind == RELOCATE:
+                from pieces_os_client.discovery import relocated_url
+
+                return relocated_url(self._configuration, step.url, step.failure)
+            if step.answer is not None:
+                step.answer.drain_conn()
+                step.answer.release_conn()
+            time.sleep(step.seconds)
+            return None
+
+        def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
+            if isinstance(error, BodyTooLarge):
+                raise too_large(error, method, url) from None
+            if isinstance(error, HTTPError):
+                return _failure_kind(error), _retry_rule(error)
+            return None
+
+        searches = self._configuration._searches_for_pieces_os
+        machine = Machine(call(decision, url, sort, _status, searches))
         token = _CALL.set(limits)
         try:
-            while True:
-                try:
-                    raw = self._send_once(method, url, headers, body, timeout, preload_content)
-                except BodyTooLarge as error:
-                    raise too_large(error, method, url) from None
-                except HTTPError as error:
-                    elsewhere = self._relocated(url, error, moves)
-                    if elsewhere is not None:
-                        moves += 1
-                        url = elsewhere
-                        decision.retarget(url)
-                        continue
-                    kind, rule = _failure_kind(error), _retry_rule(error)
-                    time.sleep(decision.after_failure(kind, error, rule))
-                    continue
-                wait = decision.after_answer(raw.status, raw.headers)
-                if wait is None:
-                    return RESTResponse(raw, self.max_size, method, url)
-                raw.drain_conn()
-                raw.release_conn()
-                time.sleep(wait)
+            _, answer = run(machine, perform, _never)
+            raw: urllib3.BaseHTTPResponse = answer
         finally:
             _CALL.reset(token)
-
-    def _relocated(self, url: str, error: HTTPError, moves: int) -> Optional[str]:
-        """The URL to go on at when the default host's Pieces OS refused and was found
-        elsewhere (a refused connection sent nothing: no retry is counted)."""
-        if moves >= MAX_MOVES or not self._configuration._searches_for_pieces_os():
-            return None
-        from pieces_os_client.discovery import relocated_url
-
-        return relocated_url(self._configuration, url, error)
+        return RESTResponse(raw, self.max_size, method, decision.url)
 
     def _send_once(
         self,
@@ -473,6 +470,14 @@ def _plain_origin(host: str) -> Optional[str]:
     except HTTPError:
         return None
     return origin
+
+
+def _status(answer: urllib3.BaseHTTPResponse) -> Tuple[int, Any]:
+    return answer.status, answer.headers
+
+
+def _never() -> bool:
+    return False
 
 
 def _failure_kind(error: Exception) -> str:

@@ -288,7 +288,7 @@ def _open(
             return _open_once(api_client, operation, arguments, options, decode)
         except ApiConnectionError as error:
             # Refused at the default host: follow Pieces OS to where it listens now.
-            from pieces_os_client._client_base import MAX_MOVES
+            from pieces_os_client._core.calls import MAX_MOVES
             from pieces_os_client.discovery import relocated_url
 
             if moves >= MAX_MOVES or error.__cause__ is None or not error.url:

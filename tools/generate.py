@@ -7,8 +7,8 @@ From ``pieces_os_client/_core/operations.py`` (the one place an operation is des
 
 - ``pieces_os_client/api/<module>.py`` and ``pieces_os_client/aio/<module>.py``: each API class
   (``ModelsApi``, ``ModelApi``, ``WellKnownApi``) with three methods per operation (plain,
-  ``_with_http_info``, ``_without_preload_content``), every body a single call into the shared
-  request path;
+  ``_with_http_info``, ``_without_preload_content``), every body the per-call options as one
+  typed ``RequestOptions`` and a single call into the shared request path;
 - the ``paths`` of ``docs/openapi.yaml``.
 
 From the modules themselves (the one place a public name is declared):

@@ -326,6 +326,11 @@ class RetryDecision:
         }
         self._attempts = 0
 
+    @property
+    def url(self) -> str:
+        """Where the call goes now (see :meth:`retarget`)."""
+        return self._url
+
     def retarget(self, url: str) -> None:
         """The call goes on at ``url`` (the default host's Pieces OS was found elsewhere);
         nothing was sent before, so no retry is counted."""

@@ -40,7 +40,6 @@ import aiohttp
 from yarl import URL
 
 from pieces_os_client._client_base import (
-    MAX_MOVES,
     ClientBase,
     _log_answer,
     _log_failure,
@@ -56,6 +55,7 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
+from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
 from pieces_os_client._core.endpoint import (
     NO_OPTIONS,
     PreparedRequest,
@@ -75,6 +75,7 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import RetryDecision, make_retry
+from pieces_os_client._core.runner import Machine, run_async
 from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
@@ -223,61 +224,77 @@ class AsyncApiClient(ClientBase):
             if not any(name.lower() == "accept-encoding" for name in headers):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         decision = RetryDecision(self._retry_policy, method, url, limits)
-        moves = 0
-        while True:
-            response: Optional[aiohttp.ClientResponse] = None
-            if limits.deadline is not None:
-                timeout = _within_deadline(spec, limits)
-            try:
-                response = await session.request(
-                    method,
-                    # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
-                    URL(url, encoded=True),
-                    headers=headers,
-                    data=request.body,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    **options,
+
+        async def perform(step: CallStep) -> Any:
+            if step.kind == SEND:
+                attempt = timeout if limits.deadline is None else _within_deadline(spec, limits)
+                read = limits if preload else None
+                return await self._attempt(
+                    session, step.url, request, headers, attempt, options, read
                 )
-                body = await _read_body(response, limits) if preload else b""
-            except BodyTooLarge as error:
-                assert response is not None
-                response.close()
-                raise too_large(error, method, url, response) from None
-            except UndecodableBody as error:
-                assert response is not None
-                response.close()
-                raise describe_failure(DECODE, method, url, error) from error
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                if response is not None:
-                    response.close()
-                elsewhere = await self._relocated(url, error, moves)
-                if elsewhere is not None:
-                    moves += 1
-                    url = elsewhere
-                    decision.retarget(url)
-                    continue
-                await asyncio.sleep(decision.after_failure(_failure_kind(error), error))
-                continue
-            except BaseException:
-                # Cancelled mid-call: free the connection so the session stays usable.
-                if response is not None:
-                    response.close()
-                raise
-            wait = decision.after_answer(response.status, response.headers)
-            if wait is None:
-                return response, body
-            response.close()
-            await asyncio.sleep(wait)
+            if step.kind == RELOCATE:
+                from pieces_os_client.discovery import relocated_url_async
 
-    async def _relocated(self, url: str, error: BaseException, moves: int) -> Optional[str]:
-        """The URL to go on at when the default host's Pieces OS refused and was found
-        elsewhere (a refused connection sent nothing: no retry is counted)."""
-        if moves >= MAX_MOVES or not self.configuration._searches_for_pieces_os():
+                return await relocated_url_async(self.configuration, step.url, step.failure)
+            if step.answer is not None:
+                step.answer[0].close()
+            await asyncio.sleep(step.seconds)
             return None
-        from pieces_os_client.discovery import relocated_url_async
 
-        return await relocated_url_async(self.configuration, url, error)
+        def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
+            if isinstance(error, BodyTooLarge):
+                raise too_large(error, method, url) from None
+            if isinstance(error, UndecodableBody):
+                raise describe_failure(DECODE, method, url, error) from error
+            if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError)):
+                return _failure_kind(error), ""
+            return None
+
+        searches = self.configuration._searches_for_pieces_os
+        machine = Machine(call(decision, url, sort, _status, searches))
+        _, answer = await run_async(machine, perform, _never)
+        done: Tuple[aiohttp.ClientResponse, bytes] = answer
+        return done
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        request: PreparedRequest,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        options: Dict[str, Any],
+        limits: Optional[CallLimits],
+    ) -> Tuple[aiohttp.ClientResponse, bytes]:
+        """One attempt; its body read too, within ``limits``, when the call preloads."""
+        response: Optional[aiohttp.ClientResponse] = None
+        try:
+            response = await session.request(
+                request.method,
+                # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
+                URL(url, encoded=True),
+                headers=headers,
+                data=request.body,
+                timeout=timeout,
+                allow_redirects=False,
+                **options,
+            )
+            body = b"" if limits is None else await _read_body(response, limits)
+        except BodyTooLarge as error:
+            assert response is not None
+            error.status, error.reason, error.headers = (
+                response.status,
+                response.reason,
+                response.headers,
+            )
+            response.close()
+            raise
+        except BaseException:
+            # Failed or cancelled mid-call: free the connection so the session stays usable.
+            if response is not None:
+                response.close()
+            raise
+        return response, body
 
     # --- sessions, one per event loop ---------------------------------------------------------
     async def _session(self) -> aiohttp.ClientSession:
@@ -376,6 +393,14 @@ def _failure_kind(error: BaseException) -> str:
         # Disconnected, reset, or an answer cut short or garbled after the request went out.
         return BROKEN
     return OTHER
+
+
+def _status(answer: Tuple[aiohttp.ClientResponse, bytes]) -> Tuple[int, Any]:
+    return answer[0].status, answer[0].headers
+
+
+def _never() -> bool:
+    return False
 
 
 def _seconds(value: Any) -> Optional[float]:
