@@ -14,7 +14,6 @@ The machine returns the answer that is the call's, or raises the SDK's exception
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Generator, Optional, Tuple
 
 from pieces_os_client._core.retry import RetryDecision
@@ -29,15 +28,25 @@ SLEEP = "sleep"
 MAX_MOVES = 2
 
 
-@dataclass
 class CallStep:
-    """One thing for the client to do (see the module's doc)."""
+    """One thing for the client to do (see the module's doc). One is made per attempt, so it
+    is a plain class with slots."""
 
-    kind: str
-    url: str = ""
-    seconds: float = 0.0
-    error: Optional[BaseException] = None
-    answer: Any = None
+    __slots__ = ("answer", "error", "kind", "seconds", "url")
+
+    def __init__(
+        self,
+        kind: str,
+        url: str = "",
+        seconds: float = 0.0,
+        error: Optional[BaseException] = None,
+        answer: Any = None,
+    ) -> None:
+        self.kind = kind
+        self.url = url
+        self.seconds = seconds
+        self.error = error
+        self.answer = answer
 
     @property
     def failure(self) -> BaseException:
