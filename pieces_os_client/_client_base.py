@@ -4,15 +4,17 @@ default instance and request logging. Only sending bytes differs between them.""
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any, ClassVar, Dict, Optional, Type, TypeVar
 
+from pieces_os_client._core.body import BodyTooLarge
 from pieces_os_client._core.endpoint import check_header
 from pieces_os_client._core.host import parse_host, redact_url
 from pieces_os_client._version import __version__
 from pieces_os_client.configuration import Configuration
-from pieces_os_client.exceptions import ApiTypeError
+from pieces_os_client.exceptions import ApiResponseTooLargeError, ApiTypeError
 
 #: The ``User-Agent`` sent unless you set another.
 DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
@@ -20,6 +22,46 @@ DEFAULT_USER_AGENT = f"pieces-os-client-python/{__version__}"
 logger = logging.getLogger("pieces_os_client")
 
 _ClientT = TypeVar("_ClientT", bound="ClientBase")
+
+
+class _Forks:
+    """Counts ``os.fork()`` calls in this process's ancestry; pools note the count they saw."""
+
+    count = 0
+
+
+def _after_fork_in_child() -> None:
+    _Forks.count += 1
+
+
+if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def fork_generation() -> int:
+    """Changes in a child after ``os.fork()``: connections opened before belong to the parent."""
+    return _Forks.count
+
+
+def too_large(
+    error: BodyTooLarge, method: str, url: str, response: Any = None
+) -> ApiResponseTooLargeError:
+    """The SDK's exception for a body past ``max_response_size``."""
+    if response is not None:
+        error.status, error.reason, error.headers = (
+            response.status,
+            response.reason,
+            response.headers,
+        )
+    return ApiResponseTooLargeError(
+        error.status,
+        error.reason,
+        body=error.head,
+        headers=error.headers,
+        limit=error.limit,
+        method=method,
+        url=redact_url(url),
+    )
 
 
 class ClientBase:

@@ -39,15 +39,17 @@ from pieces_os_client._client_base import (
     _timing,
 )
 from pieces_os_client._core.endpoint import (
+    NO_OPTIONS,
     PreparedRequest,
+    RequestOptions,
     _response_class,
     apply_auth_setting,
-    check_header,
+    attach_body,
+    build_request,
     encode_path_segment,
     interpret,
     prepare,
 )
-from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.operations import Operation
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 
@@ -136,27 +138,35 @@ class ApiClient(ClientBase):
         path = resource_path
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", encode_path_segment(value, name))
-        host = parse_host(_host or self.configuration.host)
-        url = host.base + path
-        headers = dict(self.default_headers)
-        if host.authorization is not None:
-            headers["Authorization"] = host.authorization
-        for name, value in (header_params or {}).items():
-            check_header(name, value)
-            headers[name] = value
         queries = list(query_params or ())
         # As in the published SDK: only the schemes named in auth_settings are applied.
-        self.update_params_for_auth(
-            headers, queries, auth_settings, path, method, body, request_auth=_request_auth
+        request = build_request(
+            method,
+            _host or self.configuration.host,
+            path,
+            self.default_headers,
+            headers=header_params,
+            auth=self._auth_for(auth_settings, _request_auth),
+            queries=queries,
         )
         if queries:
-            url += "?" + self.parameters_to_url_query(
+            request.url += "?" + self.parameters_to_url_query(
                 self.sanitize_for_serialization(queries), collection_formats
             )
         if body is not None:
-            body = self.sanitize_for_serialization(body)
-            headers.setdefault("Content-Type", "application/json")
-        return method, url, headers, body, post_params
+            attach_body(request, self.sanitize_for_serialization(body), None)
+        return method, request.url, request.headers, request.body, post_params
+
+    def _auth_for(
+        self, auth_settings: Optional[List[str]], request_auth: Optional[Mapping[str, Any]]
+    ) -> List[Mapping[str, Any]]:
+        """The auth settings :meth:`update_params_for_auth` applies, in its order."""
+        if not auth_settings:
+            return []
+        if request_auth:
+            return [request_auth]
+        configured = self.configuration.auth_settings()
+        return [configured[name] for name in auth_settings if configured.get(name)]
 
     def call_api(
         self,
@@ -327,16 +337,8 @@ class ApiClient(ClientBase):
             >>> headers
             {'X-Application-ID': 'my-app'}
         """
-        if not auth_settings:
-            return
-        if request_auth:
-            apply_auth_setting(headers, request_auth, queries)
-            return
-        configured = self.configuration.auth_settings()
-        for name in auth_settings:
-            setting = configured.get(name)
-            if setting:
-                apply_auth_setting(headers, setting, queries)
+        for setting in self._auth_for(auth_settings, request_auth):
+            apply_auth_setting(headers, setting, queries)
 
     def select_header_accept(self, accepts: List[str]) -> Optional[str]:
         """``application/json`` when offered, else the first of ``accepts``."""
@@ -349,9 +351,15 @@ class ApiClient(ClientBase):
         return self.select_header_accept(content_types)
 
     # --- the one request path every endpoint method goes through ------------------------------
-    def _invoke(self, operation: Operation[T], args: Mapping[str, Any]) -> ApiResponse[T]:
-        """Call ``operation`` with ``args`` (a generated method's ``locals()``)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+    def _invoke(
+        self,
+        operation: Operation[T],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
+    ) -> ApiResponse[T]:
+        """Call ``operation`` with ``arguments`` (its path and body parameters) and
+        ``options``."""
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         # Preloaded: the body is read inside each attempt, so a GET cut short is retried.
         # Read errors surface inside that call, already translated by the REST client.
         response = self._send_prepared(request, preload_content=True)
@@ -365,10 +373,13 @@ class ApiClient(ClientBase):
         )
 
     def _invoke_raw(
-        self, operation: Operation[Any], args: Mapping[str, Any]
+        self,
+        operation: Operation[Any],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
     ) -> urllib3.BaseHTTPResponse:
         """``operation``'s answer unread (the ``_without_preload_content`` variants)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         return self._send_prepared(request).response
 
     def _send_prepared(

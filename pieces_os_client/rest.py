@@ -17,11 +17,10 @@ from __future__ import annotations
 import http.client
 import io
 import logging
-import os
 import socket
 import time
 from contextvars import ContextVar
-from typing import Any, Dict, Optional, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -32,11 +31,13 @@ from urllib3.exceptions import (
     MaxRetryError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     SSLError,
 )
 from urllib3.util.url import parse_url
 
+from pieces_os_client._client_base import fork_generation, too_large
 from pieces_os_client._core.body import (
     CHUNK_SIZE,
     BodyTooLarge,
@@ -44,31 +45,28 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
+from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
 from pieces_os_client._core.failures import (
     BROKEN,
-    CONNECT,
+    CONNECT_FAILED,
     CONNECT_TIMEOUT,
     DEADLINE,
     DECODE,
+    OTHER,
     READ_TIMEOUT,
     TLS,
     describe_failure,
 )
-from pieces_os_client._core.host import parse_host, redact_url
-from pieces_os_client._core.retry import (
-    CallLimits,
-    RetryDecision,
-    RetryPolicy,
-    make_retry,
-    make_timeout,
-    timeout_seconds,
-)
+from pieces_os_client._core.host import parse_host
+from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
+from pieces_os_client._core.runner import Machine, run
+from pieces_os_client._core.timeouts import CallLimits, Timeouts
+from pieces_os_client._core.timeouts import make_timeout as _timeouts
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     ApiConnectionError,
     ApiException,
-    ApiResponseTooLargeError,
     ApiValueError,
 )
 
@@ -88,30 +86,8 @@ __all__ = [
 #: logs a debug line each time it converts ``retries=False``.
 _ONE_ATTEMPT = urllib3.Retry(total=False, redirect=False)
 
-#: How many times one call may follow Pieces OS to a new port (it may move while we look).
-MAX_MOVES = 2
-
 #: The limits of the call running in this thread / task (set by the transports).
 _CALL: ContextVar[Optional[CallLimits]] = ContextVar("pieces_os_client_call", default=None)
-
-
-class _Forks:
-    """Counts ``os.fork()`` calls in this process's ancestry; pools note the count they saw."""
-
-    count = 0
-
-
-def _after_fork_in_child() -> None:
-    _Forks.count += 1
-
-
-if hasattr(os, "register_at_fork"):  # POSIX; Windows has no fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
-
-
-def fork_generation() -> int:
-    """Changes in a child after ``os.fork()``: connections opened before belong to the parent."""
-    return _Forks.count
 
 
 class _DeadlineTimeout(urllib3.Timeout):
@@ -301,7 +277,7 @@ class RESTClientObject:
             "num_pools": 4,
             "maxsize": configuration.connection_pool_maxsize,
             "block": False,
-            "retries": self.retries,
+            "retries": _ONE_ATTEMPT,
             "timeout": self.timeout,
         }
         context = tls_context(configuration)
@@ -354,44 +330,40 @@ class RESTClientObject:
         timeout = self.timeout if _request_timeout is None else make_timeout(_request_timeout)
         if self._fork_generation != fork_generation():
             self._after_fork()
-        limits = CallLimits(timeout_seconds(timeout), self.max_size)
+        limits = CallLimits(_total(timeout), self.max_size)
         if limits.deadline is not None:
             timeout = _DeadlineTimeout(timeout, limits)
         decision = RetryDecision(self.retries, method, url, limits)
-        moves = 0
+
+        def perform(step: CallStep) -> Any:
+            if step.kind == SEND:
+                return self._send_once(method, step.url, headers, body, timeout, preload_content)
+            if step.kind == RELOCATE:
+                from pieces_os_client.discovery import relocated_url
+
+                return relocated_url(self._configuration, step.url, step.failure)
+            if step.answer is not None:
+                step.answer.drain_conn()
+                step.answer.release_conn()
+            time.sleep(step.seconds)
+            return None
+
+        def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
+            if isinstance(error, BodyTooLarge):
+                raise too_large(error, method, url) from None
+            if isinstance(error, HTTPError):
+                return _failure_kind(error), _retry_rule(error)
+            return None
+
+        searches = self._configuration._searches_for_pieces_os
+        machine = Machine(call(decision, url, sort, _status, searches))
         token = _CALL.set(limits)
         try:
-            while True:
-                try:
-                    raw = self._send_once(method, url, headers, body, timeout, preload_content)
-                except BodyTooLarge as error:
-                    raise too_large(error, method, url) from None
-                except HTTPError as error:
-                    elsewhere = self._relocated(url, error, moves)
-                    if elsewhere is not None:
-                        moves += 1
-                        url = elsewhere
-                        decision.retarget(url)
-                        continue
-                    time.sleep(decision.after_failure(_failure_kind(error), error))
-                    continue
-                wait = decision.after_answer(raw.status, raw.headers)
-                if wait is None:
-                    return RESTResponse(raw, self.max_size, method, url)
-                raw.drain_conn()
-                raw.release_conn()
-                time.sleep(wait)
+            _, answer = run(machine, perform, _never)
+            raw: urllib3.BaseHTTPResponse = answer
         finally:
             _CALL.reset(token)
-
-    def _relocated(self, url: str, error: HTTPError, moves: int) -> Optional[str]:
-        """The URL to go on at when the default host's Pieces OS refused and was found
-        elsewhere (a refused connection sent nothing: no retry is counted)."""
-        if moves >= MAX_MOVES or not self._configuration._searches_for_pieces_os():
-            return None
-        from pieces_os_client.discovery import relocated_url
-
-        return relocated_url(self._configuration, url, error)
+        return RESTResponse(raw, self.max_size, method, decision.url)
 
     def _send_once(
         self,
@@ -484,27 +456,6 @@ def _close_inherited(manager: urllib3.PoolManager) -> None:
                 connection.sock = None
 
 
-def too_large(
-    error: BodyTooLarge, method: str, url: str, response: Any = None
-) -> ApiResponseTooLargeError:
-    """The SDK's exception for a body past ``max_response_size``."""
-    if response is not None:
-        error.status, error.reason, error.headers = (
-            response.status,
-            response.reason,
-            response.headers,
-        )
-    return ApiResponseTooLargeError(
-        error.status,
-        error.reason,
-        body=error.head,
-        headers=error.headers,
-        limit=error.limit,
-        method=method,
-        url=redact_url(url),
-    )
-
-
 def _plain_origin(host: str) -> Optional[str]:
     """``scheme://host:port`` of ``host`` when it is a prefix urllib3 reads as it stands."""
     scheme, sep, rest = host.partition("://")
@@ -521,6 +472,14 @@ def _plain_origin(host: str) -> Optional[str]:
     return origin
 
 
+def _status(answer: urllib3.BaseHTTPResponse) -> Tuple[int, Any]:
+    return answer.status, answer.headers
+
+
+def _never() -> bool:
+    return False
+
+
 def _failure_kind(error: Exception) -> str:
     """Which of :mod:`~pieces_os_client._core.failures`' kinds a urllib3 error is."""
     reason = error.reason if isinstance(error, MaxRetryError) and error.reason else error
@@ -534,7 +493,35 @@ def _failure_kind(error: Exception) -> str:
         return BROKEN
     if isinstance(reason, DecodeError):
         return DECODE
-    return CONNECT
+    return CONNECT_FAILED
+
+
+def _retry_rule(error: Exception) -> str:
+    """The failure kind whose retry rule applies to a urllib3 error, sorted as urllib3's
+    ``Retry`` sorts it (connection errors, read errors, the rest)."""
+    reason = error.original_error if isinstance(error, ProxyError) else error
+    if isinstance(reason, ConnectTimeoutError):
+        return CONNECT_FAILED
+    if isinstance(error, ReadTimeoutError):
+        return READ_TIMEOUT
+    return BROKEN if isinstance(error, ProtocolError) else OTHER
+
+
+def make_timeout(spec: Any) -> urllib3.Timeout:
+    """``5`` -> ``Timeout(total=5)``, a deadline for the whole call; ``(2, 30)`` -> connect 2 s,
+    then 30 s for each wait for data. A urllib3 ``Timeout`` is used as it is."""
+    if isinstance(spec, urllib3.Timeout):
+        return spec
+    timeouts: Timeouts = _timeouts(spec)
+    if timeouts.total is not None:
+        return urllib3.Timeout(total=timeouts.total)
+    return urllib3.Timeout(connect=timeouts.connect, read=timeouts.read)
+
+
+def _total(timeout: urllib3.Timeout) -> Optional[float]:
+    """The deadline a timeout sets for the whole call: its ``total`` (a number timeout)."""
+    total = timeout.total
+    return float(total) if isinstance(total, (int, float)) else None
 
 
 def translate_error(

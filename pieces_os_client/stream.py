@@ -82,10 +82,16 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess wit
     raise missing_extra("websockets", "stream") from error
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._core.endpoint import OPTION_NAMES
-from pieces_os_client._core.failures import BROKEN, CONNECT_TIMEOUT, TLS, describe_failure
-from pieces_os_client._core.failures import CONNECT as CONNECT_FAILED
+from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
+from pieces_os_client._core.failures import (
+    BROKEN,
+    CONNECT_FAILED,
+    CONNECT_TIMEOUT,
+    TLS,
+    describe_failure,
+)
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.runner import DONE, Machine, run
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import ApiConnectionError
@@ -234,46 +240,56 @@ ModelsStream = Stream
 
 
 def open_stream(
-    api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
+    api_client: ApiClient,
+    operation: Operation[T],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> Stream[T]:
     """Open a stream operation; each message parsed into its declared type.
 
-    ``args`` holds the path parameters and options (a generated method's ``locals()``).
+    ``arguments`` holds the path parameters, ``options`` the call's options.
     """
-    return open_stream_with_http_info(api_client, operation, args).data
+    return open_stream_with_http_info(api_client, operation, arguments, options).data
 
 
 def open_stream_with_http_info(
-    api_client: ApiClient, operation: Operation[T], args: Mapping[str, Any]
+    api_client: ApiClient,
+    operation: Operation[T],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> ApiResponse[Stream[T]]:
     """:func:`open_stream` in an ``ApiResponse``: status 101, the upgrade answer's headers,
     the stream as ``data``."""
     message_type = operation.response_model
     assert message_type is not None
-    return _open(api_client, operation, args, message_decoder(message_type))
+    return _open(api_client, operation, arguments, options, message_decoder(message_type))
 
 
 def open_raw_stream(
-    api_client: ApiClient, operation: Operation[Any], args: Mapping[str, Any]
+    api_client: ApiClient,
+    operation: Operation[Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> Stream[str]:
     """Open a stream operation; its messages as received text."""
-    return _open(api_client, operation, args, text_message).data
+    return _open(api_client, operation, arguments, options, text_message).data
 
 
 def _open(
     api_client: ApiClient,
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions,
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[Stream[T]]:
     moves = 0
     while True:
         try:
-            return _open_once(api_client, operation, args, decode)
+            return _open_once(api_client, operation, arguments, options, decode)
         except ApiConnectionError as error:
             # Refused at the default host: follow Pieces OS to where it listens now.
+            from pieces_os_client._core.calls import MAX_MOVES
             from pieces_os_client.discovery import relocated_url
-            from pieces_os_client.rest import MAX_MOVES
 
             if moves >= MAX_MOVES or error.__cause__ is None or not error.url:
                 raise
@@ -285,11 +301,14 @@ def _open(
 def _open_once(
     api_client: ApiClient,
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions,
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[Stream[T]]:
     configuration = api_client.configuration
-    request = stream_request(configuration, api_client.default_headers, operation, args)
+    request = stream_request(
+        configuration, api_client.default_headers, operation, arguments, options
+    )
     headers = dict(request.headers)
     # websockets sends the User-Agent itself; pass ours there so it is sent once.
     user_agent = headers.pop("User-Agent", None)
@@ -367,11 +386,15 @@ class ModelsWatcher:
                     break
     """
 
-    def __init__(self, api_client: ApiClient, options: Mapping[str, Any]) -> None:
+    def __init__(
+        self, api_client: ApiClient, options: Union[RequestOptions, Mapping[str, Any]] = NO_OPTIONS
+    ) -> None:
         # Bad options fail here, before anything is sent.
-        stream_request(api_client.configuration, api_client.default_headers, _STREAM, options)
+        if not isinstance(options, RequestOptions):
+            options = options_in(options)
+        stream_request(api_client.configuration, api_client.default_headers, _STREAM, {}, options)
         self._api_client = api_client
-        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
+        self._options = options
         self._watch = Watch(api_client.configuration.retries)
         self._stream: Optional[Stream[StreamedIdentifiers]] = None
         self._lock = threading.Lock()
@@ -398,26 +421,16 @@ class ModelsWatcher:
         self._forget()
 
     def __next__(self) -> ModelsChange:
-        steps = self._watch.next_change()
-        reply: Any = None
-        error: Optional[Exception] = None
+        machine = Machine(self._watch.next_change())
         try:
-            while not self._closed.is_set():
-                try:
-                    step = steps.throw(error) if error is not None else steps.send(reply)
-                except StopIteration as done:
-                    change: ModelsChange = done.value
-                    return change
-                reply, error = None, None
-                try:
-                    reply = self._perform(step)
-                except Exception as failure:
-                    error = failure
+            outcome, change = run(machine, self._perform, self._closed.is_set, Exception)
         except BaseException:
             self.close()  # given up, or Ctrl-C: the watcher is done
             raise
         finally:
-            steps.close()
+            machine.steps.close()
+        if outcome == DONE:
+            return change  # type: ignore[no-any-return]
         raise StopIteration
 
     def _perform(self, step: Step) -> Any:
@@ -430,9 +443,9 @@ class ModelsWatcher:
             except StopIteration:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         if step.kind == SNAPSHOT:
-            return self._api_client._invoke(_SNAPSHOT, self._options).data
+            return self._api_client._invoke(_SNAPSHOT, {}, self._options).data
         if step.kind == CONNECT:
-            stream = open_stream(self._api_client, _STREAM, self._options)
+            stream = open_stream(self._api_client, _STREAM, {}, self._options)
             with self._lock:
                 keep = not self._closed.is_set()
                 if keep:

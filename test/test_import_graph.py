@@ -110,3 +110,68 @@ def test_the_core_imports_no_transport() -> None:
                 assert not imported.startswith(
                     ("pieces_os_client.rest", "pieces_os_client.api_client", "pieces_os_client.aio")
                 ), (path.name, imported)
+
+
+def _imports_of(path: Path) -> List[str]:
+    """Every absolute module name ``path`` imports, at any depth of its code."""
+    names: List[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names.append(node.module or "")
+    return names
+
+
+def test_the_core_imports_no_http_library_and_touches_no_other_logger() -> None:
+    # The retry policy and the timeouts are our own values: a urllib3 Retry or Timeout given
+    # in the configuration is read by its attributes, never imported here.
+    for path in sorted((PACKAGE / "_core").glob("*.py")):
+        for imported in _imports_of(path):
+            assert not imported.startswith(("urllib3", "aiohttp", "websockets")), (
+                path.name,
+                imported,
+            )
+        text = path.read_text(encoding="utf-8")
+        assert 'getLogger("urllib3' not in text and "addFilter(" not in text, path.name
+
+
+def test_the_sync_machine_runner_is_the_async_one_without_await() -> None:
+    # One runner for every sans-I/O machine, in two colours: their bodies may differ only by
+    # ``await``, so neither can drift from the other.
+    tree = ast.parse((PACKAGE / "_core" / "runner.py").read_text(encoding="utf-8"))
+    functions = {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+    class _NoAwait(ast.NodeTransformer):
+        def visit_Await(self, node: ast.Await) -> ast.AST:
+            value: ast.AST = self.visit(node.value)
+            return value
+
+    def body(name: str) -> str:
+        statements = functions[name].body[1:]  # after the docstring
+        return "".join(ast.dump(_NoAwait().visit(statement)) for statement in statements)
+
+    assert "Await" in "".join(ast.dump(s) for s in functions["run_async"].body)
+    assert body("run") == body("run_async")
+
+
+def test_the_async_client_never_reaches_the_urllib3_transport() -> None:
+    # What both clients share lives in _client_base and _core; the aiohttp side imports
+    # nothing of the urllib3 side, not even lazily.
+    graph = _graph()
+    seen: Set[str] = set()
+    todo = [name for name in graph if name.startswith("pieces_os_client.aio")]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(graph[name])
+    modules = _modules()
+    assert "pieces_os_client.aio.api_client" in seen
+    assert "pieces_os_client.rest" not in seen and "pieces_os_client.api_client" not in seen
+    for name in sorted(seen):
+        assert not any(i.startswith("urllib3") for i in _imports_of(modules[name])), name

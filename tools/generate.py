@@ -7,8 +7,8 @@ From ``pieces_os_client/_core/operations.py`` (the one place an operation is des
 
 - ``pieces_os_client/api/<module>.py`` and ``pieces_os_client/aio/<module>.py``: each API class
   (``ModelsApi``, ``ModelApi``, ``WellKnownApi``) with three methods per operation (plain,
-  ``_with_http_info``, ``_without_preload_content``), every body a single call into the shared
-  request path;
+  ``_with_http_info``, ``_without_preload_content``), every body the per-call options as one
+  typed ``RequestOptions`` and a single call into the shared request path;
 - the ``paths`` of ``docs/openapi.yaml``.
 
 From the modules themselves (the one place a public name is declared):
@@ -151,8 +151,37 @@ def _method(op: Operation[object], variant: str, is_async: bool) -> str:
     return head + doc + _body(op, variant, is_async)
 
 
+#: Every method hands its options on as one typed value, in the order it declares them.
+PASS_OPTIONS = (
+    "        options = RequestOptions(\n"
+    "            _request_timeout, _request_auth, _content_type, _headers, _host_index\n"
+    "        )\n"
+)
+
+
+def _arguments(op: Operation[object]) -> str:
+    """The call's path and body parameters, named: ``{"model": model}``."""
+    names = [*op.path_params, *([op.body_param] if op.body_param else [])]
+    return "{" + ", ".join(f'"{name}": {name}' for name in names) + "}"
+
+
+def _call(head: str, args: List[str], tail: str = "", indent: str = "        ") -> str:
+    """``head(args)tail`` on one line, or wrapped as ruff format wraps it past 100 columns:
+    the arguments on a line of their own, else one a line."""
+    joined = ", ".join(args)
+    one = f"{indent}{head}({joined}){tail}\n"
+    if len(one) <= 101:
+        return one
+    inner = indent + "    "
+    if len(inner + joined) <= 100:
+        return f"{indent}{head}(\n{inner}{joined}\n{indent}){tail}\n"
+    each = "".join(f"{inner}{arg},\n" for arg in args)
+    return f"{indent}{head}(\n{each}{indent}){tail}\n"
+
+
 def _body(op: Operation[object], variant: str, is_async: bool) -> str:
     constant = _constant(op)
+    args = [constant, _arguments(op), "options"]
     if op.stream:
         opener = {
             "plain": "open_stream",
@@ -160,18 +189,16 @@ def _body(op: Operation[object], variant: str, is_async: bool) -> str:
             "raw": "open_raw_stream",
         }[variant]
         module = "pieces_os_client.aio.stream" if is_async else "pieces_os_client.stream"
-        call = f"        return {opener}(self.api_client, {constant}, locals())\n"
-        if len(call) > 101:
-            call = (
-                f"        return {opener}(\n            self.api_client, {constant}, locals()\n"
-                "        )\n"
-            )
-        return f"        from {module} import {opener}\n\n{call}"
-    call = "_invoke_raw" if variant == "raw" else "_invoke"
-    invoked = f"self.api_client.{call}({constant}, locals())"
+        call = _call(f"return {opener}", ["self.api_client", *args])
+        return f"        from {module} import {opener}\n\n{PASS_OPTIONS}{call}"
+    head = "self.api_client." + ("_invoke_raw" if variant == "raw" else "_invoke")
     if is_async:
-        invoked = f"(await {invoked})" if variant == "plain" else f"await {invoked}"
-    return f"        return {invoked}{'.data' if variant == 'plain' else ''}\n"
+        head = f"await {head}"
+    if variant != "plain":
+        return PASS_OPTIONS + _call(f"return {head}", args)
+    if is_async:  # "return (await ...).data" wraps badly: name the answer first
+        return PASS_OPTIONS + _call(f"answer = {head}", args) + "        return answer.data\n"
+    return PASS_OPTIONS + _call(f"return {head}", args, ".data")
 
 
 def render_api(api: ApiClass, is_async: bool) -> str:
@@ -226,6 +253,7 @@ def render_api(api: ApiClass, is_async: bool) -> str:
         "# module loads none of them, and typing.get_type_hints still resolves them.\n"
         "import pieces_os_client\n"
         + ("from pieces_os_client import models\n" if names_models else "")
+        + "from pieces_os_client._core.endpoint import RequestOptions\n"
         + "from pieces_os_client._core.operations import Operation, by_name\n"
     )
     base_module = "pieces_os_client.aio._extras" if is_async else "pieces_os_client.api._extras"

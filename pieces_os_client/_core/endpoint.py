@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import (
     TYPE_CHECKING,
     Any,
     Dict,
+    Iterable,
     List,
     Mapping,
     MutableMapping,
@@ -26,7 +27,6 @@ from typing import (
 from urllib.parse import quote
 
 from pydantic_core import ValidationError
-from typing_extensions import TypedDict
 
 from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.operations import Operation
@@ -46,8 +46,10 @@ T = TypeVar("T")
 logger = logging.getLogger("pieces_os_client")
 
 
-class RequestOptions(TypedDict, total=False):
-    """The per-call options every operation method names as keyword parameters.
+@dataclass(frozen=True)
+class RequestOptions:
+    """The per-call options every operation method names as keyword parameters, handed on
+    as one typed value (in the methods' order, so a generated method passes them by position).
 
     - ``_request_timeout``: a deadline in seconds for the whole call (retries included), or
       ``(connect, read)`` bounding each phase.
@@ -56,17 +58,31 @@ class RequestOptions(TypedDict, total=False):
     - ``_content_type``: the ``Content-Type`` sent with a body.
     - ``_headers``: extra headers for this call.
     - ``_host_index``: the server to use (only ``0`` exists).
+
+    Example::
+
+        >>> RequestOptions(_request_timeout=5.0)._request_timeout
+        5.0
     """
 
-    _request_timeout: Optional[TimeoutSpec]
-    _request_auth: Optional[Dict[str, Any]]
-    _content_type: Optional[str]
-    _headers: Optional[Mapping[str, str]]
-    _host_index: Optional[int]
+    _request_timeout: Optional[TimeoutSpec] = None
+    _request_auth: Optional[Dict[str, Any]] = None
+    _content_type: Optional[str] = None
+    _headers: Optional[Mapping[str, str]] = None
+    _host_index: Optional[int] = 0
 
 
-#: The option names; an operation method hands them to :func:`prepare` in its ``locals()``.
-OPTION_NAMES = tuple(RequestOptions.__annotations__)
+#: The option names, in the order every operation method declares them.
+OPTION_NAMES = tuple(option.name for option in fields(RequestOptions))
+
+#: A call without options.
+NO_OPTIONS = RequestOptions()
+
+
+def options_in(values: Mapping[str, Any]) -> RequestOptions:
+    """The options named in ``values``, a mapping that may hold other keys too (the form
+    ``stream_request`` and ``ModelsWatcher`` were first given)."""
+    return RequestOptions(**{name: values[name] for name in OPTION_NAMES if name in values})
 
 
 @dataclass
@@ -76,7 +92,8 @@ class PreparedRequest:
     method: str
     url: str
     headers: Dict[str, str]
-    body: Optional[bytes]
+    #: JSON bytes from :func:`prepare`; the JSON-ready value ``param_serialize`` made.
+    body: Any
     timeout: Optional[TimeoutSpec]
 
 
@@ -152,57 +169,94 @@ def prepare(
     configuration: Configuration,
     default_headers: Mapping[str, str],
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> PreparedRequest:
     """Check every argument and build the request; raises before anything is sent.
 
-    ``args`` maps the operation's path parameters, its body parameter and the option names
-    (:data:`OPTION_NAMES`) to values; other keys are ignored, so a generated method passes
-    its ``locals()``.
+    ``arguments`` maps the operation's path parameters and its body parameter to values;
+    ``options`` are the call's :class:`RequestOptions`.
     """
-    options = args
-    host_index = options.get("_host_index")
-    host = parse_host(
+    host_index = options._host_index
+    host = (
         configuration.host if not host_index else configuration.get_host_from_settings(host_index)
     )
     if operation.path_params:
-        url = host.base + operation.expand(
-            {name: encode_path_segment(args.get(name), name) for name in operation.path_params}
+        path = operation.expand(
+            {name: encode_path_segment(arguments.get(name), name) for name in operation.path_params}
         )
     else:
-        url = host.base + operation.path
-
-    headers = dict(default_headers)
-    if operation.text:
-        headers["Accept"] = operation.accept
-    if host.authorization is not None:
-        # Credentials in the host: sent as Basic auth, never as part of a URL that is shown.
-        headers["Authorization"] = host.authorization
-    extra = options.get("_headers")
-    if extra:
-        if not isinstance(extra, Mapping):
-            raise ApiTypeError(f"_headers must be a dict of str to str, not {type(extra).__name__}")
-        for name, value in extra.items():
-            check_header(name, value)
-        headers.update(extra)
-    auth = options.get("_request_auth")
-    if auth is not None:
-        apply_auth_setting(headers, auth)
-    elif operation.secured:
-        for setting in configuration.auth_settings().values():
-            apply_auth_setting(headers, setting)
-
+        path = operation.path
+    extra = options._headers
+    if extra and not isinstance(extra, Mapping):
+        raise ApiTypeError(f"_headers must be a dict of str to str, not {type(extra).__name__}")
+    auth = options._request_auth
+    request = build_request(
+        operation.method,
+        host,
+        path,
+        default_headers,
+        accept=operation.accept if operation.text else None,
+        headers=extra,
+        auth=[auth]
+        if auth is not None
+        else configuration.auth_settings().values()
+        if operation.secured
+        else (),
+        timeout=options._request_timeout,
+    )
     body_param = operation.body_param
-    body = encode_body(operation, args.get(body_param)) if body_param else None
-    content_type = options.get("_content_type")
+    body = encode_body(operation, arguments.get(body_param)) if body_param else None
+    content_type = options._content_type
     if content_type:
         # Checked even without a body: a bad argument is refused, not silently ignored.
         check_header("Content-Type", content_type)
+    attach_body(request, body, content_type or "application/json")
+    return request
+
+
+def build_request(
+    method: str,
+    host: str,
+    path: str,
+    default_headers: Mapping[str, str],
+    *,
+    accept: Optional[str] = None,
+    headers: Optional[Mapping[str, str]] = None,
+    auth: Iterable[Mapping[str, Any]] = (),
+    queries: Optional[List[Tuple[str, Any]]] = None,
+    timeout: Optional[TimeoutSpec] = None,
+) -> PreparedRequest:
+    """The one request builder (``prepare`` and ``ApiClient.param_serialize`` use it): the
+    URL of ``path`` (already encoded) on ``host``, the default headers, ``accept``, the
+    host's credentials, the checked extra ``headers`` and each ``auth`` setting (a
+    ``"query"`` one goes to ``queries``). The body comes after, with :func:`attach_body`."""
+    target = parse_host(host)
+    sent = dict(default_headers)
+    if accept is not None:
+        sent["Accept"] = accept
+    if target.authorization is not None:
+        # Credentials in the host: sent as Basic auth, never as part of a URL that is shown.
+        sent["Authorization"] = target.authorization
+    if headers:
+        for name, value in headers.items():
+            check_header(name, value)
+        sent.update(headers)
+    for setting in auth:
+        apply_auth_setting(sent, setting, queries)
+    return PreparedRequest(method, target.base + path, sent, None, timeout)
+
+
+def attach_body(request: PreparedRequest, body: Any, content_type: Optional[str]) -> None:
+    """Give ``request`` its body (None: none) and, with one, its ``Content-Type``:
+    ``content_type``, or the one already among its headers (else JSON) when that is None."""
+    if body is None:
+        return
+    request.body = body
+    if content_type is None:
+        request.headers.setdefault("Content-Type", "application/json")
     else:
-        content_type = "application/json"
-    if body is not None:
-        headers["Content-Type"] = content_type
-    return PreparedRequest(operation.method, url, headers, body, options.get("_request_timeout"))
+        request.headers["Content-Type"] = content_type
 
 
 def apply_auth_setting(
@@ -278,7 +332,7 @@ def _interpret(
                 ) from error
         return _response_class()._received(status, headers, data, body)
     ApiException.from_response(
-        http_resp=_Answer(status, reason, headers, body), body=body, data=None
+        http_resp=_ErrorResponse(status, reason, headers, body), body=body, data=None
     )
 
 
@@ -316,7 +370,7 @@ def _first_problem(error: Exception) -> str:
 
 
 @dataclass
-class _Answer:
+class _ErrorResponse:
     """The parts of a response ``ApiException.from_response`` reads, whatever the transport."""
 
     status: int

@@ -13,7 +13,7 @@ from pieces_os_client._core.host import redact_url
 from pieces_os_client.exceptions import ApiConnectionError, ApiTimeoutError, connection_hint
 
 #: The connection could not be made (refused, unreachable, name not found).
-CONNECT = "connect"
+CONNECT_FAILED = "connect"
 #: Connecting took longer than the connect timeout.
 CONNECT_TIMEOUT = "connect_timeout"
 #: The answer did not come within the read timeout.
@@ -29,9 +29,9 @@ DECODE = "decode"
 #: Anything else the library raised.
 OTHER = "other"
 
-KINDS = (CONNECT, CONNECT_TIMEOUT, READ_TIMEOUT, DEADLINE, TLS, BROKEN, DECODE, OTHER)
+KINDS = (CONNECT_FAILED, CONNECT_TIMEOUT, READ_TIMEOUT, DEADLINE, TLS, BROKEN, DECODE, OTHER)
 #: Failures that happened before Pieces OS could have seen the request.
-NOT_SENT = (CONNECT, CONNECT_TIMEOUT)
+NOT_SENT = (CONNECT_FAILED, CONNECT_TIMEOUT)
 
 
 def plain_cause(kind: str, error: BaseException) -> str:
@@ -44,7 +44,7 @@ def plain_cause(kind: str, error: BaseException) -> str:
         'a failed connection (connection refused)'
     """
     what = {
-        CONNECT: "a failed connection",
+        CONNECT_FAILED: "a failed connection",
         CONNECT_TIMEOUT: "a connect timeout",
         READ_TIMEOUT: "a read timeout",
         DEADLINE: "a timeout",

@@ -1,85 +1,153 @@
-"""The one retry and deadline decision, performed by both HTTP shells.
+"""The one retry and deadline decision, performed by both HTTP backends.
 
-A call is a loop the shell runs (``rest.RESTClientObject.request`` over urllib3,
-``aio.AsyncApiClient._send_with_retries`` over aiohttp): send one attempt, then ask a
-:class:`RetryDecision` what to do with what came back. It answers with the seconds to wait
-before sending again, or says the answer is the call's, or raises the SDK's exception. The
-shells only send, sleep and sort their library's errors into the kinds of
-:mod:`~pieces_os_client._core.failures`; urllib3 itself never retries (each attempt is sent
-with ``retries=False``).
+A call is a loop the runtime runs: send one attempt, then ask a :class:`RetryDecision` what to
+do with what came back. It answers with the seconds to wait before sending again, or says the
+answer is the call's, or raises the SDK's exception. The backends only send, sleep and sort
+their library's errors into the kinds of :mod:`~pieces_os_client._core.failures`; urllib3
+itself never retries (each attempt is sent with its retries off).
 
-The rules come from ``Configuration.retries``: a count (the SDK's :class:`RetryPolicy`) or any
-urllib3 ``Retry``, whose counters (total, connect, read, status, other), allowed methods,
-status list, backoff and ``Retry-After`` handling are followed as urllib3 follows them. On top,
-for every policy: redirects are never followed, a wait that would end past the call's deadline
-is not started, and each retry is logged once on the ``pieces_os_client`` logger.
+The rules come from ``Configuration.retries``: a count (the SDK's :class:`RetryPolicy`), a
+``RetryPolicy``, or a urllib3 ``Retry``, read into a :class:`Retries` whose counters (total,
+connect, read, status, other), allowed methods, status list, backoff and ``Retry-After``
+handling follow urllib3's rules. On top, for every policy: redirects are never followed, a
+wait that would end past the call's deadline is not started, and each retry is logged once on
+the ``pieces_os_client`` logger.
 """
 
 from __future__ import annotations
 
-import contextvars
+import email.utils
 import logging
 import random
+import re
 import time
-from typing import Any, Mapping, Optional, cast
-
-import urllib3
-from urllib3.exceptions import (
-    ConnectTimeoutError,
-    DecodeError,
-    HTTPError,
-    InvalidHeader,
-    MaxRetryError,
-    ProtocolError,
-    ReadTimeoutError,
-    SSLError,
-)
-from urllib3.util.retry import Retry
-from urllib3.util.url import parse_url
+from typing import AbstractSet, Any, Collection, Mapping, Optional, Union
+from urllib.parse import urlsplit
 
 from pieces_os_client._core.failures import (
     BROKEN,
-    CONNECT,
+    CONNECT_FAILED,
     CONNECT_TIMEOUT,
     DEADLINE,
     DECODE,
     READ_TIMEOUT,
-    TLS,
     describe_failure,
     late_retry,
     plain_cause,
 )
+from pieces_os_client._core.timeouts import CallLimits
 from pieces_os_client.exceptions import ApiValueError
 
 logger = logging.getLogger("pieces_os_client")
 
-__all__ = [
-    "CallLimits",
-    "RetryDecision",
-    "RetryPolicy",
-    "make_retry",
-    "make_timeout",
-    "timeout_seconds",
-]
+__all__ = ["CallLimits", "Retries", "RetryDecision", "RetryPolicy", "make_retry"]
+
+#: A counter: retries left (int), unlimited (None), or none at all (False).
+Count = Union[int, bool, None]
+
+#: How a failure counts against a policy (urllib3's three error counters).
+_AS_CONNECT = (CONNECT_FAILED, CONNECT_TIMEOUT)
+_AS_READ = (READ_TIMEOUT, DEADLINE, BROKEN)
+_TIMED_OUT = (READ_TIMEOUT, DEADLINE)
 
 
-class CallLimits:
-    """What bounds one call: its deadline (``time.monotonic()``) and its body size."""
+class Retries:
+    """A retry policy with urllib3 ``Retry``'s rules, in our own code: what a urllib3 ``Retry``
+    given as ``Configuration.retries`` is read into (the SDK's :class:`RetryPolicy` changes
+    three rules).
 
-    __slots__ = ("deadline", "max_size", "seconds")
+    Example::
 
-    def __init__(self, seconds: Optional[float], max_size: Optional[int]) -> None:
-        self.seconds = seconds
-        self.deadline = None if seconds is None else time.monotonic() + seconds
-        self.max_size = max_size
+        >>> Retries(total=2).total
+        2
+    """
 
-    def left(self) -> float:
-        """Seconds until the deadline (may be negative); infinite without one."""
-        return float("inf") if self.deadline is None else self.deadline - time.monotonic()
+    #: urllib3's default methods that a read error may repeat.
+    DEFAULT_ALLOWED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "PUT", "TRACE"})
+    #: Statuses retried for their ``Retry-After`` header alone.
+    RETRY_AFTER_STATUS_CODES = frozenset({413, 429, 503})
+
+    def __init__(
+        self,
+        total: Count = 10,
+        connect: Count = None,
+        read: Count = None,
+        status: Count = None,
+        other: Count = None,
+        allowed_methods: Optional[Collection[str]] = DEFAULT_ALLOWED_METHODS,
+        status_forcelist: Optional[Collection[int]] = None,
+        backoff_factor: float = 0.0,
+        backoff_jitter: float = 0.0,
+        backoff_max: float = 120.0,
+        respect_retry_after_header: bool = True,
+    ) -> None:
+        self.total, self.connect, self.read = total, connect, read
+        self.status, self.other = status, other
+        self.allowed_methods = allowed_methods
+        self.status_forcelist: AbstractSet[int] = frozenset(status_forcelist or ())
+        self.backoff_factor = backoff_factor
+        self.backoff_jitter = backoff_jitter
+        self.backoff_max = backoff_max
+        self.respect_retry_after_header = respect_retry_after_header
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(total={self.total}, connect={self.connect}, "
+            f"read={self.read}, status={self.status}, other={self.other})"
+        )
+
+    def method_retryable(self, method: Optional[str]) -> bool:
+        return not self.allowed_methods or (method or "").upper() in self.allowed_methods
+
+    def may_repeat(self, method: Optional[str], kind: str) -> bool:
+        """Whether a failure of ``kind`` may be sent again at all (counters aside)."""
+        if kind in _AS_READ:
+            return self.read is not False and method is not None and self.method_retryable(method)
+        return True
+
+    def is_retry(self, method: str, status: int, has_retry_after: bool) -> bool:
+        """Whether an answer with ``status`` asks to be sent again."""
+        if not self.method_retryable(method):
+            return False
+        if status in self.status_forcelist:
+            return True
+        return bool(
+            self.total
+            and self.respect_retry_after_header
+            and has_retry_after
+            and status in self.RETRY_AFTER_STATUS_CODES
+        )
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds to wait after ``attempts`` failed attempts in a row."""
+        if attempts <= 1:
+            return 0.0
+        value = self.backoff_factor * (2 ** (attempts - 1))
+        if self.backoff_jitter != 0.0:
+            value += random.random() * self.backoff_jitter
+        return float(max(0, min(self.backoff_max, value)))
+
+    def retry_after(self, headers: Mapping[str, str]) -> Optional[float]:
+        """The wait a ``Retry-After`` header asks for (None: none, or one not understood)."""
+        value = headers.get("Retry-After")
+        if value is None:
+            return None
+        if re.match(r"^\s*[0-9]+\s*$", value):
+            seconds = float(int(value))
+        else:
+            date = email.utils.parsedate_tz(value)
+            if date is None:
+                return None  # unreadable: no reason to fail, the backoff applies
+            seconds = email.utils.mktime_tz(date) - time.time()
+        return max(seconds, 0.0)
+
+    def get_retry_after(self, response: Any) -> Optional[float]:
+        """:meth:`retry_after` of ``response.headers`` (urllib3 ``Retry``'s name)."""
+        return self.retry_after(response.headers)
 
 
-class RetryPolicy(Retry):
-    """urllib3's ``Retry`` with the SDK's rules (what ``Configuration(retries=n)`` uses).
+class RetryPolicy(Retries):
+    """The SDK's retry rules (what ``Configuration(retries=n)`` uses).
 
     - connection failures before the request was sent: retried for every method;
     - 429, 502, 503, 504: retried for every method (the server did not act on the request),
@@ -114,49 +182,30 @@ class RetryPolicy(Retry):
             connect=retries,
             read=retries,
             status=retries,
-            redirect=0,
             other=0,
             allowed_methods=None,
             status_forcelist=cls.RETRY_STATUSES,
             backoff_factor=cls.BACKOFF_FACTOR,
             backoff_jitter=cls.BACKOFF_JITTER,
             backoff_max=cls.BACKOFF_MAX,
-            raise_on_status=False,
-            raise_on_redirect=False,
-            respect_retry_after_header=True,
         )
 
-    def increment(  # type: ignore[override]
-        self,
-        method: Optional[str] = None,
-        url: Optional[str] = None,
-        response: Any = None,
-        error: Optional[Exception] = None,
-        _pool: Any = None,
-        _stacktrace: Any = None,
-    ) -> Retry:
-        if error is not None and not self.is_repeatable(
-            method,
-            connection_error=self._is_connection_error(error),
-            read_timeout=isinstance(error, ReadTimeoutError),
+    def may_repeat(self, method: Optional[str], kind: str) -> bool:
+        if not self.is_repeatable(
+            method, connection_error=kind in _AS_CONNECT, read_timeout=kind in _TIMED_OUT
         ):
-            raise error.with_traceback(_stacktrace)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
+            return False
+        return super().may_repeat(method, kind)
 
-    def get_backoff_time(self) -> float:
-        errors = sum(1 for entry in self.history if entry.redirect_location is None)
-        if errors == 0:
+    def backoff(self, attempts: int) -> float:
+        if attempts == 0:
             return 0.0
         return self.backoff_delay(
-            errors, self.backoff_factor, self.backoff_jitter, self.backoff_max
+            attempts, self.backoff_factor, self.backoff_jitter, self.backoff_max
         )
 
-    def get_retry_after(self, response: Any) -> Optional[float]:
-        try:
-            seconds = super().get_retry_after(response)
-        except InvalidHeader:
-            # A Retry-After we cannot read is no reason to fail: fall back to the backoff.
-            return None
+    def retry_after(self, headers: Mapping[str, str]) -> Optional[float]:
+        seconds = super().retry_after(headers)
         return None if seconds is None else min(seconds, self.RETRY_AFTER_MAX)
 
     @classmethod
@@ -187,7 +236,8 @@ class RetryPolicy(Retry):
         """Log one retry on the ``pieces_os_client`` logger (never any header value), naming
         the path: the host is the client's, and the same on every line."""
         if url and "://" in url:
-            url = parse_url(url).request_uri
+            parts = urlsplit(url)
+            url = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         logger.info("retrying %s %s after %s (%s)", method, url, cause, retries_text(retries_left))
 
 
@@ -204,16 +254,29 @@ def retries_text(left: Any) -> str:
     return "retries left unknown"
 
 
-def make_retry(retries: Any) -> Retry:
-    """Turn ``Configuration.retries`` (an int, None, or a ``Retry``) into a ``Retry``.
-
-    A ``Retry`` keeps its rules, except that redirects are never followed: a 3xx is handed
-    back (and raised as an ``ApiException``), so credentials never go to another host.
-    """
-    if isinstance(retries, Retry):
-        return retries.new(redirect=0, raise_on_redirect=False)
+def make_retry(retries: Any) -> Retries:
+    """``Configuration.retries`` (an int, None, a :class:`Retries` or a urllib3 ``Retry``) as
+    our policy. A urllib3 ``Retry`` is read (never imported here) into a :class:`Retries` with
+    its counters and rules; redirects are never followed whatever it says: a 3xx is handed back
+    (and raised as an ``ApiException``), so credentials never go to another host."""
+    if isinstance(retries, Retries):
+        return retries
     if retries is None:
         return RetryPolicy.from_count(0)
+    if _is_urllib3_retry(retries):
+        return Retries(
+            total=retries.total,
+            connect=retries.connect,
+            read=retries.read,
+            status=retries.status,
+            other=getattr(retries, "other", None),
+            allowed_methods=retries.allowed_methods,
+            status_forcelist=retries.status_forcelist,
+            backoff_factor=retries.backoff_factor,
+            backoff_jitter=getattr(retries, "backoff_jitter", 0.0),
+            backoff_max=getattr(retries, "backoff_max", 120.0),
+            respect_retry_after_header=retries.respect_retry_after_header,
+        )
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise ApiValueError(
             f"retries must be a non-negative int or a urllib3 Retry, not {retries!r}"
@@ -221,72 +284,16 @@ def make_retry(retries: Any) -> Retry:
     return RetryPolicy.from_count(retries)
 
 
-def make_timeout(spec: Any) -> urllib3.Timeout:
-    """``5`` -> ``Timeout(total=5)``, a deadline for the whole call; ``(2, 30)`` -> connect 2 s,
-    then 30 s for each wait for data."""
-    if isinstance(spec, urllib3.Timeout):
-        return spec
-    if isinstance(spec, (int, float)) and not isinstance(spec, bool) and spec > 0:
-        return urllib3.Timeout(total=float(spec))
-    if (
-        isinstance(spec, (tuple, list))
-        and len(spec) == 2
-        and all(isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0 for s in spec)
-    ):
-        return urllib3.Timeout(connect=float(spec[0]), read=float(spec[1]))
-    raise ApiValueError(
-        f"timeout must be a positive number of seconds or a (connect, read) pair, not {spec!r}"
+def _is_urllib3_retry(value: Any) -> bool:
+    return any(
+        cls.__name__ == "Retry" and cls.__module__.startswith("urllib3")
+        for cls in type(value).__mro__
     )
 
 
-def timeout_seconds(timeout: urllib3.Timeout) -> Optional[float]:
-    """The deadline a timeout sets for the whole call: its ``total`` (a number timeout)."""
-    total = timeout.total
-    return float(total) if isinstance(total, (int, float)) else None
-
-
-#: Set while a decision runs urllib3's ``Retry.increment``: its "Incremented Retry" debug line
-#: repeats the one line this module logs per retry, so the logging filter drops it.
-_INCREMENTING: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "pieces_os_client_incrementing", default=False
-)
-
-
-class _Urllib3RetryLines(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not _INCREMENTING.get()
-
-
-logging.getLogger("urllib3.util.retry").addFilter(_Urllib3RetryLines())
-
-
-class _Status:
-    """What ``Retry.increment`` and ``Retry.get_retry_after`` read of an answer."""
-
-    def __init__(self, status: int, headers: Mapping[str, str]) -> None:
-        self.status = status
-        self.headers = headers
-
-    def get_redirect_location(self) -> bool:
-        return False  # redirects are never followed
-
-
-def _stand_in(kind: str, error: BaseException) -> Exception:
-    """The urllib3 error a failure of ``kind`` is, for ``Retry``'s counters."""
-    if isinstance(error, HTTPError):
-        return error
-    text = str(error) or type(error).__name__
-    if kind in (CONNECT, CONNECT_TIMEOUT):
-        return ConnectTimeoutError(text)
-    if kind in (READ_TIMEOUT, DEADLINE):
-        return ReadTimeoutError(None, "", text)  # type: ignore[arg-type]
-    if kind == BROKEN:
-        return ProtocolError(text)
-    if kind == TLS:
-        return SSLError(text)
-    if kind == DECODE:
-        return DecodeError(text)
-    return HTTPError(text)
+def _spent(count: Count) -> Count:
+    """One retry less (urllib3's arithmetic: None stays unlimited)."""
+    return count if count is None else count - 1
 
 
 class RetryDecision:
@@ -305,35 +312,45 @@ class RetryDecision:
         True
     """
 
-    def __init__(self, policy: Retry, method: str, url: str, limits: CallLimits) -> None:
+    def __init__(self, policy: Retries, method: str, url: str, limits: CallLimits) -> None:
         self._policy = policy
         self._method = method
         self._url = url
         self.limits = limits
+        self._left = {
+            "total": policy.total,
+            "connect": policy.connect,
+            "read": policy.read,
+            "status": policy.status,
+            "other": policy.other,
+        }
+        self._attempts = 0
+
+    @property
+    def url(self) -> str:
+        """Where the call goes now (see :meth:`retarget`)."""
+        return self._url
 
     def retarget(self, url: str) -> None:
         """The call goes on at ``url`` (the default host's Pieces OS was found elsewhere);
         nothing was sent before, so no retry is counted."""
         self._url = url
 
-    def after_failure(self, kind: str, error: BaseException) -> float:
+    def after_failure(self, kind: str, error: BaseException, counts_as: str = "") -> float:
         """Seconds to wait before the next attempt after a failure of ``kind``
         (see :mod:`~pieces_os_client._core.failures`); raises the SDK's exception when
-        the call gives up."""
+        the call gives up. ``counts_as``: the kind whose retry rule applies, when the
+        backend knows better than ``kind`` (which words the exception)."""
         limits = self.limits
         timed_out = kind in (CONNECT_TIMEOUT, READ_TIMEOUT, DEADLINE)
         final_kind = DEADLINE if timed_out and limits.deadline is not None else kind
-        if kind == DECODE:  # a body that does not decompress would not the next time either
+        rule = counts_as or kind
+        if kind == DECODE or not self._spend(rule):
+            # A body that does not decompress would not the next time either.
             raise describe_failure(
                 final_kind, self._method, self._url, error, limits.seconds
             ) from error
-        try:
-            self._increment(error=_stand_in(kind, error))
-        except (MaxRetryError, HTTPError):  # exhausted, or not to be repeated
-            raise describe_failure(
-                final_kind, self._method, self._url, error, limits.seconds
-            ) from error
-        wait = self._policy.get_backoff_time()
+        wait = self._policy.backoff(self._attempts)
         self._before_wait(plain_cause(kind, error), wait)
         return wait
 
@@ -341,31 +358,33 @@ class RetryDecision:
         """None when this answer is the call's; else the seconds to wait before sending the
         request again (a "not now" status with retries left)."""
         policy = self._policy
-        has_retry_after = "Retry-After" in headers
-        if not policy.is_retry(self._method, status, has_retry_after):
+        if not policy.is_retry(self._method, status, "Retry-After" in headers):
             return None
-        answer = _Status(status, headers)
-        try:
-            self._increment(response=answer)
-        except MaxRetryError:
+        if not self._spend("status"):
             return None  # no retries left: the status is raised as its ApiException
-        policy = self._policy
-        wait = (
-            policy.get_retry_after(cast(urllib3.BaseHTTPResponse, answer))
-            if policy.respect_retry_after_header
-            else None
-        )
+        wait = policy.retry_after(headers) if policy.respect_retry_after_header else None
         if wait is None:
-            wait = policy.get_backoff_time()
+            wait = policy.backoff(self._attempts)
         self._before_wait(f"status {status}", wait)
         return wait
 
-    def _increment(self, **outcome: Any) -> None:
-        token = _INCREMENTING.set(True)
-        try:
-            self._policy = self._policy.increment(self._method, self._url, **outcome)
-        finally:
-            _INCREMENTING.reset(token)
+    def _spend(self, rule: str) -> bool:
+        """Count one retry by ``rule`` (a failure kind, or ``"status"``): False when the
+        policy gives up (as urllib3's ``Retry.increment`` raising)."""
+        left, policy = self._left, self._policy
+        if rule != "status":
+            if left["total"] is False or not policy.may_repeat(self._method, rule):
+                return False
+            counter = "connect" if rule in _AS_CONNECT else "read" if rule in _AS_READ else "other"
+            if left[counter] is False:
+                return False
+        else:
+            counter = "status"
+        left["total"] = _spent(left["total"])
+        left[counter] = _spent(left[counter])
+        self._attempts += 1
+        counts = [count for count in left.values() if count]
+        return not counts or min(counts) >= 0
 
     def _before_wait(self, cause: str, wait: float) -> None:
         limits = self.limits
@@ -373,4 +392,4 @@ class RetryDecision:
             raise describe_failure(
                 DEADLINE, self._method, self._url, late_retry(cause, wait), limits.seconds
             )
-        RetryPolicy.log_retry(self._method, self._url, cause, self._policy.total)
+        RetryPolicy.log_retry(self._method, self._url, cause, self._left["total"])

@@ -22,9 +22,16 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Type, 
 
 from pydantic import ValidationError
 
-from pieces_os_client._core.endpoint import _Answer, _first_problem, decode_text, prepare
+from pieces_os_client._core.endpoint import (
+    RequestOptions,
+    _ErrorResponse,
+    _first_problem,
+    decode_text,
+    options_in,
+    prepare,
+)
 from pieces_os_client._core.operations import Operation
-from pieces_os_client._core.retry import make_timeout
+from pieces_os_client._core.timeouts import make_timeout
 from pieces_os_client._version import install_command
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.exceptions import (
@@ -74,12 +81,15 @@ def stream_request(
     configuration: Configuration,
     default_headers: Mapping[str, str],
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: Optional[RequestOptions] = None,
 ) -> StreamRequest:
     """The URL (``ws://`` from ``http://``, ``wss://`` from ``https://``, path parameters
     encoded), the headers of every request (``X-Application-ID``, ``User-Agent``,
-    ``_headers``...) and the timeouts."""
-    prepared = prepare(configuration, default_headers, operation, args)
+    ``_headers``...) and the timeouts. Without ``options``, those named in ``arguments``."""
+    if options is None:
+        options = options_in(arguments)
+    prepared = prepare(configuration, default_headers, operation, arguments, options)
     url = "ws" + prepared.url[len("http") :]  # "http://" -> "ws://", "https://" -> "wss://"
     spec = prepared.timeout if prepared.timeout is not None else configuration.timeout
     timeout = make_timeout(spec)
@@ -210,7 +220,7 @@ def refused(
         )
     try:  # from_response raises (as in the published SDK); the caller raises it in turn
         ApiException.from_response(
-            http_resp=_Answer(status, reason, headers, text.encode()), body=text, data=None
+            http_resp=_ErrorResponse(status, reason, headers, text.encode()), body=text, data=None
         )
     except ApiException as error:
         error.method, error.url = "GET", url

@@ -15,9 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Generator, Optional, Set, Tuple
 
-from urllib3.util.retry import Retry
-
-from pieces_os_client._core.retry import RetryPolicy, make_retry
+from pieces_os_client._core.retry import Retries, RetryPolicy, make_retry
 from pieces_os_client.exceptions import (
     ApiConnectionError,
     ApiException,
@@ -171,7 +169,7 @@ class Reconnects:
     """
 
     def __init__(self, retries: Any) -> None:
-        policy: Retry = make_retry(retries)
+        policy: Retries = make_retry(retries)
         total = policy.total
         self.limit = total if isinstance(total, int) and not isinstance(total, bool) else 0
         self._policy = policy

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Mapping, O
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.endpoint import RequestOptions
+from pieces_os_client._core.runner import DONE, EMITTED, Machine, run_async
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.aio.api_client import AsyncApiClient
 from pieces_os_client.configuration import TimeoutSpec
@@ -70,7 +72,10 @@ class AsyncModelsApiExtras(AsyncApi):
         """
         from pieces_os_client.aio.stream import AsyncModelsWatcher
 
-        return AsyncModelsWatcher(self.api_client, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return AsyncModelsWatcher(self.api_client, options)
 
     async def resolve_model(self, model: str) -> models.Model:
         """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id
@@ -268,7 +273,7 @@ class _AsyncFollower:
         self._api_client = api_client
         self.model_id = machine.model_id
         self.machine = machine
-        self._steps = machine.run()
+        self._machine = Machine(machine.run())
         # Looked up once: a step is performed per message.
         from pieces_os_client._core.downloads import CALLS, GET, PROGRESS, START
         from pieces_os_client._core.operations import by_name
@@ -279,7 +284,6 @@ class _AsyncFollower:
         self._start_call_kind = START
         self._start_call = self._calls.pop(START)
         self._get_call = self._calls[GET]
-        self._started = False
         self._stream: Optional[AsyncStream[models.ModelDownloadProgress]] = None
         self._closed = False
         # Made on first wait, inside the running loop (an Event binds to a loop on 3.9).
@@ -300,37 +304,24 @@ class _AsyncFollower:
     ) -> Optional[pieces_os_client.DownloadEvent]:
         """Perform steps until the next event; None once complete (``model``) or closed.
         With ``error``, throw it in first (the machine cleans up and re-raises it)."""
-        steps = self._steps
-        reply: Any = None
         try:
-            while not self._closed:
-                try:
-                    if error is not None:
-                        step = steps.throw(error)
-                    else:
-                        step = steps.send(reply) if self._started else next(steps)
-                        self._started = True
-                except StopIteration as done:
-                    self.model = done.value
-                    await self.close()
-                    return None
-                reply, error = None, None
-                if step.event is not None:  # EMIT: hand it up
-                    return step.event
-                try:
-                    reply = await self._perform(step)
-                except BaseException as failure:  # CancelledError included: the machine cancels
-                    error = failure
+            outcome, value = await run_async(
+                self._machine, self._perform, lambda: self._closed, error=error
+            )
         except BaseException:
             await self.close()
             raise
+        if outcome == EMITTED:
+            return value  # type: ignore[no-any-return]
+        if outcome == DONE:
+            self.model = value
         await self.close()
         return None
 
     async def abandon(self, error: BaseException) -> None:
         """Stopped by ``error`` outside the steps (a callback, the caller's ``async with``
         block): let the machine cancel what runs."""
-        if self._started and not self._closed:
+        if self._machine.started and not self._closed:
             with contextlib.suppress(BaseException):
                 await self.next_event(error)
 
@@ -342,7 +333,7 @@ class _AsyncFollower:
         if self._answer is not None and not self._answer.done():
             self._answer.set_result(None)
         # The machine runs only between awaits: here it is suspended (or finished).
-        self._steps.close()
+        self._machine.steps.close()
         await self._forget()
         if self._ticket is not None:
             self._ticket.leave()

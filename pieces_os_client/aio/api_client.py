@@ -37,10 +37,16 @@ from typing import (
 )
 
 import aiohttp
-import urllib3
 from yarl import URL
 
-from pieces_os_client._client_base import ClientBase, _log_answer, _log_failure, _timing
+from pieces_os_client._client_base import (
+    ClientBase,
+    _log_answer,
+    _log_failure,
+    _timing,
+    fork_generation,
+    too_large,
+)
 from pieces_os_client._core.body import (
     ACCEPT_ENCODING,
     CHUNK_SIZE,
@@ -49,10 +55,17 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._core.endpoint import PreparedRequest, interpret, prepare
+from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
+from pieces_os_client._core.endpoint import (
+    NO_OPTIONS,
+    PreparedRequest,
+    RequestOptions,
+    interpret,
+    prepare,
+)
 from pieces_os_client._core.failures import (
     BROKEN,
-    CONNECT,
+    CONNECT_FAILED,
     CONNECT_TIMEOUT,
     DECODE,
     OTHER,
@@ -61,17 +74,12 @@ from pieces_os_client._core.failures import (
     describe_failure,
 )
 from pieces_os_client._core.operations import Operation
-from pieces_os_client._core.retry import (
-    CallLimits,
-    RetryDecision,
-    make_retry,
-    make_timeout,
-    timeout_seconds,
-)
+from pieces_os_client._core.retry import RetryDecision, make_retry
+from pieces_os_client._core.runner import Machine, run_async
+from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
 from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
-from pieces_os_client.rest import MAX_MOVES, fork_generation, too_large
 
 T = TypeVar("T")
 
@@ -155,9 +163,15 @@ class AsyncApiClient(ClientBase):
         await self._close_orphans(loop)
 
     # --- the one request path every endpoint method goes through ------------------------------
-    async def _invoke(self, operation: Operation[T], args: Mapping[str, Any]) -> ApiResponse[T]:
-        """Call ``operation`` with ``args`` (a generated method's ``locals()``)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+    async def _invoke(
+        self,
+        operation: Operation[T],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
+    ) -> ApiResponse[T]:
+        """Call ``operation`` with ``arguments`` (its path and body parameters) and
+        ``options``."""
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         response, body = await self._send(request, preload=True)
         return interpret(
             operation.response_model,
@@ -169,10 +183,13 @@ class AsyncApiClient(ClientBase):
         )
 
     async def _invoke_raw(
-        self, operation: Operation[Any], args: Mapping[str, Any]
+        self,
+        operation: Operation[Any],
+        arguments: Mapping[str, Any],
+        options: RequestOptions = NO_OPTIONS,
     ) -> aiohttp.ClientResponse:
         """``operation``'s answer unread (the ``_without_preload_content`` variants)."""
-        request = prepare(self.configuration, self.default_headers, operation, args)
+        request = prepare(self.configuration, self.default_headers, operation, arguments, options)
         response, _ = await self._send(request, preload=False)
         return response
 
@@ -207,61 +224,77 @@ class AsyncApiClient(ClientBase):
             if not any(name.lower() == "accept-encoding" for name in headers):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         decision = RetryDecision(self._retry_policy, method, url, limits)
-        moves = 0
-        while True:
-            response: Optional[aiohttp.ClientResponse] = None
-            if limits.deadline is not None:
-                timeout = _within_deadline(spec, limits)
-            try:
-                response = await session.request(
-                    method,
-                    # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
-                    URL(url, encoded=True),
-                    headers=headers,
-                    data=request.body,
-                    timeout=timeout,
-                    allow_redirects=False,
-                    **options,
+
+        async def perform(step: CallStep) -> Any:
+            if step.kind == SEND:
+                attempt = timeout if limits.deadline is None else _within_deadline(spec, limits)
+                read = limits if preload else None
+                return await self._attempt(
+                    session, step.url, request, headers, attempt, options, read
                 )
-                body = await _read_body(response, limits) if preload else b""
-            except BodyTooLarge as error:
-                assert response is not None
-                response.close()
-                raise too_large(error, method, url, response) from None
-            except UndecodableBody as error:
-                assert response is not None
-                response.close()
-                raise describe_failure(DECODE, method, url, error) from error
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                if response is not None:
-                    response.close()
-                elsewhere = await self._relocated(url, error, moves)
-                if elsewhere is not None:
-                    moves += 1
-                    url = elsewhere
-                    decision.retarget(url)
-                    continue
-                await asyncio.sleep(decision.after_failure(_failure_kind(error), error))
-                continue
-            except BaseException:
-                # Cancelled mid-call: free the connection so the session stays usable.
-                if response is not None:
-                    response.close()
-                raise
-            wait = decision.after_answer(response.status, response.headers)
-            if wait is None:
-                return response, body
-            response.close()
-            await asyncio.sleep(wait)
+            if step.kind == RELOCATE:
+                from pieces_os_client.discovery import relocated_url_async
 
-    async def _relocated(self, url: str, error: BaseException, moves: int) -> Optional[str]:
-        """The URL to go on at when the default host's Pieces OS refused and was found
-        elsewhere (a refused connection sent nothing: no retry is counted)."""
-        if moves >= MAX_MOVES or not self.configuration._searches_for_pieces_os():
+                return await relocated_url_async(self.configuration, step.url, step.failure)
+            if step.answer is not None:
+                step.answer[0].close()
+            await asyncio.sleep(step.seconds)
             return None
-        from pieces_os_client.discovery import relocated_url_async
 
-        return await relocated_url_async(self.configuration, url, error)
+        def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
+            if isinstance(error, BodyTooLarge):
+                raise too_large(error, method, url) from None
+            if isinstance(error, UndecodableBody):
+                raise describe_failure(DECODE, method, url, error) from error
+            if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError)):
+                return _failure_kind(error), ""
+            return None
+
+        searches = self.configuration._searches_for_pieces_os
+        machine = Machine(call(decision, url, sort, _status, searches))
+        _, answer = await run_async(machine, perform, _never)
+        done: Tuple[aiohttp.ClientResponse, bytes] = answer
+        return done
+
+    async def _attempt(
+        self,
+        session: aiohttp.ClientSession,
+        url: str,
+        request: PreparedRequest,
+        headers: Mapping[str, str],
+        timeout: aiohttp.ClientTimeout,
+        options: Dict[str, Any],
+        limits: Optional[CallLimits],
+    ) -> Tuple[aiohttp.ClientResponse, bytes]:
+        """One attempt; its body read too, within ``limits``, when the call preloads."""
+        response: Optional[aiohttp.ClientResponse] = None
+        try:
+            response = await session.request(
+                request.method,
+                # encoded=True: send the path exactly as prepare() encoded it ("%2E%2E"...).
+                URL(url, encoded=True),
+                headers=headers,
+                data=request.body,
+                timeout=timeout,
+                allow_redirects=False,
+                **options,
+            )
+            body = b"" if limits is None else await _read_body(response, limits)
+        except BodyTooLarge as error:
+            assert response is not None
+            error.status, error.reason, error.headers = (
+                response.status,
+                response.reason,
+                response.headers,
+            )
+            response.close()
+            raise
+        except BaseException:
+            # Failed or cancelled mid-call: free the connection so the session stays usable.
+            if response is not None:
+                response.close()
+            raise
+        return response, body
 
     # --- sessions, one per event loop ---------------------------------------------------------
     async def _session(self) -> aiohttp.ClientSession:
@@ -345,7 +378,7 @@ def _failure_kind(error: BaseException) -> str:
     if _CONNECT_TIMEOUT_ERROR is not None and isinstance(error, _CONNECT_TIMEOUT_ERROR):
         return CONNECT_TIMEOUT
     if isinstance(error, aiohttp.ClientConnectorError):
-        return CONNECT
+        return CONNECT_FAILED
     if isinstance(error, aiohttp.ServerTimeoutError):
         older_connect_timeout = _CONNECT_TIMEOUT_ERROR is None and str(error).startswith(
             "Connection timeout"
@@ -362,27 +395,35 @@ def _failure_kind(error: BaseException) -> str:
     return OTHER
 
 
+def _status(answer: Tuple[aiohttp.ClientResponse, bytes]) -> Tuple[int, Any]:
+    return answer[0].status, answer[0].headers
+
+
+def _never() -> bool:
+    return False
+
+
 def _seconds(value: Any) -> Optional[float]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     return None
 
 
-def _client_timeout(spec: Union[TimeoutSpec, urllib3.Timeout, None]) -> aiohttp.ClientTimeout:
+def _client_timeout(spec: Union[TimeoutSpec, Timeouts, None]) -> aiohttp.ClientTimeout:
     """``5`` -> 5 s in all (each attempt then gets what is left: :func:`_within_deadline`);
     ``(2, 30)`` -> connect 2 s, then 30 s per read."""
     timeout = make_timeout(spec)
     return aiohttp.ClientTimeout(
         total=_seconds(timeout.total),
         sock_connect=_seconds(timeout.connect_timeout),
-        sock_read=_seconds(timeout._read),
+        sock_read=timeout.read,
     )
 
 
-def _within_deadline(spec: urllib3.Timeout, limits: CallLimits) -> aiohttp.ClientTimeout:
+def _within_deadline(spec: Timeouts, limits: CallLimits) -> aiohttp.ClientTimeout:
     """This attempt's timeout: what is left of the call's deadline, per phase too."""
     left = max(limits.left(), 0.001)
-    connect, read = _seconds(spec.connect_timeout), _seconds(spec._read)
+    connect, read = spec.connect_timeout, spec.read
     return aiohttp.ClientTimeout(
         total=left,
         sock_connect=left if connect is None else min(connect, left),

@@ -28,6 +28,7 @@ import aiohttp
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
 from pieces_os_client import models
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.aio._extras import AsyncModelApiExtras
 from pieces_os_client.configuration import TimeoutSpec
@@ -94,7 +95,13 @@ class AsyncModelApi(AsyncModelApiExtras):
             model = api.models_specific_model_snapshot(model_id)
             print(model.name)
         """
-        return (await self.api_client._invoke(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options
+        )
+        return answer.data
 
     async def models_specific_model_snapshot_with_http_info(
         self,
@@ -107,7 +114,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_specific_model_snapshot` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options
+        )
 
     async def models_specific_model_snapshot_without_preload_content(
         self,
@@ -122,7 +134,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`models_specific_model_snapshot`, returning the unread aiohttp response (read or
         release it).
         """
-        return await self.api_client._invoke_raw(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options
+        )
 
     # POST /model/{model}/download ---------------------------------------------------------------
     async def model_specific_model_download(
@@ -146,7 +163,13 @@ class AsyncModelApi(AsyncModelApiExtras):
             model = api.model_specific_model_download(model_id)
             print(model.downloading)
         """
-        return (await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options
+        )
+        return answer.data
 
     async def model_specific_model_download_with_http_info(
         self,
@@ -159,7 +182,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_download` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options
+        )
 
     async def model_specific_model_download_without_preload_content(
         self,
@@ -174,7 +202,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_specific_model_download`, returning the unread aiohttp response (read or
         release it).
         """
-        return await self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options
+        )
 
     # POST /model/{model}/download/cancel --------------------------------------------------------
     async def model_specific_model_download_cancel(
@@ -193,7 +226,13 @@ class AsyncModelApi(AsyncModelApiExtras):
 
             model = api.model_specific_model_download_cancel(model_id)
         """
-        return (await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        )
+        return answer.data
 
     async def model_specific_model_download_cancel_with_http_info(
         self,
@@ -206,7 +245,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_download_cancel` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        )
 
     async def model_specific_model_download_cancel_without_preload_content(
         self,
@@ -221,7 +265,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_specific_model_download_cancel`, returning the unread aiohttp response (read
         or release it).
         """
-        return await self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        )
 
     # GET /model/{model}/download/progress (a WebSocket) -----------------------------------------
     def model_specific_model_download_progress(
@@ -247,7 +296,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """
         from pieces_os_client.aio.stream import open_stream
 
-        return open_stream(self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
+        )
 
     def model_specific_model_download_progress_with_http_info(
         self,
@@ -264,8 +318,11 @@ class AsyncModelApi(AsyncModelApiExtras):
         """
         from pieces_os_client.aio.stream import open_stream_with_http_info
 
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
         return open_stream_with_http_info(
-            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals()
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
         )
 
     def model_specific_model_download_progress_without_preload_content(
@@ -281,7 +338,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_specific_model_download_progress` yielding each message's text, unparsed."""
         from pieces_os_client.aio.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
+        )
 
     # POST /model/{model}/load -------------------------------------------------------------------
     async def model_specific_model_load(
@@ -301,7 +363,13 @@ class AsyncModelApi(AsyncModelApiExtras):
             model = api.model_specific_model_load(model_id)
             print(model.loaded)
         """
-        return (await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options
+        )
+        return answer.data
 
     async def model_specific_model_load_with_http_info(
         self,
@@ -314,7 +382,10 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_load` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options)
 
     async def model_specific_model_load_without_preload_content(
         self,
@@ -329,7 +400,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_specific_model_load`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_LOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options
+        )
 
     # POST /model/{model}/unload -----------------------------------------------------------------
     async def model_specific_model_unload(
@@ -349,7 +425,13 @@ class AsyncModelApi(AsyncModelApiExtras):
             model = api.model_specific_model_unload(model_id)
             print(model.loaded)
         """
-        return (await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options
+        )
+        return answer.data
 
     async def model_specific_model_unload_with_http_info(
         self,
@@ -362,7 +444,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_unload` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options
+        )
 
     async def model_specific_model_unload_without_preload_content(
         self,
@@ -377,7 +464,12 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_specific_model_unload`, returning the unread aiohttp response (read or
         release it).
         """
-        return await self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_UNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options
+        )
 
     # POST /model/update -------------------------------------------------------------------------
     async def model_update(
@@ -397,7 +489,11 @@ class AsyncModelApi(AsyncModelApiExtras):
             model.description = 'fine-tuned on our code'
             model = api.model_update(model=model)
         """
-        return (await self.api_client._invoke(_MODEL_UPDATE, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_MODEL_UPDATE, {"model": model}, options)
+        return answer.data
 
     async def model_update_with_http_info(
         self,
@@ -410,7 +506,10 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_update` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_UPDATE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_MODEL_UPDATE, {"model": model}, options)
 
     async def model_update_without_preload_content(
         self,
@@ -423,7 +522,10 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`model_update`, returning the unread aiohttp response (read or release it)."""
-        return await self.api_client._invoke_raw(_MODEL_UPDATE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_MODEL_UPDATE, {"model": model}, options)
 
     # POST /model/{model}/scores/increment -------------------------------------------------------
     async def model_scores_increment(
@@ -445,7 +547,15 @@ class AsyncModelApi(AsyncModelApiExtras):
                 model_id, SeededScoreIncrement(model=SeededScore(reuse=True))
             )
         """
-        return (await self.api_client._invoke(_MODEL_SCORES_INCREMENT, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        )
+        return answer.data
 
     async def model_scores_increment_with_http_info(
         self,
@@ -459,7 +569,14 @@ class AsyncModelApi(AsyncModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`model_scores_increment` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODEL_SCORES_INCREMENT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        )
 
     async def model_scores_increment_without_preload_content(
         self,
@@ -475,4 +592,11 @@ class AsyncModelApi(AsyncModelApiExtras):
         """:meth:`model_scores_increment`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_MODEL_SCORES_INCREMENT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        )

@@ -28,6 +28,7 @@ import aiohttp
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
 from pieces_os_client import models
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.aio._extras import AsyncModelsApiExtras
 from pieces_os_client.configuration import TimeoutSpec
@@ -89,7 +90,11 @@ class AsyncModelsApi(AsyncModelsApiExtras):
             snapshot = api.models_snapshot()
             print(len(snapshot.iterable), 'models')
         """
-        return (await self.api_client._invoke(_MODELS_SNAPSHOT, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_MODELS_SNAPSHOT, {}, options)
+        return answer.data
 
     async def models_snapshot_with_http_info(
         self,
@@ -101,7 +106,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODELS_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_MODELS_SNAPSHOT, {}, options)
 
     async def models_snapshot_without_preload_content(
         self,
@@ -113,7 +121,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`models_snapshot`, returning the unread aiohttp response (read or release it)."""
-        return await self.api_client._invoke_raw(_MODELS_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_MODELS_SNAPSHOT, {}, options)
 
     # POST /models/create ------------------------------------------------------------------------
     async def models_create_new_model(
@@ -136,7 +147,13 @@ class AsyncModelsApi(AsyncModelsApiExtras):
             model = api.models_create_new_model(seeded_model)
             print(model.id, model.custom)
         """
-        return (await self.api_client._invoke(_MODELS_CREATE_NEW_MODEL, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        )
+        return answer.data
 
     async def models_create_new_model_with_http_info(
         self,
@@ -149,7 +166,12 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODELS_CREATE_NEW_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        )
 
     async def models_create_new_model_without_preload_content(
         self,
@@ -164,7 +186,12 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """:meth:`models_create_new_model`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_MODELS_CREATE_NEW_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        )
 
     # POST /models/{model}/delete ----------------------------------------------------------------
     async def models_delete_specific_model(
@@ -183,7 +210,13 @@ class AsyncModelsApi(AsyncModelsApiExtras):
 
             api.models_delete_specific_model(model.id)  # None: 204 has no body
         """
-        return (await self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options
+        )
+        return answer.data
 
     async def models_delete_specific_model_with_http_info(
         self,
@@ -196,7 +229,12 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options
+        )
 
     async def models_delete_specific_model_without_preload_content(
         self,
@@ -211,7 +249,12 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """:meth:`models_delete_specific_model`, returning the unread aiohttp response (read or
         release it).
         """
-        return await self.api_client._invoke_raw(_MODELS_DELETE_SPECIFIC_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options
+        )
 
     # POST /models/{model}/delete/cache ----------------------------------------------------------
     async def models_delete_specific_model_cache(
@@ -232,7 +275,15 @@ class AsyncModelsApi(AsyncModelsApiExtras):
             output = api.models_delete_specific_model_cache(model.id)
             print(output.model.id)
         """
-        return (await self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        )
+        return answer.data
 
     async def models_delete_specific_model_cache_with_http_info(
         self,
@@ -246,7 +297,14 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
-        return await self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        )
 
     async def models_delete_specific_model_cache_without_preload_content(
         self,
@@ -262,7 +320,14 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """:meth:`models_delete_specific_model_cache`, returning the unread aiohttp response (read
         or release it).
         """
-        return await self.api_client._invoke_raw(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        )
 
     # POST /models/unload ------------------------------------------------------------------------
     async def unload_models(
@@ -280,7 +345,11 @@ class AsyncModelsApi(AsyncModelsApiExtras):
 
             api.unload_models()
         """
-        return (await self.api_client._invoke(_UNLOAD_MODELS, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_UNLOAD_MODELS, {}, options)
+        return answer.data
 
     async def unload_models_with_http_info(
         self,
@@ -292,7 +361,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
-        return await self.api_client._invoke(_UNLOAD_MODELS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_UNLOAD_MODELS, {}, options)
 
     async def unload_models_without_preload_content(
         self,
@@ -304,7 +376,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         _host_index: int = 0,
     ) -> aiohttp.ClientResponse:
         """:meth:`unload_models`, returning the unread aiohttp response (read or release it)."""
-        return await self.api_client._invoke_raw(_UNLOAD_MODELS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_UNLOAD_MODELS, {}, options)
 
     # GET /models/stream/identifiers (a WebSocket) -----------------------------------------------
     def models_stream_identifiers(
@@ -329,7 +404,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """
         from pieces_os_client.aio.stream import open_stream
 
-        return open_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)
 
     def models_stream_identifiers_with_http_info(
         self,
@@ -345,7 +423,10 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """
         from pieces_os_client.aio.stream import open_stream_with_http_info
 
-        return open_stream_with_http_info(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream_with_http_info(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)
 
     def models_stream_identifiers_without_preload_content(
         self,
@@ -359,4 +440,7 @@ class AsyncModelsApi(AsyncModelsApiExtras):
         """:meth:`models_stream_identifiers` yielding each message's text, unparsed."""
         from pieces_os_client.aio.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)

@@ -49,9 +49,10 @@ import aiohttp
 from yarl import URL
 
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
-from pieces_os_client._core.endpoint import OPTION_NAMES
+from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
 from pieces_os_client._core.failures import BROKEN, describe_failure
 from pieces_os_client._core.operations import Operation, by_name
+from pieces_os_client._core.runner import DONE, Machine, run_async
 from pieces_os_client._core.streaming import (
     KEEPALIVE_INTERVAL,
     RAW_TEXT_LIMIT,
@@ -294,36 +295,47 @@ def _parsed(operation: Operation[Any]) -> Callable[[Message, Mapping[str, str]],
 
 
 def open_stream(
-    api_client: AsyncApiClient, operation: Operation[T], args: Mapping[str, Any]
+    api_client: AsyncApiClient,
+    operation: Operation[T],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> Opening[AsyncStream[T]]:
     """Open a stream operation, each message parsed into its declared type: ``await`` the
     result for the stream, or ``async with`` it to have the stream closed at the end.
-    ``args`` holds the path parameters and options (a generated method's ``locals()``)."""
-    args = dict(args)  # a generated method's locals() may change before the stream opens
+    ``arguments`` holds the path parameters, ``options`` the call's options."""
+    arguments = dict(arguments)  # the caller's mapping may change before the stream opens
 
     async def opened() -> AsyncStream[Any]:
-        return (await _open(api_client, operation, args, _parsed(operation))).data
+        return (await _open(api_client, operation, arguments, options, _parsed(operation))).data
 
     return Opening(opened, _close)
 
 
 def open_stream_with_http_info(
-    api_client: AsyncApiClient, operation: Operation[T], args: Mapping[str, Any]
+    api_client: AsyncApiClient,
+    operation: Operation[T],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> Opening[ApiResponse[AsyncStream[T]]]:
     """:func:`open_stream` in an ``ApiResponse``: status 101, the upgrade answer's headers,
     the stream as ``data``."""
-    args = dict(args)
-    return Opening(lambda: _open(api_client, operation, args, _parsed(operation)), _close)
+    arguments = dict(arguments)
+    return Opening(
+        lambda: _open(api_client, operation, arguments, options, _parsed(operation)), _close
+    )
 
 
 def open_raw_stream(
-    api_client: AsyncApiClient, operation: Operation[Any], args: Mapping[str, Any]
+    api_client: AsyncApiClient,
+    operation: Operation[Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions = NO_OPTIONS,
 ) -> Opening[AsyncStream[str]]:
     """Open a stream operation; its messages as received text."""
-    args = dict(args)
+    arguments = dict(arguments)
 
     async def opened() -> AsyncStream[str]:
-        return (await _open(api_client, operation, args, text_message)).data
+        return (await _open(api_client, operation, arguments, options, text_message)).data
 
     return Opening(opened, _close)
 
@@ -336,17 +348,18 @@ async def _close(answer: Union[AsyncStream[Any], ApiResponse[Any]]) -> None:
 async def _open(
     api_client: AsyncApiClient,
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions,
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[AsyncStream[T]]:
     moves = 0
     while True:
         try:
-            return await _open_once(api_client, operation, args, decode)
+            return await _open_once(api_client, operation, arguments, options, decode)
         except ApiConnectionError as error:
             # Refused at the default host: follow Pieces OS to where it listens now.
+            from pieces_os_client._core.calls import MAX_MOVES
             from pieces_os_client.discovery import relocated_url_async
-            from pieces_os_client.rest import MAX_MOVES
 
             if moves >= MAX_MOVES or error.__cause__ is None or not error.url:
                 raise
@@ -361,11 +374,14 @@ async def _open(
 async def _open_once(
     api_client: AsyncApiClient,
     operation: Operation[Any],
-    args: Mapping[str, Any],
+    arguments: Mapping[str, Any],
+    options: RequestOptions,
     decode: Callable[[Message, Mapping[str, str]], T],
 ) -> ApiResponse[AsyncStream[T]]:
     configuration = api_client.configuration
-    request = stream_request(configuration, api_client.default_headers, operation, args)
+    request = stream_request(
+        configuration, api_client.default_headers, operation, arguments, options
+    )
     answer = _HandshakeAnswer()
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
@@ -432,10 +448,16 @@ class AsyncModelsWatcher:
                 print(change.added, change.updated, change.removed)
     """
 
-    def __init__(self, api_client: AsyncApiClient, options: Mapping[str, Any]) -> None:
-        stream_request(api_client.configuration, api_client.default_headers, _STREAM, options)
+    def __init__(
+        self,
+        api_client: AsyncApiClient,
+        options: Union[RequestOptions, Mapping[str, Any]] = NO_OPTIONS,
+    ) -> None:
+        if not isinstance(options, RequestOptions):
+            options = options_in(options)
+        stream_request(api_client.configuration, api_client.default_headers, _STREAM, {}, options)
         self._api_client = api_client
-        self._options = {name: options[name] for name in OPTION_NAMES if name in options}
+        self._options = options
         self._watch = Watch(api_client.configuration.retries)
         self._stream: Optional[AsyncStream[StreamedIdentifiers]] = None
         self._closed = False
@@ -464,26 +486,18 @@ class AsyncModelsWatcher:
         await self._forget()
 
     async def __anext__(self) -> ModelsChange:
-        steps = self._watch.next_change()
-        reply: Any = None
-        error: Optional[Exception] = None
+        machine = Machine(self._watch.next_change())
         try:
-            while not self._closed:
-                try:
-                    step = steps.throw(error) if error is not None else steps.send(reply)
-                except StopIteration as done:
-                    change: ModelsChange = done.value
-                    return change
-                reply, error = None, None
-                try:
-                    reply = await self._perform(step)
-                except Exception as failure:
-                    error = failure
+            outcome, change = await run_async(
+                machine, self._perform, lambda: self._closed, Exception
+            )
         except BaseException:
             await self.close()  # given up, or the task was cancelled: the watcher is done
             raise
         finally:
-            steps.close()
+            machine.steps.close()
+        if outcome == DONE:
+            return change  # type: ignore[no-any-return]
         raise StopAsyncIteration
 
     async def _perform(self, step: Step) -> Any:
@@ -496,9 +510,9 @@ class AsyncModelsWatcher:
             except StopAsyncIteration:
                 raise dropped(stream.url, "Pieces OS closed the stream") from None
         if step.kind == SNAPSHOT:
-            return (await self._api_client._invoke(_SNAPSHOT, self._options)).data
+            return (await self._api_client._invoke(_SNAPSHOT, {}, self._options)).data
         if step.kind == CONNECT:
-            stream = await open_stream(self._api_client, _STREAM, self._options)
+            stream = await open_stream(self._api_client, _STREAM, {}, self._options)
             if self._closed:
                 await stream.close()
             else:

@@ -27,6 +27,7 @@ import aiohttp
 # Models and ApiResponse are named through the lazily loaded packages: importing this
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.aio._extras import AsyncApi
 from pieces_os_client.configuration import TimeoutSpec
@@ -85,7 +86,11 @@ class AsyncWellKnownApi(AsyncApi):
             health = api.get_well_known_health()
             print(health.lower().startswith('ok'))
         """
-        return (await self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, {}, options)
+        return answer.data
 
     async def get_well_known_health_with_http_info(
         self,
@@ -97,7 +102,10 @@ class AsyncWellKnownApi(AsyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_well_known_health` with status, headers and raw body."""
-        return await self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, {}, options)
 
     async def get_well_known_health_without_preload_content(
         self,
@@ -111,7 +119,10 @@ class AsyncWellKnownApi(AsyncApi):
         """:meth:`get_well_known_health`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_GET_WELL_KNOWN_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_GET_WELL_KNOWN_HEALTH, {}, options)
 
     # GET /.well-known/version -------------------------------------------------------------------
     async def get_well_known_version(
@@ -132,7 +143,11 @@ class AsyncWellKnownApi(AsyncApi):
             version = api.get_well_known_version()
             print(version)
         """
-        return (await self.api_client._invoke(_GET_WELL_KNOWN_VERSION, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_GET_WELL_KNOWN_VERSION, {}, options)
+        return answer.data
 
     async def get_well_known_version_with_http_info(
         self,
@@ -144,7 +159,10 @@ class AsyncWellKnownApi(AsyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_well_known_version` with status, headers and raw body."""
-        return await self.api_client._invoke(_GET_WELL_KNOWN_VERSION, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_GET_WELL_KNOWN_VERSION, {}, options)
 
     async def get_well_known_version_without_preload_content(
         self,
@@ -158,7 +176,10 @@ class AsyncWellKnownApi(AsyncApi):
         """:meth:`get_well_known_version`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_GET_WELL_KNOWN_VERSION, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_GET_WELL_KNOWN_VERSION, {}, options)
 
     # GET /.well-known/installation/path ---------------------------------------------------------
     async def get_installation_path(
@@ -178,7 +199,11 @@ class AsyncWellKnownApi(AsyncApi):
             path = api.get_installation_path()
             print(path)
         """
-        return (await self.api_client._invoke(_GET_INSTALLATION_PATH, locals())).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        answer = await self.api_client._invoke(_GET_INSTALLATION_PATH, {}, options)
+        return answer.data
 
     async def get_installation_path_with_http_info(
         self,
@@ -190,7 +215,10 @@ class AsyncWellKnownApi(AsyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_installation_path` with status, headers and raw body."""
-        return await self.api_client._invoke(_GET_INSTALLATION_PATH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke(_GET_INSTALLATION_PATH, {}, options)
 
     async def get_installation_path_without_preload_content(
         self,
@@ -204,7 +232,10 @@ class AsyncWellKnownApi(AsyncApi):
         """:meth:`get_installation_path`, returning the unread aiohttp response (read or release
         it).
         """
-        return await self.api_client._invoke_raw(_GET_INSTALLATION_PATH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return await self.api_client._invoke_raw(_GET_INSTALLATION_PATH, {}, options)
 
     # GET /.well-known/stream/health (a WebSocket) -----------------------------------------------
     def get_well_known_stream_health(
@@ -229,7 +260,10 @@ class AsyncWellKnownApi(AsyncApi):
         """
         from pieces_os_client.aio.stream import open_stream
 
-        return open_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options)
 
     def get_well_known_stream_health_with_http_info(
         self,
@@ -245,7 +279,12 @@ class AsyncWellKnownApi(AsyncApi):
         """
         from pieces_os_client.aio.stream import open_stream_with_http_info
 
-        return open_stream_with_http_info(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream_with_http_info(
+            self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options
+        )
 
     def get_well_known_stream_health_without_preload_content(
         self,
@@ -259,4 +298,7 @@ class AsyncWellKnownApi(AsyncApi):
         """:meth:`get_well_known_stream_health` yielding each message's text, unparsed."""
         from pieces_os_client.aio.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options)

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, Mapping, Option
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._client_base import _api_repr, _check_api_client
+from pieces_os_client._core.endpoint import RequestOptions
+from pieces_os_client._core.runner import DONE, EMITTED, Machine, run
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import TimeoutSpec
@@ -68,7 +70,10 @@ class ModelsApiExtras(SyncApi):
         """
         from pieces_os_client.stream import ModelsWatcher
 
-        return ModelsWatcher(self.api_client, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return ModelsWatcher(self.api_client, options)
 
     def resolve_model(self, model: str) -> models.Model:
         """The model ``model`` names (its id, ``unique`` slug, name in any case, or an id
@@ -316,7 +321,7 @@ class _Follower:
         self._api_client = api_client
         self.model_id = machine.model_id
         self.machine = machine
-        self._steps = machine.run()
+        self._machine = Machine(machine.run())
         # Looked up once: a step is performed per message.
         from pieces_os_client._core.downloads import CALLS, GET, PROGRESS, START
         from pieces_os_client._core.operations import by_name
@@ -327,7 +332,6 @@ class _Follower:
         self._start_call_kind = START
         self._start_call = self._calls.pop(START)
         self._get_call = self._calls[GET]
-        self._started = False
         self._stream: Optional[Stream[models.ModelDownloadProgress]] = None
         self._lock = threading.Lock()
         self._closed = threading.Event()
@@ -347,37 +351,22 @@ class _Follower:
     ) -> Optional[pieces_os_client.DownloadEvent]:
         """Perform steps until the next event; None once complete (``model``) or closed.
         With ``error``, throw it in first (the machine cleans up and re-raises it)."""
-        steps = self._steps
-        reply: Any = None
         try:
-            while not self._closed.is_set():
-                try:
-                    if error is not None:
-                        step = steps.throw(error)
-                    else:
-                        step = steps.send(reply) if self._started else next(steps)
-                        self._started = True
-                except StopIteration as done:
-                    self.model = done.value
-                    self.close()
-                    return None
-                reply, error = None, None
-                if step.event is not None:  # EMIT: hand it up
-                    return step.event
-                try:
-                    reply = self._perform(step)
-                except BaseException as failure:  # Ctrl-C included: the machine cancels
-                    error = failure
+            outcome, value = run(self._machine, self._perform, self._closed.is_set, error=error)
         except BaseException:
             self.close()
             raise
+        if outcome == EMITTED:
+            return value  # type: ignore[no-any-return]
+        if outcome == DONE:
+            self.model = value
         self.close()
         return None
 
     def abandon(self, error: BaseException) -> None:
         """Stopped by ``error`` outside the steps (a callback, the caller's ``with`` block):
         let the machine cancel what runs."""
-        if self._started and not self._closed.is_set():
+        if self._machine.started and not self._closed.is_set():
             with contextlib.suppress(BaseException):
                 self.next_event(error)
 
@@ -389,7 +378,7 @@ class _Follower:
         if wake is not None:
             wake.set()
         with contextlib.suppress(ValueError):  # running in the driving thread: it stops
-            self._steps.close()
+            self._machine.steps.close()
         self._forget()
         if self._ticket is not None:
             self._ticket.leave()

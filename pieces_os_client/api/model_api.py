@@ -29,6 +29,7 @@ import urllib3
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
 from pieces_os_client import models
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.api._extras import ModelApiExtras
 from pieces_os_client.configuration import TimeoutSpec
@@ -88,7 +89,12 @@ class ModelApi(ModelApiExtras):
             model = api.models_specific_model_snapshot(model_id)
             print(model.name)
         """
-        return self.api_client._invoke(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options
+        ).data
 
     def models_specific_model_snapshot_with_http_info(
         self,
@@ -101,7 +107,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_specific_model_snapshot` with status, headers and raw body."""
-        return self.api_client._invoke(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options)
 
     def models_specific_model_snapshot_without_preload_content(
         self,
@@ -114,7 +123,12 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_specific_model_snapshot`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODELS_SPECIFIC_MODEL_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODELS_SPECIFIC_MODEL_SNAPSHOT, {"model": model}, options
+        )
 
     # POST /model/{model}/download ---------------------------------------------------------------
     def model_specific_model_download(
@@ -138,7 +152,12 @@ class ModelApi(ModelApiExtras):
             model = api.model_specific_model_download(model_id)
             print(model.downloading)
         """
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options
+        ).data
 
     def model_specific_model_download_with_http_info(
         self,
@@ -151,7 +170,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_download` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options)
 
     def model_specific_model_download_without_preload_content(
         self,
@@ -164,7 +186,12 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_specific_model_download`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_DOWNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD, {"model": model}, options
+        )
 
     # POST /model/{model}/download/cancel --------------------------------------------------------
     def model_specific_model_download_cancel(
@@ -183,7 +210,12 @@ class ModelApi(ModelApiExtras):
 
             model = api.model_specific_model_download_cancel(model_id)
         """
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        ).data
 
     def model_specific_model_download_cancel_with_http_info(
         self,
@@ -196,7 +228,12 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_download_cancel` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        )
 
     def model_specific_model_download_cancel_without_preload_content(
         self,
@@ -209,7 +246,12 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_specific_model_download_cancel`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODEL_SPECIFIC_MODEL_DOWNLOAD_CANCEL, {"model": model}, options
+        )
 
     # GET /model/{model}/download/progress (a WebSocket) -----------------------------------------
     def model_specific_model_download_progress(
@@ -235,7 +277,12 @@ class ModelApi(ModelApiExtras):
         """
         from pieces_os_client.stream import open_stream
 
-        return open_stream(self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
+        )
 
     def model_specific_model_download_progress_with_http_info(
         self,
@@ -252,8 +299,11 @@ class ModelApi(ModelApiExtras):
         """
         from pieces_os_client.stream import open_stream_with_http_info
 
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
         return open_stream_with_http_info(
-            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals()
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
         )
 
     def model_specific_model_download_progress_without_preload_content(
@@ -269,7 +319,12 @@ class ModelApi(ModelApiExtras):
         """:meth:`model_specific_model_download_progress` yielding each message's text, unparsed."""
         from pieces_os_client.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(
+            self.api_client, _MODEL_SPECIFIC_MODEL_DOWNLOAD_PROGRESS, {"model": model}, options
+        )
 
     # POST /model/{model}/load -------------------------------------------------------------------
     def model_specific_model_load(
@@ -289,7 +344,10 @@ class ModelApi(ModelApiExtras):
             model = api.model_specific_model_load(model_id)
             print(model.loaded)
         """
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options).data
 
     def model_specific_model_load_with_http_info(
         self,
@@ -302,7 +360,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_load` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options)
 
     def model_specific_model_load_without_preload_content(
         self,
@@ -315,7 +376,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_specific_model_load`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_LOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_LOAD, {"model": model}, options)
 
     # POST /model/{model}/unload -----------------------------------------------------------------
     def model_specific_model_unload(
@@ -335,7 +399,10 @@ class ModelApi(ModelApiExtras):
             model = api.model_specific_model_unload(model_id)
             print(model.loaded)
         """
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options).data
 
     def model_specific_model_unload_with_http_info(
         self,
@@ -348,7 +415,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_specific_model_unload` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options)
 
     def model_specific_model_unload_without_preload_content(
         self,
@@ -361,7 +431,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_specific_model_unload`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_UNLOAD, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_MODEL_SPECIFIC_MODEL_UNLOAD, {"model": model}, options)
 
     # POST /model/update -------------------------------------------------------------------------
     def model_update(
@@ -381,7 +454,10 @@ class ModelApi(ModelApiExtras):
             model.description = 'fine-tuned on our code'
             model = api.model_update(model=model)
         """
-        return self.api_client._invoke(_MODEL_UPDATE, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_UPDATE, {"model": model}, options).data
 
     def model_update_with_http_info(
         self,
@@ -394,7 +470,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`model_update` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_UPDATE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODEL_UPDATE, {"model": model}, options)
 
     def model_update_without_preload_content(
         self,
@@ -407,7 +486,10 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_update`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_UPDATE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_MODEL_UPDATE, {"model": model}, options)
 
     # POST /model/{model}/scores/increment -------------------------------------------------------
     def model_scores_increment(
@@ -429,7 +511,14 @@ class ModelApi(ModelApiExtras):
                 model_id, SeededScoreIncrement(model=SeededScore(reuse=True))
             )
         """
-        return self.api_client._invoke(_MODEL_SCORES_INCREMENT, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        ).data
 
     def model_scores_increment_with_http_info(
         self,
@@ -443,7 +532,14 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`model_scores_increment` with status, headers and raw body."""
-        return self.api_client._invoke(_MODEL_SCORES_INCREMENT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        )
 
     def model_scores_increment_without_preload_content(
         self,
@@ -457,4 +553,11 @@ class ModelApi(ModelApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`model_scores_increment`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODEL_SCORES_INCREMENT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODEL_SCORES_INCREMENT,
+            {"model": model, "seeded_score_increment": seeded_score_increment},
+            options,
+        )

@@ -29,6 +29,7 @@ import urllib3
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
 from pieces_os_client import models
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.api._extras import ModelsApiExtras
 from pieces_os_client.configuration import TimeoutSpec
@@ -83,7 +84,10 @@ class ModelsApi(ModelsApiExtras):
             snapshot = api.models_snapshot()
             print(len(snapshot.iterable), 'models')
         """
-        return self.api_client._invoke(_MODELS_SNAPSHOT, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODELS_SNAPSHOT, {}, options).data
 
     def models_snapshot_with_http_info(
         self,
@@ -95,7 +99,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Models]:
         """:meth:`models_snapshot` with status, headers and raw body."""
-        return self.api_client._invoke(_MODELS_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODELS_SNAPSHOT, {}, options)
 
     def models_snapshot_without_preload_content(
         self,
@@ -107,7 +114,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_snapshot`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODELS_SNAPSHOT, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_MODELS_SNAPSHOT, {}, options)
 
     # POST /models/create ------------------------------------------------------------------------
     def models_create_new_model(
@@ -130,7 +140,12 @@ class ModelsApi(ModelsApiExtras):
             model = api.models_create_new_model(seeded_model)
             print(model.id, model.custom)
         """
-        return self.api_client._invoke(_MODELS_CREATE_NEW_MODEL, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        ).data
 
     def models_create_new_model_with_http_info(
         self,
@@ -143,7 +158,12 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.Model]:
         """:meth:`models_create_new_model` with status, headers and raw body."""
-        return self.api_client._invoke(_MODELS_CREATE_NEW_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        )
 
     def models_create_new_model_without_preload_content(
         self,
@@ -156,7 +176,12 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_create_new_model`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODELS_CREATE_NEW_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODELS_CREATE_NEW_MODEL, {"seeded_model": seeded_model}, options
+        )
 
     # POST /models/{model}/delete ----------------------------------------------------------------
     def models_delete_specific_model(
@@ -175,7 +200,12 @@ class ModelsApi(ModelsApiExtras):
 
             api.models_delete_specific_model(model.id)  # None: 204 has no body
         """
-        return self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options
+        ).data
 
     def models_delete_specific_model_with_http_info(
         self,
@@ -188,7 +218,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`models_delete_specific_model` with status, headers and raw body."""
-        return self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options)
 
     def models_delete_specific_model_without_preload_content(
         self,
@@ -201,7 +234,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_delete_specific_model`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODELS_DELETE_SPECIFIC_MODEL, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_MODELS_DELETE_SPECIFIC_MODEL, {"model": model}, options)
 
     # POST /models/{model}/delete/cache ----------------------------------------------------------
     def models_delete_specific_model_cache(
@@ -222,7 +258,14 @@ class ModelsApi(ModelsApiExtras):
             output = api.models_delete_specific_model_cache(model.id)
             print(output.model.id)
         """
-        return self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        ).data
 
     def models_delete_specific_model_cache_with_http_info(
         self,
@@ -236,7 +279,14 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[models.ModelDeleteCacheOutput]:
         """:meth:`models_delete_specific_model_cache` with status, headers and raw body."""
-        return self.api_client._invoke(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        )
 
     def models_delete_specific_model_cache_without_preload_content(
         self,
@@ -250,7 +300,14 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`models_delete_specific_model_cache`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_MODELS_DELETE_SPECIFIC_MODEL_CACHE, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(
+            _MODELS_DELETE_SPECIFIC_MODEL_CACHE,
+            {"model": model, "model_delete_cache_input": model_delete_cache_input},
+            options,
+        )
 
     # POST /models/unload ------------------------------------------------------------------------
     def unload_models(
@@ -268,7 +325,10 @@ class ModelsApi(ModelsApiExtras):
 
             api.unload_models()
         """
-        return self.api_client._invoke(_UNLOAD_MODELS, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_UNLOAD_MODELS, {}, options).data
 
     def unload_models_with_http_info(
         self,
@@ -280,7 +340,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[None]:
         """:meth:`unload_models` with status, headers and raw body."""
-        return self.api_client._invoke(_UNLOAD_MODELS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_UNLOAD_MODELS, {}, options)
 
     def unload_models_without_preload_content(
         self,
@@ -292,7 +355,10 @@ class ModelsApi(ModelsApiExtras):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`unload_models`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_UNLOAD_MODELS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_UNLOAD_MODELS, {}, options)
 
     # GET /models/stream/identifiers (a WebSocket) -----------------------------------------------
     def models_stream_identifiers(
@@ -317,7 +383,10 @@ class ModelsApi(ModelsApiExtras):
         """
         from pieces_os_client.stream import open_stream
 
-        return open_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)
 
     def models_stream_identifiers_with_http_info(
         self,
@@ -333,7 +402,10 @@ class ModelsApi(ModelsApiExtras):
         """
         from pieces_os_client.stream import open_stream_with_http_info
 
-        return open_stream_with_http_info(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream_with_http_info(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)
 
     def models_stream_identifiers_without_preload_content(
         self,
@@ -347,4 +419,7 @@ class ModelsApi(ModelsApiExtras):
         """:meth:`models_stream_identifiers` yielding each message's text, unparsed."""
         from pieces_os_client.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(self.api_client, _MODELS_STREAM_IDENTIFIERS, {}, options)

@@ -28,6 +28,7 @@ import urllib3
 # Models and ApiResponse are named through the lazily loaded packages: importing this
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
+from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
 from pieces_os_client.api._extras import SyncApi
 from pieces_os_client.configuration import TimeoutSpec
@@ -79,7 +80,10 @@ class WellKnownApi(SyncApi):
             health = api.get_well_known_health()
             print(health.lower().startswith('ok'))
         """
-        return self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, {}, options).data
 
     def get_well_known_health_with_http_info(
         self,
@@ -91,7 +95,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_well_known_health` with status, headers and raw body."""
-        return self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_WELL_KNOWN_HEALTH, {}, options)
 
     def get_well_known_health_without_preload_content(
         self,
@@ -103,7 +110,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`get_well_known_health`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_GET_WELL_KNOWN_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_GET_WELL_KNOWN_HEALTH, {}, options)
 
     # GET /.well-known/version -------------------------------------------------------------------
     def get_well_known_version(
@@ -124,7 +134,10 @@ class WellKnownApi(SyncApi):
             version = api.get_well_known_version()
             print(version)
         """
-        return self.api_client._invoke(_GET_WELL_KNOWN_VERSION, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_WELL_KNOWN_VERSION, {}, options).data
 
     def get_well_known_version_with_http_info(
         self,
@@ -136,7 +149,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_well_known_version` with status, headers and raw body."""
-        return self.api_client._invoke(_GET_WELL_KNOWN_VERSION, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_WELL_KNOWN_VERSION, {}, options)
 
     def get_well_known_version_without_preload_content(
         self,
@@ -148,7 +164,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`get_well_known_version`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_GET_WELL_KNOWN_VERSION, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_GET_WELL_KNOWN_VERSION, {}, options)
 
     # GET /.well-known/installation/path ---------------------------------------------------------
     def get_installation_path(
@@ -168,7 +187,10 @@ class WellKnownApi(SyncApi):
             path = api.get_installation_path()
             print(path)
         """
-        return self.api_client._invoke(_GET_INSTALLATION_PATH, locals()).data
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_INSTALLATION_PATH, {}, options).data
 
     def get_installation_path_with_http_info(
         self,
@@ -180,7 +202,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> pieces_os_client.ApiResponse[str]:
         """:meth:`get_installation_path` with status, headers and raw body."""
-        return self.api_client._invoke(_GET_INSTALLATION_PATH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke(_GET_INSTALLATION_PATH, {}, options)
 
     def get_installation_path_without_preload_content(
         self,
@@ -192,7 +217,10 @@ class WellKnownApi(SyncApi):
         _host_index: int = 0,
     ) -> urllib3.BaseHTTPResponse:
         """:meth:`get_installation_path`, returning the unread urllib3 response."""
-        return self.api_client._invoke_raw(_GET_INSTALLATION_PATH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return self.api_client._invoke_raw(_GET_INSTALLATION_PATH, {}, options)
 
     # GET /.well-known/stream/health (a WebSocket) -----------------------------------------------
     def get_well_known_stream_health(
@@ -217,7 +245,10 @@ class WellKnownApi(SyncApi):
         """
         from pieces_os_client.stream import open_stream
 
-        return open_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options)
 
     def get_well_known_stream_health_with_http_info(
         self,
@@ -233,7 +264,12 @@ class WellKnownApi(SyncApi):
         """
         from pieces_os_client.stream import open_stream_with_http_info
 
-        return open_stream_with_http_info(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_stream_with_http_info(
+            self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options
+        )
 
     def get_well_known_stream_health_without_preload_content(
         self,
@@ -247,4 +283,7 @@ class WellKnownApi(SyncApi):
         """:meth:`get_well_known_stream_health` yielding each message's text, unparsed."""
         from pieces_os_client.stream import open_raw_stream
 
-        return open_raw_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, locals())
+        options = RequestOptions(
+            _request_timeout, _request_auth, _content_type, _headers, _host_index
+        )
+        return open_raw_stream(self.api_client, _GET_WELL_KNOWN_STREAM_HEALTH, {}, options)
