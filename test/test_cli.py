@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from _children import sigint_at_default
 from _scripted_server import free_port
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -449,6 +450,7 @@ def test_python_m_serve_serves_until_ctrl_c(capsys: pytest.CaptureFixture[str]) 
         stderr=subprocess.PIPE,
         text=True,
         env=_child_env(),
+        preexec_fn=sigint_at_default,
     )
     try:
         assert child.stdout is not None
@@ -541,6 +543,7 @@ def _on_a_terminal(argv: List[str], columns: int = 80, **env: str) -> Tuple[int,
         stdout=follower,
         stderr=follower,
         env=child_env,
+        preexec_fn=sigint_at_default,
     )
     os.close(follower)
     chunks: List[bytes] = []

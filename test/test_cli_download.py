@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict, List, Tuple
 
 import pytest
+from _children import sigint_at_default
 from test_cli import _ANSI, _on_a_terminal, _screen_lines
 
 from pieces_os_client.cli import main
@@ -131,6 +132,7 @@ def test_ctrl_c_cancels_the_download_on_the_server_and_exits_130(server: LocalPi
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
+        preexec_fn=sigint_at_default,
     )
     try:
         assert child.stdout is not None and child.stderr is not None

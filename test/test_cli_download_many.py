@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import pytest
+from _children import sigint_at_default
 from test_cli import _ANSI, _on_a_terminal, _screen_lines
 
 from pieces_os_client.cli import main
@@ -217,9 +218,6 @@ def test_on_a_terminal_without_rich_the_lines_are_redrawn_in_place(
 
 
 # --- Ctrl-C ------------------------------------------------------------------------------------
-def _default_sigint() -> None:
-    # A test runner may ignore SIGINT; its children would inherit that and never see Ctrl-C.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupted(server: LocalPiecesOS, ids: List[str]) -> Tuple[int, List[Dict[str, Any]], str]:
@@ -232,7 +230,7 @@ def _interrupted(server: LocalPiecesOS, ids: List[str]) -> Tuple[int, List[Dict[
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
-        preexec_fn=_default_sigint,
+        preexec_fn=sigint_at_default,
     )
     events: List[Dict[str, Any]] = []
     try:

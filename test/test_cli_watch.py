@@ -13,6 +13,7 @@ import sys
 from typing import Dict, Iterator, List
 
 import pytest
+from _children import sigint_at_default
 
 from pieces_os_client import ModelsApi, SeededModel
 from pieces_os_client.testing import LocalPiecesOS
@@ -46,6 +47,7 @@ class Watch:
             stderr=subprocess.PIPE,
             text=True,
             env=_env(),
+            preexec_fn=sigint_at_default,
         )
 
     def line(self) -> str:

@@ -20,6 +20,7 @@ import threading
 from typing import Any, Iterator, List, Optional
 
 import pytest
+from _children import sigint_at_default
 
 from pieces_os_client import (
     ApiClient,
@@ -72,7 +73,12 @@ def pieces_os_process(port: Optional[int] = None) -> Iterator[str]:
     if port is not None:
         command += ["--port", str(port)]
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        preexec_fn=sigint_at_default,
     )
     try:
         assert child.stdout is not None
@@ -412,7 +418,11 @@ def test_a_wait_that_is_not_a_number_of_seconds_is_refused_before_looking(wait: 
 def test_the_cli_waits_for_pieces_os_to_start() -> None:
     command = [sys.executable, "-m", "pieces_os_client", "models", "list", "--json"]
     waiting = subprocess.Popen(
-        [*command, "--wait", "60"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [*command, "--wait", "60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=sigint_at_default,
     )
     try:
         with LocalPiecesOS(host=ADDRESS) as server:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
+from _children import sigint_at_default
 
 from pieces_os_client import ApiClient, Configuration
 from pieces_os_client.testing import LocalPiecesOS
@@ -517,6 +518,7 @@ def _on_a_terminal(command: str, env: Dict[str, str], cwd: Path) -> Tuple[int, s
         stderr=follower,
         env=env,
         cwd=cwd,
+        preexec_fn=sigint_at_default,
     )
     os.close(follower)
     chunks: List[bytes] = []
@@ -556,6 +558,7 @@ class _UntilCtrlC:
             env=env,
             cwd=cwd,
             text=True,
+            preexec_fn=sigint_at_default,
         )
         self.first = ""
         assert self.process.stdout is not None

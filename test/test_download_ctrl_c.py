@@ -15,6 +15,7 @@ import sys
 from typing import List, Tuple
 
 import pytest
+from _children import sigint_at_default
 
 from pieces_os_client.testing import LocalPiecesOS, builtin_id
 
@@ -40,11 +41,6 @@ with ApiClient(Configuration(host=sys.argv[1])) as api_client:
 """
 
 
-def _default_sigint() -> None:
-    # A test runner may ignore SIGINT; its children would inherit that and never see Ctrl-C.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def interrupted(server: LocalPiecesOS, mode: str) -> Tuple[int, str, str]:
     """Run SCRIPT until its download reported progress twice, then SIGINT it."""
     server.set_download_pace(interval=0.05, step=0.5)  # 10 s: far longer than the test
@@ -54,7 +50,7 @@ def interrupted(server: LocalPiecesOS, mode: str) -> Tuple[int, str, str]:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=_default_sigint,
+        preexec_fn=sigint_at_default,
     ) as child:
         try:
             assert child.stdout is not None

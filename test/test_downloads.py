@@ -19,6 +19,7 @@ import time
 from typing import Any, Generator, List, Optional
 
 import pytest
+from _children import sigint_at_default
 from urllib3.util.retry import Retry
 
 import pieces_os_client
@@ -448,6 +449,7 @@ def interrupted_with_ctrl_c(url: str, model_id: str, slow_down: Any) -> None:
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        preexec_fn=sigint_at_default,
     ) as child:
         try:
             assert child.stdout is not None
