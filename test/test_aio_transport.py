@@ -28,7 +28,6 @@ from pieces_os_client import (
 )
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.exceptions import CONNECTION_HINT
-from pieces_os_client.rest import RetryPolicy
 from pieces_os_client.testing import LocalPiecesOS
 
 T = TypeVar("T")
@@ -57,11 +56,8 @@ def test_a_503_is_retried_and_the_retry_logged(
         async with AsyncApiClient(server.configuration()) as api_client:
             return await AsyncModelsApi(api_client).models_snapshot()
 
-    started = time.monotonic()
     with caplog.at_level(logging.INFO, logger="pieces_os_client"):
         snapshot = run(main())
-    # the first retry waits RetryPolicy.BACKOFF_FACTOR seconds plus jitter, as the sync client
-    assert RetryPolicy.BACKOFF_FACTOR <= time.monotonic() - started < 5
     assert len(snapshot.iterable) == len(server.models())
     assert [(r.method, r.path) for r in server.requests] == [("GET", "/models")] * 2
     assert retry_lines(caplog) == ["retrying GET /models after status 503 (1 retry left)"]
@@ -71,17 +67,17 @@ def test_a_retry_policy_in_the_configuration_is_followed(local_pieces_os: LocalP
     server = local_pieces_os
     server.fail_next(3, status=504, path="/models/unload")
 
-    async def main() -> float:
+    async def main() -> None:
         configuration = server.configuration(retries=QuickRetries.from_count(3))
         async with AsyncApiClient(configuration) as api_client:
-            started = time.monotonic()
             await AsyncModelsApi(api_client).unload_models()
-            return time.monotonic() - started
 
-    assert run(main()) < RetryPolicy.BACKOFF_FACTOR
+    run(main())
+    # three retries (the default policy has two, and would have answered with the 504)
     assert [r.path for r in server.requests] == ["/models/unload"] * 4
 
 
+@pytest.mark.slow
 def test_retry_after_is_honoured_for_a_post(local_pieces_os: LocalPiecesOS) -> None:
     server = local_pieces_os
     server.fail_next(1, status=429, retry_after=1, path="/models/unload")
@@ -92,8 +88,10 @@ def test_retry_after_is_honoured_for_a_post(local_pieces_os: LocalPiecesOS) -> N
             await AsyncModelsApi(api_client).unload_models()
             return time.monotonic() - started
 
-    elapsed = run(main())
-    assert 0.95 <= elapsed < 5
+    elapsed = run(main(), timeout=60)
+    # The real clock is wired: a sleep never ends early; the upper bound only catches a hang.
+    # (The seconds themselves are tested on the decision: test_retry_timing.py.)
+    assert 1.0 <= elapsed < 30
     assert [r.path for r in server.requests] == ["/models/unload"] * 2
 
 
@@ -179,25 +177,23 @@ def test_a_slow_answer_times_out_without_a_retry(local_pieces_os: LocalPiecesOS,
     server.delay_next(1, 2.0, path="/models")
     timeout = (2.0, 0.2) if how == "configured_pair" else (5.0, 120.0)
 
-    async def main() -> float:
+    async def main() -> None:
         async with AsyncApiClient(server.configuration(timeout=timeout)) as api_client:
             api = AsyncModelsApi(api_client)
-            started = time.monotonic()
+            # An error, not the answer the server sends after 2 s: the timeout ended the call.
             with pytest.raises(ApiTimeoutError) as caught:
                 if how == "per_call":
                     await api.models_snapshot(_request_timeout=0.2)
                 else:
                     await api.models_snapshot()
-            elapsed = time.monotonic() - started
             error = caught.value
             assert isinstance(error, TimeoutError) and isinstance(error, ApiConnectionError)
             assert str(error).startswith(f"GET {server.url}/models: timed out")
             assert "_request_timeout" in str(error)
             # the client is still usable
             assert (await api.models_snapshot()).iterable
-            return elapsed
 
-    assert run(main()) < 1.5
+    run(main())
     # On a loaded machine the server may read the timed-out request after the second one.
     deadline = time.monotonic() + 5
     while len(server.requests) < 2 and time.monotonic() < deadline:
@@ -218,11 +214,9 @@ def test_cancelling_an_in_flight_call_leaves_the_client_usable(
             call = asyncio.ensure_future(api.models_snapshot())
             while not server.requests:  # wait until the request is on the server
                 await asyncio.sleep(0.01)
-            started = time.monotonic()
             call.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError):  # not the answer, 5 s later
                 await call
-            assert time.monotonic() - started < 1
             snapshot, unloaded = await asyncio.gather(api.models_snapshot(), api.unload_models())
             assert snapshot.iterable and unloaded is None
 

@@ -183,11 +183,10 @@ def test_a_download_canceled_elsewhere_raises_canceled(server: LocalPiecesOS) ->
 def test_a_stalled_download_raises_stalled_and_is_cancelled(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=10.0)
     server.script_download(LLAMA_CPU, stall_at=30)
-    started = time.monotonic()
+    # (it would wait 60 s by default; when the silence ends it, on a fake clock:
+    # test_machine_silence_reads_the_flags_then_stalls)
     with fast_client(server) as api_client, pytest.raises(ModelDownloadStalled) as caught:
         ModelApi(api_client).download(LLAMA_CPU, stall_timeout=0.3)
-    took = time.monotonic() - started
-    assert 0.3 <= took < 1.5  # (it would run 60 s by default)
     assert isinstance(caught.value, TimeoutError)
     assert caught.value.progress is not None and caught.value.progress.percentage == 20.0
     assert "stall_timeout=0.3 s" in str(caught.value)
@@ -197,11 +196,11 @@ def test_a_stalled_download_raises_stalled_and_is_cancelled(server: LocalPiecesO
 
 
 def test_past_the_overall_timeout_it_raises_stalled(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=0.5)  # two seconds in all
-    started = time.monotonic()
+    # 20 s in all, far past the timeout even on a loaded machine (when the timeout ends the
+    # download, on a fake clock: test_machine_overall_timeout_bounds_the_waits)
+    server.set_download_pace(interval=0.01, step=0.05)
     with fast_client(server) as api_client, pytest.raises(ModelDownloadStalled) as caught:
         ModelApi(api_client).download(LLAMA_CPU, timeout=0.25)
-    assert 0.25 <= time.monotonic() - started < 1.5  # (the download takes 2 s)
     assert "timeout=0.25 s" in str(caught.value)
     assert 0 < caught.value.progress.percentage < 100
     assert calls(server)[-1] == "POST /download/cancel"

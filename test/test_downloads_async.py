@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import time
 from typing import Any, Awaitable, Callable, List, TypeVar
 
 import pytest
@@ -139,15 +138,13 @@ def test_cancelling_the_task_cancels_the_download(server: LocalPiecesOS) -> None
 
 
 def test_the_overall_timeout(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=0.5)
-    started = time.monotonic()
+    server.set_download_pace(interval=0.01, step=0.05)  # 20 s: far past the timeout
 
     async def body(api: AsyncModelApi) -> None:
         with pytest.raises(ModelDownloadStalled, match="timeout"):
             await api.download(LLAMA_CPU, timeout=0.2)
 
     run(server, body)
-    assert time.monotonic() - started < 1.5  # (the download takes 2 s)
     assert calls(server)[-1] == "POST /download/cancel"
 
 

@@ -275,10 +275,8 @@ def test_a_failure(peer: Peer) -> None:
 
 def test_a_stall(peer: Peer) -> None:
     peer.plan = "stall"
-    started = time.monotonic()
     with client(peer) as api_client, pytest.raises(ModelDownloadStalled):
         ModelApi(api_client).download(MODEL, stall_timeout=0.3)
-    assert time.monotonic() - started < 1.5
     assert peer.log[-1] == "POST /download/cancel"
     assert peer.model["downloading"] is False
 
@@ -292,9 +290,9 @@ def test_cut_sockets_are_reopened(peer: Peer) -> None:
 
 def test_a_download_that_sends_no_message_at_all(peer: Peer) -> None:
     peer.plan = "silent"
-    started = time.monotonic()
+    # (found at the first check of the flags, on a fake clock:
+    # test_machine_flags_complete_without_any_message)
     events = download(peer, stall_timeout=0.3)
-    assert time.monotonic() - started < 0.9  # at the first check of the flags, not after 1 s
     assert [(e.status, e.progress) for e in events] == [(Status.COMPLETED, None)]
 
 

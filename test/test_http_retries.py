@@ -35,6 +35,7 @@ ALL_CALLS: list[tuple[str, Callable[[ModelsApi], Any]]] = [
 ]
 
 
+@pytest.mark.slow
 def test_503_with_retry_after_1_then_200_retries_once_after_about_a_second(
     scripted_server: ScriptedServer,
 ) -> None:
@@ -45,8 +46,9 @@ def test_503_with_retry_after_1_then_200_retries_once_after_about_a_second(
     elapsed = time.monotonic() - started
     assert [m.id for m in snapshot.iterable] == [MODEL_JSON["id"]]
     first, second = scripted_server.requests
-    assert 0.9 <= second.at - first.at <= 1.6
-    assert 0.9 <= elapsed <= 2.0
+    # The real clock is wired: a sleep never ends early; the upper bound only catches a hang.
+    # (The seconds themselves are tested on the decision: test_retry_timing.py.)
+    assert second.at - first.at >= 1.0 and elapsed < 30
     api.api_client.close()
 
 
@@ -75,30 +77,6 @@ def test_not_now_statuses_are_retried_for_every_endpoint(
     api.api_client.close()
 
 
-@pytest.mark.parametrize("status", [429, 502, 504])
-def test_default_policy_waits_before_the_first_retry(
-    scripted_server: ScriptedServer, status: int
-) -> None:
-    """Default backoff before retry 1: 0.5 s plus up to 0.25 s of jitter."""
-    scripted_server.script(Reply(status))
-    api = _api(scripted_server)
-    api.unload_models()
-    first, second = (r.at for r in scripted_server.requests)
-    assert 0.45 <= second - first <= 0.5 + 0.25 + 0.3
-    api.api_client.close()
-
-
-def test_default_policy_backs_off_exponentially(scripted_server: ScriptedServer) -> None:
-    """Retry 2 waits twice as long as retry 1: 1 s plus up to 0.25 s of jitter."""
-    scripted_server.script(Reply(502), Reply(502))
-    api = _api(scripted_server)
-    api.models_snapshot()
-    first, second, third = (r.at for r in scripted_server.requests)
-    assert 0.45 <= second - first <= 0.5 + 0.25 + 0.3
-    assert 0.95 <= third - second <= 1.0 + 0.25 + 0.3
-    api.api_client.close()
-
-
 def test_default_is_two_retries_then_the_error_status(scripted_server: ScriptedServer) -> None:
     assert DEFAULT_RETRIES == 2
     scripted_server.script(*(Reply(502, {"error": "gateway"}) for _ in range(5)))
@@ -114,23 +92,24 @@ def test_default_is_two_retries_then_the_error_status(scripted_server: ScriptedS
 def test_retries_0_turns_retries_off(scripted_server: ScriptedServer, retries: Any) -> None:
     scripted_server.script(Reply(503, headers={"Retry-After": "1"}), Reply(drop=True))
     api = _api(scripted_server, retries=retries)
-    started = time.monotonic()
+    # With a retry, the first call would get the dropped answer, then a 200, and not fail.
     with pytest.raises(ServiceException):
         api.models_snapshot()
     with pytest.raises(ApiConnectionError):
         api.models_snapshot()
-    assert time.monotonic() - started < 0.5
     assert len(scripted_server.requests) == 2
     api.api_client.close()
 
 
-def test_retries_0_with_connection_refused_fails_at_once() -> None:
+def test_retries_0_with_connection_refused_fails_at_once(caplog: pytest.LogCaptureFixture) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    with ApiClient(Configuration(host=url, retries=0)) as client:
-        started = time.monotonic()
-        with pytest.raises(ApiConnectionError):
-            ModelsApi(client).models_snapshot()
-    assert time.monotonic() - started < 0.5
+    with (
+        ApiClient(Configuration(host=url, retries=0)) as client,
+        caplog.at_level(logging.INFO, logger="pieces_os_client"),
+        pytest.raises(ApiConnectionError),
+    ):
+        ModelsApi(client).models_snapshot()
+    assert not [r for r in caplog.records if "retrying" in r.getMessage()]  # each retry is logged
 
 
 @pytest.mark.parametrize("bad", [-1, "2", 1.5, True])

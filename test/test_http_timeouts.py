@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import pytest
@@ -22,19 +21,19 @@ SLOW = 3.0  # the server's delay; every timeout below is well under it
 TIMEOUT = 0.5
 
 
-def _timed(action: Callable[[], Any]) -> tuple[BaseException, float]:
-    started = time.monotonic()
+def _timed_out(action: Callable[[], Any]) -> BaseException:
+    """The ApiTimeoutError ``action`` raises: the server answers only after SLOW seconds, far
+    past every timeout here, so an error (not an answer) shows the timeout ended the call."""
     with pytest.raises(ApiTimeoutError) as caught:
         action()
-    return caught.value, time.monotonic() - started
+    return caught.value
 
 
 @pytest.mark.parametrize("timeout", [TIMEOUT, (1.0, TIMEOUT)], ids=["number", "pair"])
 def test_global_timeout_bounds_a_slow_get(scripted_server: ScriptedServer, timeout: Any) -> None:
     scripted_server.script(Reply(200, {"iterable": []}, delay=SLOW))
     with ApiClient(Configuration(host=scripted_server.url, timeout=timeout)) as client:
-        error, elapsed = _timed(ModelsApi(client).models_snapshot)
-    assert elapsed < TIMEOUT + 1.0
+        error = _timed_out(ModelsApi(client).models_snapshot)
     assert isinstance(error, ApiConnectionError) and isinstance(error, TimeoutError)
     assert f"{scripted_server.url}/models" in str(error)
     assert "timeout" in str(error)
@@ -49,8 +48,7 @@ def test_per_call_timeout_overrides_the_global_one(
     scripted_server.script(Reply(204, delay=SLOW))
     with ApiClient(Configuration(host=scripted_server.url)) as client:
         api = ModelsApi(client)
-        _, elapsed = _timed(lambda: api.unload_models(_request_timeout=timeout))
-    assert elapsed < TIMEOUT + 1.0
+        _timed_out(lambda: api.unload_models(_request_timeout=timeout))
     assert len(scripted_server.requests) == 1
 
 
@@ -58,19 +56,18 @@ def test_per_call_timeout_applies_to_every_variant(scripted_server: ScriptedServ
     scripted_server.script(*(Reply(200, MODEL_JSON, delay=SLOW) for _ in range(2)))
     with ApiClient(Configuration(host=scripted_server.url)) as client:
         api = ModelsApi(client)
-        _, first = _timed(lambda: api.models_create_new_model_with_http_info(_request_timeout=0.3))
-        _, second = _timed(
+        _timed_out(lambda: api.models_create_new_model_with_http_info(_request_timeout=0.3))
+        _timed_out(
             lambda: api.models_create_new_model_without_preload_content(_request_timeout=0.3)
         )
-    assert first < 1.3 and second < 1.3
+    assert len(scripted_server.requests) == 2
 
 
 def test_read_timeout_on_post_is_not_retried(scripted_server: ScriptedServer) -> None:
     scripted_server.script(Reply(200, MODEL_JSON, delay=SLOW))
     config = Configuration(host=scripted_server.url, timeout=TIMEOUT, retries=3)
     with ApiClient(config) as client:
-        _, elapsed = _timed(ModelsApi(client).models_create_new_model)
-    assert elapsed < TIMEOUT + 1.0
+        _timed_out(ModelsApi(client).models_create_new_model)
     assert len(scripted_server.requests) == 1
 
 
@@ -177,8 +174,7 @@ def test_body_that_stops_coming_times_out_and_is_not_retried(
     """Headers and part of the body arrive, then nothing: a read timeout, even for a GET."""
     scripted_server.script(Reply(200, b'{"iter', declared_length=30, stall=SLOW))
     with ApiClient(Configuration(host=scripted_server.url, timeout=(1, TIMEOUT))) as client:
-        _, elapsed = _timed(ModelsApi(client).models_snapshot)
-    assert elapsed < TIMEOUT + 1.0
+        _timed_out(ModelsApi(client).models_snapshot)
     assert len(scripted_server.requests) == 1
 
 
@@ -204,7 +200,6 @@ def test_call_api_honours_request_timeout(scripted_server: ScriptedServer) -> No
     scripted_server.script(Reply(200, {"iterable": []}, delay=SLOW))
     with ApiClient(Configuration(host=scripted_server.url)) as client:
         method, url, headers, body, post = client.param_serialize("GET", "/models")
-        _, elapsed = _timed(
+        _timed_out(
             lambda: client.call_api(method, url, headers, body, post, _request_timeout=TIMEOUT)
         )
-    assert elapsed < TIMEOUT + 1.0

@@ -347,6 +347,7 @@ def _trickle(server: LocalPiecesOS, data: bytes, every: float) -> Tuple[int, byt
     return len(data), b""
 
 
+@pytest.mark.slow  # the local server's idle deadline is on the real clock
 def test_a_trickling_request_is_cut_off_at_the_deadline(short_idle: LocalPiecesOS) -> None:
     # 40 bytes, one every 0.2 s: 8 s if the server waited; each byte is well inside any
     # per-read timeout, but the whole request is not inside the 1 s deadline.
@@ -356,6 +357,7 @@ def test_a_trickling_request_is_cut_off_at_the_deadline(short_idle: LocalPiecesO
     assert short_idle.requests == []
 
 
+@pytest.mark.slow  # the local server's idle deadline is on the real clock
 def test_a_trickling_body_is_cut_off_too(short_idle: LocalPiecesOS) -> None:
     head = request(
         "POST",
@@ -374,6 +376,7 @@ def test_a_trickling_body_is_cut_off_too(short_idle: LocalPiecesOS) -> None:
     assert not any(m.custom for m in short_idle.models())
 
 
+@pytest.mark.slow  # the local server's idle deadline is on the real clock
 def test_a_keep_alive_connection_is_closed_when_idle(short_idle: LocalPiecesOS) -> None:
     with socket.create_connection(("127.0.0.1", short_idle.port), timeout=TIMEOUT) as sock:
         sock.sendall(b"GET /.well-known/health HTTP/1.1\r\nHost: localhost\r\n\r\n")
@@ -381,6 +384,7 @@ def test_a_keep_alive_connection_is_closed_when_idle(short_idle: LocalPiecesOS) 
         assert sock.recv(4096) == b""  # closed by the server after the idle time
 
 
+@pytest.mark.slow  # the local server's idle deadline is on the real clock
 def test_a_stream_is_not_idle(short_idle: LocalPiecesOS) -> None:
     with connect(short_idle.stream_url, open_timeout=TIMEOUT) as ws:
         ws.recv(timeout=TIMEOUT)
