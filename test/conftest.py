@@ -26,6 +26,7 @@ os.environ["PIECES_OS_DISCOVERY_HOST"] = "127.{}.{}.{}".format(
 )
 
 import pytest
+from _both import Runtime
 from _scripted_server import ScriptedServer
 
 from pieces_os_client.testing import LocalPiecesOS
@@ -68,6 +69,17 @@ def _no_remembered_search() -> Iterator[None]:
     LOCATOR._forget()
     yield
     LOCATOR._forget()
+
+
+@pytest.fixture(params=["sync", "async"])
+def client(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """The runtime under test: the sync ``ApiClient`` or the async ``AsyncApiClient``, behind
+    one synchronous face (``_both.Runtime``); a test using it runs once with each."""
+    runtime = Runtime(request.param)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 @pytest.fixture

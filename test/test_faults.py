@@ -42,7 +42,7 @@ def test_503_with_retry_after_is_retried_once_then_succeeds(
     server: LocalPiecesOS, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Retry-After: 0, so nothing waits; the seconds a Retry-After asks for are the decision's
-    # (test_retry_timing.py), the real wait is proven once in test_http_retries.py (slow).
+    # (test_retry_timing.py), the real wait is proven in test_runtime_calls.py (slow).
     server.fail_next(1, status=503, retry_after=0, path="/models")
     with server.client(retries=2) as client, caplog.at_level("INFO", "pieces_os_client"):
         snapshot = ModelsApi(client).models_snapshot()

@@ -1,8 +1,8 @@
 """The retry schedule at the sans-I/O level: the seconds ``RetryDecision`` asks the runtime to
 wait (backoff, ``Retry-After``, the call's deadline), exactly, with no real waiting.
 
-The runtime only sleeps what the decision returns; ``test_http_retries.py`` and
-``test_aio_transport.py`` prove, once each and marked ``slow``, that the real sleep is wired.
+The runtime only sleeps what the decision returns; ``test_runtime_calls.py`` proves, once
+for each client and marked ``slow``, that the real sleep is wired.
 """
 
 from __future__ import annotations
