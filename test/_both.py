@@ -13,6 +13,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import inspect
 from typing import Any, Callable, List
 
 from pieces_os_client import ApiClient, Configuration, ModelApi, ModelsApi
@@ -69,8 +70,8 @@ class Runtime:
         self._clients: List[Any] = []
 
     def run(self, value: Any) -> Any:
-        """The value of a call: awaited on this runtime's loop when it is a coroutine."""
-        if self._loop is not None and asyncio.iscoroutine(value):
+        """The value of a call: awaited on this runtime's loop when it is awaitable."""
+        if self._loop is not None and inspect.isawaitable(value):
             return self._loop.run_until_complete(asyncio.wait_for(value, CALL_LIMIT))
         return value
 
@@ -94,8 +95,14 @@ class Runtime:
         return Stream(stream, self.run)
 
     def close(self) -> None:
+        """Close every client; fail if the SDK left a task running on the loop."""
         for made in self._clients:
             self.run(made.close())
         if self._loop is not None:
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.close()
+            try:
+                self._loop.run_until_complete(asyncio.sleep(0))
+                left = asyncio.all_tasks(self._loop)
+                assert not left, f"tasks left behind: {left}"
+            finally:
+                self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+                self._loop.close()

@@ -1,4 +1,6 @@
-"""The models stream and watcher, sync and async, against a WebSocket server we did not write.
+"""The models stream and watcher against a WebSocket server we did not write: what only one
+side has (threads and tasks closing a stream, the watcher's snapshots and backoff, TLS, bad
+options). What both sides share is written once in test_runtime_streams.py.
 
 ``WsPeer`` is built directly on the ``websockets`` library (handshake, framing and closing are
 its own); it sends messages shaped as in OPERATIONS.md, refuses upgrades, greets with
@@ -9,7 +11,6 @@ malformed messages and drops streams mid-way on demand. Every test checks that n
 from __future__ import annotations
 
 import asyncio
-import json
 import socket
 import ssl
 import subprocess
@@ -21,22 +22,17 @@ from typing import Any, Callable, Iterator, List, TypeVar
 
 import pytest
 from _scripted_server import QuickRetries, free_port
-from _ws_peer import STREAM_PATH, WsPeer, message, model_json
+from _ws_peer import WsPeer, model_json
 
 from pieces_os_client import (
     ApiClient,
     ApiConnectionError,
-    ApiException,
-    ApiResponseValidationError,
     ApiTimeoutError,
     Configuration,
     ModelsApi,
-    NotFoundException,
-    ServiceException,
-    StreamedIdentifiers,
 )
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
-from pieces_os_client.stream import ModelsChange, ModelsStream
+from pieces_os_client.stream import ModelsChange
 
 T = TypeVar("T")
 
@@ -75,118 +71,6 @@ def wait_for(condition: Callable[[], bool]) -> None:
 
 
 # --- the raw stream (sync) ------------------------------------------------------------------------
-def test_stream_sends_the_client_headers_and_yields_typed_messages(peer: WsPeer) -> None:
-    with ApiClient(config(peer.url)) as api_client:
-        api_client.set_default_header("X-Custom", "yes")
-        api = ModelsApi(api_client)
-        with api.models_stream_identifiers(_headers={"X-Call": "1"}) as stream:
-            assert isinstance(stream, ModelsStream)
-            assert stream.url == peer.url.replace("http://", "ws://") + STREAM_PATH
-            first = next(stream)
-            assert isinstance(first, StreamedIdentifiers)
-            assert [item.model.id for item in first.iterable if item.model] == ["m1"]
-            peer.add(model_json("m2"))
-            peer.remove("m1")
-            added, removed = next(stream), next(stream)
-            assert [(i.model.id, i.deleted) for i in added.iterable if i.model] == [("m2", None)]
-            assert [(i.model.id, i.deleted) for i in removed.iterable if i.model] == [("m1", True)]
-        assert stream.closed
-    headers = peer.upgrades[0]
-    assert headers["X-Application-ID"] == "app-1"
-    assert headers["X-Custom"] == "yes" and headers["X-Call"] == "1"
-    assert headers.get_all("User-Agent") == [api_client.user_agent]
-
-
-def test_unknown_fields_and_other_kinds_are_kept(peer: WsPeer) -> None:
-    peer.greeting = json.dumps(
-        {"iterable": [{"model": {"id": "m1"}, "asset": {"id": "a1"}}], "future": 1}
-    )
-    with (
-        ApiClient(config(peer.url)) as api_client,
-        ModelsApi(api_client).models_stream_identifiers() as stream,
-    ):
-        first = next(stream)
-    assert first.model_extra == {"future": 1}
-    assert first.iterable[0].model_extra == {"asset": {"id": "a1"}}
-
-
-def test_with_http_info_gives_the_upgrade_answer_and_the_stream(peer: WsPeer) -> None:
-    with ApiClient(config(peer.url)) as api_client:
-        answer = ModelsApi(api_client).models_stream_identifiers_with_http_info()
-        with answer.data as stream:
-            assert answer.status_code == 101
-            assert answer.headers is not None and answer.headers["Upgrade"] == "websocket"
-            assert next(stream).iterable[0].model.id == "m1"  # type: ignore[union-attr]
-
-
-def test_without_preload_content_yields_the_raw_text(peer: WsPeer) -> None:
-    peer.greeting = "not json at all"
-    with (
-        ApiClient(config(peer.url)) as api_client,
-        ModelsApi(api_client).models_stream_identifiers_without_preload_content() as stream,
-    ):
-        assert next(stream) == "not json at all"
-        peer.add(model_json("m2"))
-        assert json.loads(next(stream)) == json.loads(message("m2"))
-
-
-@pytest.mark.parametrize(
-    ("text", "problem"),
-    [
-        ("{not json", "Invalid JSON"),
-        ('{"iterable": 3}', "iterable"),
-        ('{"iterable": [{"model": {"name": "no id"}}]}', "iterable.0.model.id"),
-    ],
-)
-def test_a_malformed_message_raises_a_validation_error_with_the_raw_text(
-    peer: WsPeer, text: str, problem: str
-) -> None:
-    peer.greeting = text
-    with (
-        ApiClient(config(peer.url)) as api_client,
-        ModelsApi(api_client).models_stream_identifiers() as stream,
-    ):
-        with pytest.raises(ApiResponseValidationError) as caught:
-            next(stream)
-        assert caught.value.body == text
-        assert caught.value.expected == "StreamedIdentifiers"
-        assert problem in caught.value.problem
-        # The stream stays usable: the next message parses.
-        peer.add(model_json("m2"))
-        assert next(stream).iterable[0].model.id == "m2"  # type: ignore[union-attr]
-
-
-def test_the_raw_text_kept_in_an_error_is_bounded(peer: WsPeer) -> None:
-    peer.greeting = "x" * 100_000
-    with (
-        ApiClient(config(peer.url)) as api_client,
-        ModelsApi(api_client).models_stream_identifiers() as stream,
-        pytest.raises(ApiResponseValidationError) as caught,
-    ):
-        next(stream)
-    body = caught.value.body
-    assert body is not None and len(body) < 10_000 and body.endswith("more characters)")
-
-
-def test_a_message_over_the_size_limit_ends_the_stream(peer: WsPeer) -> None:
-    peer.greeting = json.dumps({"iterable": [{"model": {"id": "x" * 5000}}]})
-    with ApiClient(config(peer.url, max_response_size=1000)) as api_client:
-        stream = ModelsApi(api_client).models_stream_identifiers()
-        with pytest.raises(ApiConnectionError, match="too big"):
-            next(stream)
-        assert stream.closed
-
-
-def test_a_drop_mid_stream_raises_connection_error(peer: WsPeer) -> None:
-    with ApiClient(config(peer.url)) as api_client:
-        stream = ModelsApi(api_client).models_stream_identifiers()
-        next(stream)
-        peer.drop()
-        with pytest.raises(ApiConnectionError, match="cut off"):
-            next(stream)
-        assert stream.closed
-
-
 def test_close_from_another_thread_ends_iteration(peer: WsPeer) -> None:
     with ApiClient(config(peer.url)) as api_client:
         stream = ModelsApi(api_client).models_stream_identifiers()
@@ -195,36 +79,6 @@ def test_close_from_another_thread_ends_iteration(peer: WsPeer) -> None:
         closer.start()
         assert list(stream) == []  # blocks until closed, then ends without error
         closer.join()
-
-
-@pytest.mark.parametrize(
-    ("status", "body", "expected"),
-    [
-        (404, b"no such endpoint", NotFoundException),
-        (500, b"models are unavailable", ServiceException),
-        (426, b"Upgrade Required", ApiException),
-        (200, b'{"iterable": []}', ApiResponseValidationError),
-        (302, b"moved", ApiException),  # not followed, as by the HTTP client
-    ],
-)
-def test_a_refused_upgrade_raises_the_typed_exception_with_its_body(
-    peer: WsPeer, status: int, body: bytes, expected: type
-) -> None:
-    peer.refuse = (status, body, {"Content-Type": "text/plain", "X-Why": "refused"})
-    with ApiClient(config(peer.url)) as api_client, pytest.raises(expected) as caught:
-        ModelsApi(api_client).models_stream_identifiers()
-    assert type(caught.value) is expected
-    assert caught.value.status == status
-    assert caught.value.body == body.decode()
-    assert caught.value.headers is not None and caught.value.headers["X-Why"] == "refused"
-
-
-def test_a_refused_connection_raises_connection_error() -> None:
-    with (
-        ApiClient(config(f"http://127.0.0.1:{free_port()}")) as api_client,
-        pytest.raises(ApiConnectionError, match="could not connect"),
-    ):
-        ModelsApi(api_client).models_stream_identifiers()
 
 
 def test_a_server_that_never_answers_the_upgrade_times_out() -> None:
@@ -335,29 +189,6 @@ def test_watcher_reconnects_after_a_drop_and_reports_what_changed_meanwhile(
         assert len(peer.upgrades) == 2
 
 
-def test_watcher_gives_up_after_the_configured_retries() -> None:
-    with WsPeer() as peer:
-        api_client = ApiClient(config(peer.url, retries=QuickRetries.from_count(2)))
-        watcher = ModelsApi(api_client).models_watch()
-        next(watcher)
-    # The peer is gone: the drop, then two failed reconnects, then the error.
-    with pytest.raises(ApiConnectionError):
-        next(watcher)
-    assert list(watcher) == []  # closed for good
-    api_client.close()
-
-
-def test_watcher_raises_at_once_when_the_upgrade_is_refused(peer: WsPeer) -> None:
-    peer.refuse = (404, b"no stream here", {})
-    with (
-        ApiClient(config(peer.url, retries=QuickRetries.from_count(5))) as api_client,
-        ModelsApi(api_client).models_watch() as watcher,
-        pytest.raises(NotFoundException),
-    ):
-        next(watcher)
-    assert len(peer.upgrades) == 1
-
-
 def test_watcher_close_from_another_thread_stops_the_loop(peer: WsPeer) -> None:
     with ApiClient(config(peer.url)) as api_client:
         watcher = ModelsApi(api_client).models_watch()
@@ -401,52 +232,10 @@ def run(coroutine_function: Callable[[], Any]) -> Any:
     return asyncio.run(checked())
 
 
-def test_async_stream_yields_typed_messages_and_sends_the_headers(peer: WsPeer) -> None:
-    async def main() -> List[Any]:
-        async with AsyncApiClient(config(peer.url)) as api_client:
-            api = AsyncModelsApi(api_client)
-            async with api.models_stream_identifiers(_headers={"X-Call": "1"}) as stream:
-                first = await stream.__anext__()
-                peer.add(model_json("m2"))
-                second = await stream.__anext__()
-            assert stream.closed
-            return [first, second]
-
-    first, second = run(main)
-    assert [i.model.id for i in first.iterable] == ["m1"]
-    assert [i.model.id for i in second.iterable] == ["m2"]
-    headers = peer.upgrades[0]
-    assert headers["X-Application-ID"] == "app-1" and headers["X-Call"] == "1"
-
-
-def test_async_variants(peer: WsPeer) -> None:
-    peer.greeting = "raw text"
-
+def test_async_close_from_another_task_ends_iteration(peer: WsPeer) -> None:
     async def main() -> None:
         async with AsyncApiClient(config(peer.url)) as api_client:
             api = AsyncModelsApi(api_client)
-            answer = await api.models_stream_identifiers_with_http_info()
-            assert answer.status_code == 101 and answer.headers["Upgrade"] == "websocket"
-            with pytest.raises(ApiResponseValidationError) as caught:
-                await answer.data.__anext__()
-            assert caught.value.body == "raw text"
-            await answer.data.close()
-            async with api.models_stream_identifiers_without_preload_content() as raw:
-                assert await raw.__anext__() == "raw text"
-
-    run(main)
-
-
-def test_async_drop_and_close(peer: WsPeer) -> None:
-    async def main() -> None:
-        async with AsyncApiClient(config(peer.url)) as api_client:
-            api = AsyncModelsApi(api_client)
-            stream = await api.models_stream_identifiers()
-            await stream.__anext__()
-            peer.drop()
-            with pytest.raises(ApiConnectionError, match="cut off"):
-                await stream.__anext__()
-
             stream = await api.models_stream_identifiers()
             await stream.__anext__()
 
@@ -457,66 +246,6 @@ def test_async_drop_and_close(peer: WsPeer) -> None:
             closing = asyncio.ensure_future(close_soon())
             assert [item async for item in stream] == []
             await closing
-
-    run(main)
-
-
-@pytest.mark.parametrize(
-    ("status", "expected"),
-    [
-        (404, NotFoundException),
-        (500, ServiceException),
-        (426, ApiException),
-        (200, ApiResponseValidationError),
-        (302, ApiException),  # not followed, as by the HTTP client
-    ],
-)
-def test_async_refused_upgrade(peer: WsPeer, status: int, expected: type) -> None:
-    peer.refuse = (status, b"refused: " + str(status).encode(), {"X-Why": "no"})
-
-    async def main() -> None:
-        async with AsyncApiClient(config(peer.url)) as api_client:
-            with pytest.raises(expected) as caught:
-                await AsyncModelsApi(api_client).models_stream_identifiers()
-        assert type(caught.value) is expected and caught.value.status == status
-        assert caught.value.body == f"refused: {status}"
-        assert caught.value.headers["X-Why"] == "no"
-
-    run(main)
-
-
-def test_async_refused_connection() -> None:
-    async def main() -> None:
-        async with AsyncApiClient(config(f"http://127.0.0.1:{free_port()}")) as api_client:
-            with pytest.raises(ApiConnectionError, match="could not connect"):
-                await AsyncModelsApi(api_client).models_stream_identifiers()
-
-    run(main)
-
-
-def test_async_watcher_follows_changes_and_reconnects(peer: WsPeer) -> None:
-    async def main() -> None:
-        async with (
-            AsyncApiClient(config(peer.url, retries=QuickRetries.from_count(5))) as api_client,
-            AsyncModelsApi(api_client).models_watch() as watcher,
-        ):
-            initial = await watcher.__anext__()
-            assert initial.initial and initial.added == ("m1",)
-            peer.add(model_json("m2"))
-            peer.update("m1", name="Renamed")
-            seen: set = set()
-            while seen != {("added", "m2"), ("updated", "m1")}:
-                change = await watcher.__anext__()
-                seen |= {("added", i) for i in change.added}
-                seen |= {("updated", i) for i in change.updated}
-            peer.drop()
-            await asyncio.get_running_loop().run_in_executor(
-                None, wait_for, lambda: peer.subscribers() == 0
-            )
-            peer.remove("m2")
-            change = await watcher.__anext__()
-            assert change.removed == ("m2",)
-            assert [m.id for m in change.models] == ["m1"]
 
     run(main)
 
@@ -538,19 +267,6 @@ def test_async_watcher_stops_on_cancellation(peer: WsPeer) -> None:
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert [item async for item in watcher] == []  # closed by the cancellation
-
-    run(main)
-
-
-def test_async_watcher_gives_up_after_the_configured_retries() -> None:
-    async def main() -> None:
-        host = f"http://127.0.0.1:{free_port()}"
-        async with (
-            AsyncApiClient(config(host, retries=QuickRetries.from_count(1))) as api_client,
-            AsyncModelsApi(api_client).models_watch() as watcher,
-        ):
-            with pytest.raises(ApiConnectionError):
-                await watcher.__anext__()
 
     run(main)
 
