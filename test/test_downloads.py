@@ -1,5 +1,6 @@
-"""``ModelApi.download()`` and ``download_events()`` against LocalPiecesOS, and the state
-machine (:mod:`pieces_os_client._core.downloads`) driven by hand.
+"""``ModelApi.download()`` in threads, ``download_events()`` and Ctrl-C against LocalPiecesOS,
+and the state machine (:mod:`pieces_os_client._core.downloads`) driven by hand on a fake
+clock. What ``download()`` does for both clients is in test_runtime_downloads.py.
 
 Every download runs at a fast pace (a step each 10 ms); faults come from
 ``LocalPiecesOS.script_download``. The Ctrl-C test runs ``download()`` in a child process
@@ -15,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from typing import Any, Generator, List, Optional
 
 import pytest
@@ -27,14 +27,10 @@ from pieces_os_client import (
     ApiClient,
     DownloadEvent,
     ModelApi,
-    ModelDownloadCanceled,
-    ModelDownloadError,
     ModelDownloadFailed,
     ModelDownloadProgress,
     ModelDownloadProgressStatusEnum,
     ModelDownloadStalled,
-    ModelNotFoundError,
-    ServiceException,
 )
 from pieces_os_client._core import downloads
 from pieces_os_client._core.downloads import (
@@ -87,154 +83,7 @@ def check_events(events: List[DownloadEvent], model_id: str = LLAMA_CPU) -> None
     assert [e.done for e in events] == [False] * (len(events) - 1) + [True]
 
 
-# --- the whole download against LocalPiecesOS -----------------------------------------------
-def test_download_completes_and_returns_the_fresh_model(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client:
-        model = ModelApi(api_client).download(LLAMA_CPU, on_progress=events.append)
-    assert isinstance(model, Model)
-    assert (model.id, model.downloaded, model.downloading) == (LLAMA_CPU, True, False)
-    # The stream was open before the download started; the model was read again at the end.
-    assert calls(server) == [
-        "GET /download/progress",
-        "GET /",
-        "POST /download",
-        "GET /",
-    ]
-    check_events(events)
-    assert events[0].status == Status.INITIALIZED and events[0].percentage == 0.0
-    assert events[-1].status == Status.COMPLETED and events[-1].percentage == 100.0
-    assert events[-1].eta == 0.0 and events[-1].progress is not None
-    assert len(events) == 21  # INITIALIZED, 19 steps of 5 %, COMPLETED: none missed
-    assert any(e.eta is not None and e.eta > 0 for e in events[:-1])
-    assert all(isinstance(e.progress, ModelDownloadProgress) for e in events)
-
-
-def test_an_already_downloaded_model_is_not_downloaded_again(server: LocalPiecesOS) -> None:
-    server.script_download(LLAMA_CPU, instant=True)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client:
-        api = ModelApi(api_client)
-        api.download(LLAMA_CPU)
-        model = api.download(LLAMA_CPU, on_progress=events.append)
-    assert model.downloaded is True
-    assert calls(server).count("POST /download") == 1
-    # One event, made by the client: the model's flags said it is complete.
-    assert [(e.status, e.percentage, e.progress) for e in events] == [
-        (Status.COMPLETED, 100.0, None)
-    ]
-
-
-def test_a_running_download_is_followed_not_started_again(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client:
-        api = ModelApi(api_client)
-        started = api.model_specific_model_download(LLAMA_CPU)
-        assert started.downloading is True
-        time.sleep(0.05)
-        model = api.download(LLAMA_CPU, on_progress=events.append)
-    assert model.downloaded is True
-    assert calls(server).count("POST /download") == 1
-    check_events(events)
-    # Joined mid-way: the first message is where it stands.
-    assert events[0].status == Status.IN_MINUS_PROGRESS and events[0].percentage > 0
-
-
-def test_a_failed_download_raises_with_the_last_event(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=10.0)
-    server.script_download(LLAMA_CPU, fail_at=40)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client, pytest.raises(ModelDownloadFailed) as caught:
-        ModelApi(api_client).download(LLAMA_CPU, on_progress=events.append)
-    error = caught.value
-    assert isinstance(error, ModelDownloadError)
-    assert error.model_id == LLAMA_CPU
-    assert error.progress is events[-1]
-    assert (error.progress.status, error.progress.percentage) == (Status.FAILED, 40.0)
-    assert "failed at 40.0%" in str(error) and LLAMA_CPU in str(error)
-    check_events(events)
-    assert "POST /download/cancel" not in calls(server)  # it ended: nothing to cancel
-
-
-def test_a_download_canceled_elsewhere_raises_canceled(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=2.0)
-    events: List[DownloadEvent] = []
-    cancelled = threading.Event()
-
-    def cancel_elsewhere() -> None:
-        with server.client() as other:
-            ModelApi(other).model_specific_model_download_cancel(LLAMA_CPU)
-
-    def on_progress(event: DownloadEvent) -> None:
-        events.append(event)
-        if event.percentage >= 10 and not cancelled.is_set():
-            cancelled.set()
-            threading.Thread(target=cancel_elsewhere).start()
-
-    with fast_client(server) as api_client, pytest.raises(ModelDownloadCanceled) as caught:
-        ModelApi(api_client).download(LLAMA_CPU, on_progress=on_progress)
-    assert caught.value.progress is events[-1]
-    assert events[-1].status == Status.CANCELED
-    assert calls(server).count("POST /download/cancel") == 1  # the other client's only
-
-
-def test_a_stalled_download_raises_stalled_and_is_cancelled(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=10.0)
-    server.script_download(LLAMA_CPU, stall_at=30)
-    # (it would wait 60 s by default; when the silence ends it, on a fake clock:
-    # test_machine_silence_reads_the_flags_then_stalls)
-    with fast_client(server) as api_client, pytest.raises(ModelDownloadStalled) as caught:
-        ModelApi(api_client).download(LLAMA_CPU, stall_timeout=0.3)
-    assert isinstance(caught.value, TimeoutError)
-    assert caught.value.progress is not None and caught.value.progress.percentage == 20.0
-    assert "stall_timeout=0.3 s" in str(caught.value)
-    assert calls(server)[-2:] == ["GET /", "POST /download/cancel"]
-    model = next(m for m in server.models() if m.id == LLAMA_CPU)
-    assert (model.downloading, model.downloaded) == (False, False)
-
-
-def test_past_the_overall_timeout_it_raises_stalled(server: LocalPiecesOS) -> None:
-    # 20 s in all, far past the timeout even on a loaded machine (when the timeout ends the
-    # download, on a fake clock: test_machine_overall_timeout_bounds_the_waits)
-    server.set_download_pace(interval=0.01, step=0.05)
-    with fast_client(server) as api_client, pytest.raises(ModelDownloadStalled) as caught:
-        ModelApi(api_client).download(LLAMA_CPU, timeout=0.25)
-    assert "timeout=0.25 s" in str(caught.value)
-    assert 0 < caught.value.progress.percentage < 100
-    assert calls(server)[-1] == "POST /download/cancel"
-
-
-def test_a_dropped_stream_is_reopened_and_the_download_completes(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-    server.script_download(LLAMA_CPU, drop_at=30)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client:
-        model = ModelApi(api_client).download(LLAMA_CPU, on_progress=events.append)
-    assert model.downloaded is True
-    assert calls(server).count("GET /download/progress") == 2
-    check_events(events)
-    assert events[-1].status == Status.COMPLETED
-
-
-def test_a_dropped_stream_is_given_up_after_the_retries(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-    server.script_download(LLAMA_CPU, drop_at=30)
-    with fast_client(server, retries=0) as api_client, pytest.raises(ApiConnectionError):
-        ModelApi(api_client).download(LLAMA_CPU)
-    assert calls(server)[-1] == "POST /download/cancel"
-
-
-def test_a_download_complete_before_any_message_returns(server: LocalPiecesOS) -> None:
-    server.script_download(LLAMA_CPU, instant=True)
-    events: List[DownloadEvent] = []
-    with fast_client(server) as api_client:
-        model = ModelApi(api_client).download(LLAMA_CPU, on_progress=events.append)
-    assert model.downloaded is True
-    assert [(e.status, e.progress) for e in events] == [(Status.COMPLETED, None)]
-
-
+# --- downloads in threads (the rest of download(), for both clients: test_runtime_downloads.py) -----------------------------------------------
 def test_several_downloads_at_once(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=5.0)
     ids = not_downloaded(server)
@@ -251,40 +100,6 @@ def test_several_downloads_at_once(server: LocalPiecesOS) -> None:
     for thread in threads:
         thread.join(5)
     assert results == dict.fromkeys(ids, True)
-
-
-def test_load_true_loads_the_downloaded_model(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=20.0)
-    with fast_client(server) as api_client:
-        model = ModelApi(api_client).download(LLAMA_CPU, load=True)
-    assert (model.downloaded, model.loaded) == (True, True)
-    assert calls(server)[-2:] == ["GET /", "POST /load"]
-
-
-def test_the_callback_failing_cancels_the_download(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-
-    def on_progress(event: DownloadEvent) -> None:
-        if event.percentage >= 20:
-            raise RuntimeError("display broke")
-
-    with fast_client(server) as api_client, pytest.raises(RuntimeError, match="display broke"):
-        ModelApi(api_client).download(LLAMA_CPU, on_progress=on_progress)
-    assert calls(server)[-1] == "POST /download/cancel"
-    model = next(m for m in server.models() if m.id == LLAMA_CPU)
-    assert model.downloading is False
-
-
-def test_refusals_raise_as_usual_and_cancel_nothing(server: LocalPiecesOS) -> None:
-    with fast_client(server) as api_client:
-        api = ModelApi(api_client)
-        # An unknown model is refused after the snapshot alone (see test_resolve.py).
-        with pytest.raises(ModelNotFoundError, match="no-such-model"):
-            api.download("no-such-model")
-        assert [r.path for r in server.requests] == ["/models"]
-        with pytest.raises(ServiceException, match="runs in the cloud"):
-            api.download(GPT_4O)
-    assert not any(r.path.endswith("/cancel") for r in server.requests)
 
 
 # --- download_events ------------------------------------------------------------------------
@@ -391,22 +206,6 @@ BAD_CALLS = [
     ({"timeout": False}, TypeError, "timeout must be a number of seconds"),
     ({"load": "yes"}, TypeError, "load must be True or False"),
 ]
-
-
-@pytest.mark.parametrize(("arguments", "kind", "says"), BAD_CALLS)
-def test_bad_input_is_refused_before_anything_is_sent(
-    server: LocalPiecesOS, arguments: dict, kind: type, says: str
-) -> None:
-    options = dict(arguments)
-    model_id = options.pop("model", LLAMA_CPU)
-    with server.client() as api_client:
-        api = ModelApi(api_client)
-        with pytest.raises(kind, match=says):
-            api.download(model_id, **options)
-        if not {"on_progress", "load"} & set(options):  # download_events has neither
-            with pytest.raises(kind, match=says):
-                api.download_events(model_id, **options)
-    assert server.requests == []
 
 
 def test_an_async_callback_is_refused_by_the_sync_download(server: LocalPiecesOS) -> None:

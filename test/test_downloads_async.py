@@ -1,5 +1,6 @@
-"""``AsyncModelApi.download()`` and ``download_events()`` against LocalPiecesOS: the same
-behaviour as the sync twins, plus task cancellation and downloads side by side."""
+"""``AsyncModelApi.download()`` and ``download_events()`` against LocalPiecesOS: what only the
+async side has (task cancellation, downloads side by side, async callbacks; the shared
+behaviour runs for both clients in test_runtime_downloads.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import inspect
 from typing import Any, Awaitable, Callable, List, TypeVar
 
 import pytest
-from test_downloads import BAD_CALLS, LLAMA_CPU, calls, check_events, not_downloaded
+from test_downloads import LLAMA_CPU, calls, check_events, not_downloaded
 from urllib3.util.retry import Retry
 
 from pieces_os_client import (
@@ -46,36 +47,6 @@ def test_the_async_methods_mirror_the_sync_ones() -> None:
         assert async_method.__doc__ and "Example::" in async_method.__doc__
     assert inspect.iscoroutinefunction(AsyncModelApi.download)
     assert not inspect.iscoroutinefunction(AsyncModelApi.download_events)
-
-
-def test_download_completes_loads_and_follows_the_stream_first(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-    events: List[DownloadEvent] = []
-    model = run(server, lambda api: api.download(LLAMA_CPU, on_progress=events.append, load=True))
-    assert (model.downloaded, model.loaded) == (True, True)
-    assert calls(server) == [
-        "GET /download/progress",
-        "GET /",
-        "POST /download",
-        "GET /",
-        "POST /load",
-    ]
-    check_events(events)
-    assert len(events) == 21 and events[-1].status == Status.COMPLETED
-    assert any(e.eta is not None for e in events[:-1])
-
-
-def test_already_downloaded_or_downloading_starts_nothing(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=10.0)
-
-    async def body(api: AsyncModelApi) -> List[bool]:
-        await api.model_specific_model_download(LLAMA_CPU)  # running: followed
-        first = await api.download(LLAMA_CPU)
-        second = await api.download(LLAMA_CPU)  # downloaded: returned at once
-        return [bool(first.downloaded), bool(second.downloaded)]
-
-    assert run(server, body) == [True, True]
-    assert calls(server).count("POST /download") == 1
 
 
 def test_faults_raise_the_typed_errors(server: LocalPiecesOS) -> None:
@@ -137,17 +108,6 @@ def test_cancelling_the_task_cancels_the_download(server: LocalPiecesOS) -> None
     assert model.downloading is False
 
 
-def test_the_overall_timeout(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=0.05)  # 20 s: far past the timeout
-
-    async def body(api: AsyncModelApi) -> None:
-        with pytest.raises(ModelDownloadStalled, match="timeout"):
-            await api.download(LLAMA_CPU, timeout=0.2)
-
-    run(server, body)
-    assert calls(server)[-1] == "POST /download/cancel"
-
-
 def test_download_events_async(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=10.0)
     ids = not_downloaded(server)
@@ -184,21 +144,6 @@ def test_download_events_async(server: LocalPiecesOS) -> None:
     assert (running[ids[2]], running[ids[3]]) == (True, False)
 
 
-def test_the_callback_failing_cancels(server: LocalPiecesOS) -> None:
-    server.set_download_pace(interval=0.01, step=5.0)
-
-    def on_progress(event: DownloadEvent) -> None:
-        if event.percentage >= 10:
-            raise KeyError("boom")
-
-    async def body(api: AsyncModelApi) -> None:
-        with pytest.raises(KeyError):
-            await api.download(LLAMA_CPU, on_progress=on_progress)
-
-    run(server, body)
-    assert calls(server)[-1] == "POST /download/cancel"
-
-
 def test_an_async_callback_is_awaited(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=10.0)
     shown: List[float] = []
@@ -209,21 +154,3 @@ def test_an_async_callback_is_awaited(server: LocalPiecesOS) -> None:
 
     run(server, lambda api: api.download(LLAMA_CPU, on_progress=on_progress))
     assert shown == [0.0, *(p * 10.0 for p in range(1, 10)), 100.0]
-
-
-@pytest.mark.parametrize(("arguments", "kind", "says"), BAD_CALLS)
-def test_bad_input_is_refused_before_anything_is_sent(
-    server: LocalPiecesOS, arguments: dict, kind: type, says: str
-) -> None:
-    options = dict(arguments)
-    model_id = options.pop("model", LLAMA_CPU)
-
-    async def body(api: AsyncModelApi) -> None:
-        with pytest.raises(kind, match=says):
-            await api.download(model_id, **options)
-        if not {"on_progress", "load"} & set(options):
-            with pytest.raises(kind, match=says):
-                api.download_events(model_id, **options)
-
-    run(server, body)
-    assert server.requests == []
