@@ -28,7 +28,7 @@ from pieces_os_client import models
 from pieces_os_client.models import WireEnum, WireModel
 
 FACTS_PATH = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "wire" / "models-api.schema.json"
+    Path(__file__).resolve().parents[2].parent / "shared" / "wire" / "models-api.schema.json"
 )
 if not FACTS_PATH.is_file():
     pytest.skip(

@@ -25,7 +25,7 @@ from pieces_os_client._version import (
 )
 from pieces_os_client.testing import LocalPiecesOS, builtin_id
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PROBE = "from pieces_os_client._version import install_command; print(install_command('stream'))"
 
 

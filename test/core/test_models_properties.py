@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from pieces_os_client import models
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SCHEMAS: Dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))["components"][
     "schemas"
 ]

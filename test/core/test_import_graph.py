@@ -12,7 +12,7 @@ import ast
 from pathlib import Path
 from typing import Dict, List, Set
 
-PACKAGE = Path(__file__).resolve().parent.parent / "pieces_os_client"
+PACKAGE = Path(__file__).resolve().parents[2] / "pieces_os_client"
 
 
 def _module_name(path: Path) -> str:

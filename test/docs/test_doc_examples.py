@@ -31,7 +31,7 @@ from _children import sigint_at_default
 from pieces_os_client import ApiClient, Configuration
 from pieces_os_client.testing import LocalPiecesOS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: Fence info strings that mean "this is Python to run".
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
 #: Seconds one example may take before it is stopped.

@@ -8,7 +8,7 @@ all with the project's configuration (pyproject.toml: strict, the pydantic plugi
 
 pyright is checked by hand (it fetches its Node.js package on first use, so it is not a unit
 test): ``nox -s doc_types_pyright``, which writes the same modules with
-``python test/test_doc_types.py DIR`` and runs ``pyright`` in strict mode on them.
+``python test/docs/test_doc_types.py DIR`` and runs ``pyright`` in strict mode on them.
 """
 
 from __future__ import annotations
@@ -18,6 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Dict, List
+
+# Run as a script (nox -s doc_types_pyright), the shared helpers in test/ are not on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from test_doc_examples import EXAMPLES, ROOT, Block
 

@@ -19,7 +19,7 @@ import yaml
 from pieces_os_client import models
 from pieces_os_client.models import WireEnum, WireModel
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.yaml"
+SPEC_PATH = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 SPEC: Dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 SCHEMAS: Dict[str, Any] = SPEC["components"]["schemas"]
 #: Schemas in the spec that describe no model class.

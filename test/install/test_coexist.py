@@ -31,7 +31,7 @@ from test_doc_examples import EXEMPT, INSTALL_BLOCKS, Block, shell_commands
 
 from pieces_os_client._version import __version__
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 OURS = f"pieces-os-models {__version__}"
 #: What the wheelhouse holds besides our wheel: the published SDKs (and 5.0.1's dependencies),
 #: pip (the venvs run the fix commands with it), setuptools (editable builds) and pytest.

@@ -651,7 +651,7 @@ def test_serve_runs_in_the_foreground_until_stopped() -> None:
     assert out.getvalue().endswith("LocalPiecesOS: stopped\n")
 
 
-QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
+QUICKSTART = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
 STEPS = (
     "1. GET /models",
     "2. POST /models/create",

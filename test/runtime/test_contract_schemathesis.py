@@ -27,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from pieces_os_client.testing import LocalPiecesOS, builtin_id
 
-SPEC = Path(__file__).resolve().parents[1] / "docs" / "openapi.yaml"
+SPEC = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 # Valid requests (what the document allows): every answer must be a documented one.
 schema = schemathesis.openapi.from_path(SPEC)

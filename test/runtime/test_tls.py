@@ -3,7 +3,7 @@
 The four transports (the urllib3 pool, aiohttp, the sync WebSocket client over websockets and
 the async one over aiohttp) all take their TLS from ``pieces_os_client._core.tls``; each test
 runs once per transport. The server is aiohttp's, with the self-signed certificate of
-``test/tls/`` (for ``127.0.0.1`` and ``localhost``): it answers ``GET /models`` and greets each
+``test/runtime/tls/`` (for ``127.0.0.1`` and ``localhost``): it answers ``GET /models`` and greets each
 ``/models/stream/identifiers`` subscriber with one message, and records whether the client
 presented a certificate (it asks for one but accepts clients without).
 """
@@ -34,7 +34,7 @@ GREETING = {"iterable": [{"model": {"id": "m1"}}]}
 
 
 class _TlsServer:
-    """aiohttp's server on a loop of its own thread, presenting ``test/tls/``'s certificate."""
+    """aiohttp's server on a loop of its own thread, presenting ``test/runtime/tls/``'s certificate."""
 
     def __init__(self) -> None:
         #: For each request or stream, whether the client presented a certificate.

@@ -12,7 +12,7 @@ from nbclient import NotebookClient
 
 from pieces_os_client.testing import LocalPiecesOS
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "examples" / "models.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "examples" / "models.ipynb"
 #: Seconds any one cell may run; the kernel's start-up has its own limit.
 CELL_TIMEOUT = 60
 STARTUP_TIMEOUT = 60

@@ -1,6 +1,6 @@
 """``Configuration(ca_cert_data=...)`` verifies an https host with the given CA, as in 5.0.1.
 
-A real HTTPS server on 127.0.0.1 presents a self-signed certificate (``test/tls/``). Trusting
+A real HTTPS server on 127.0.0.1 presents a self-signed certificate (``test/runtime/tls/``). Trusting
 it through ``ca_cert_data`` (PEM text or DER bytes) lets both clients through; without it the
 handshake fails with a connection error that names TLS.
 """

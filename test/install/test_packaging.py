@@ -13,7 +13,7 @@ import pytest
 
 from pieces_os_client._version import DISTRIBUTION_NAME, INDEX, __version__, install_command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The published OpenAPI-Generator SDK's distribution: the same import package as ours.
 PUBLISHED = "pieces-os-client"
 #: Where install commands are written for users: docs, examples and the package's own hints.
