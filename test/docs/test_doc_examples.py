@@ -493,6 +493,8 @@ def normal(line: str) -> str:
     # apart), differ from run to run too.
     line = re.sub(r'"eta": \d+(\.\d+)?', '"eta": <n>', line)
     line = re.sub(r"\b\d+ s left\b", "<n> s left", line)
+    # How long a download took is the real clock's: longer on a loaded machine.
+    line = re.sub(r"\) in \d+ s\s*$", ") in <n> s", line)
     line = re.sub(r"\S*…", "…", line)
     return " ".join(line.split())
 
