@@ -296,5 +296,8 @@ def test_a_lost_connection_ends_its_json_lines_with_a_failed_object(
     events = [json.loads(line) for line in captured.out.splitlines()]
     assert [event["final"] for event in events].count(True) == 1
     assert events[-1]["final"] is True and events[-1]["status"] == "FAILED"
-    assert events[-1]["error"] and events[-1]["percentage"] >= 20.0
+    # The failed object carries the percentage last seen; how much of 0-20 % reached the client
+    # before the cut depends on the machine's load (20 % was lost once, on a loaded machine).
+    last_seen = events[-2]["percentage"] if len(events) > 1 else 0.0
+    assert events[-1]["error"] and events[-1]["percentage"] == last_seen < 30.0
     assert captured.err.startswith("error: ")
