@@ -99,8 +99,14 @@ def test_cancelling_the_task_cancels_the_download(server: LocalPiecesOS) -> None
     server.set_download_pace(interval=0.01, step=1.0)
 
     async def body(api: AsyncModelApi) -> None:
-        with pytest.raises(asyncio.TimeoutError):
-            await asyncio.wait_for(api.download(LLAMA_CPU), 0.1)
+        # Cancelled once it runs (not after a fixed 0.1 s: a loaded machine may not have
+        # started it by then, and there would be nothing to cancel).
+        running = asyncio.Event()
+        task = asyncio.ensure_future(api.download(LLAMA_CPU, on_progress=lambda _: running.set()))
+        await asyncio.wait_for(running.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
 
     run(server, body)
     assert calls(server)[-1] == "POST /download/cancel"
@@ -112,6 +118,7 @@ def test_download_events_async(server: LocalPiecesOS) -> None:
     server.set_download_pace(interval=0.01, step=10.0)
     ids = not_downloaded(server)
     server.script_download(ids[1], fail_at=50)
+    server.script_download(ids[2], stall_at=30)  # left at 20 %: still running when checked
 
     async def body(api: AsyncModelApi) -> None:
         async with api.download_events(ids[0]) as events:
