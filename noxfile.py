@@ -3,7 +3,7 @@
     nox                    # every session below, in order
     nox -s tests-3.12      # one interpreter
     nox -s lowest          # the lowest versions pyproject.toml allows, on the lowest Python
-    nox -s tests-3.9 -- -x test/test_cli.py   # arguments after -- go to pytest
+    nox -s tests-3.9 -- -x test/cli/test_cli.py   # arguments after -- go to pytest
     nox -s doc_types_pyright   # by hand: the docs examples under pyright's strict mode
     nox -s generate        # by hand: rewrite the files the operations table produces
 
@@ -46,20 +46,18 @@ PYTEST_DEFAULTS = ["-q", "-n", "4"]
 #: the interpreter running it (pyproject.toml fixes mypy's python_version), only on the
 #: versions of mypy and the libraries: the README's test command (latest versions) and the
 #: "lowest" session (oldest versions) run it; the other interpreters leave it out.
-_DOC_TYPES = "test/test_doc_types.py::test_every_docs_example_passes_mypy_strict"
+_DOC_TYPES = "test/docs/test_doc_types.py::test_every_docs_example_passes_mypy_strict"
 #: The notebook bar's test starts a Jupyter kernel (about 3 s); what it checks (IPython's
 #: display messages) does not depend on the interpreter either: run where _DOC_TYPES runs.
-_LIVE_NOTEBOOK = (
-    "test/test_live_notebook.py::test_download_in_a_kernel_shows_a_bar_that_updates_in_place"
-)
+_LIVE_NOTEBOOK = "test/display/test_live_notebook.py::test_download_in_a_kernel_shows_a_bar_that_updates_in_place"
 #: Ours beside the published SDK in a dozen throwaway venvs (half a minute): what it checks
 #: (pip's file handling) is the same on every interpreter, so only the README's test command
 #: runs it, on the latest versions.
-_COEXIST = "test/test_coexist.py"
+_COEXIST = "test/install/test_coexist.py"
 #: Waits out the default stream_close_timeout (2 s) against a server that never answers; the
 #: other close tests use 0.2 s and run everywhere. Run where the docs' mypy run is.
 _DEFAULT_CLOSE = (
-    "test/test_stream_close.py::test_by_default_leaving_a_stream_takes_at_most_two_seconds"
+    "test/runtime/test_stream_close.py::test_by_default_leaving_a_stream_takes_at_most_two_seconds"
 )
 
 nox.needs_version = ">=2024.4.15"
@@ -106,9 +104,9 @@ def lowest(session: nox.Session) -> None:
         session.run(
             "pytest",
             *PYTEST_DEFAULTS,
-            "test/test_cli.py",
-            "test/test_cli_watch.py",
-            "test/test_cli_download.py::test_on_a_terminal_a_bar_with_percentage_and_time_left",
+            "test/cli/test_cli.py",
+            "test/cli/test_cli_watch.py",
+            "test/cli/test_cli_download.py::test_on_a_terminal_a_bar_with_percentage_and_time_left",
         )
 
 
@@ -125,7 +123,7 @@ def _lower_bounds(extra: str) -> List[str]:
 def generate(session: nox.Session) -> None:
     """Rewrite the files produced from the operations table (``tools/generate.py``); by hand,
     after changing ``pieces_os_client/_core/operations.py`` or adding a model module.
-    ``test/test_generated.py`` fails while one is stale."""
+    ``test/core/test_generated.py`` fails while one is stale."""
     session.run(sys.executable, str(ROOT / "tools" / "generate.py"), *session.posargs)
 
 
@@ -133,11 +131,11 @@ def generate(session: nox.Session) -> None:
 def doc_types_pyright(session: nox.Session) -> None:
     """Every python block of README.md and docs/ under pyright's strict mode (what Pylance
     uses), on the lowest supported Python. Not in the default run: pyright fetches its Node.js
-    package from the npm registry the first time. ``test/test_doc_types.py`` does the same
+    package from the npm registry the first time. ``test/docs/test_doc_types.py`` does the same
     with mypy --strict in every test run."""
     session.install(INSTALL_TARGET, "pyright")
     target = Path(session.create_tmp()).resolve() / "doc-examples"
-    session.run("python", "test/test_doc_types.py", str(target))
+    session.run("python", "test/docs/test_doc_types.py", str(target))
     config = {"typeCheckingMode": "strict", "pythonVersion": PYTHONS[0]}
     (target / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")
     python = Path(session.bin) / "python"

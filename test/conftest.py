@@ -1,10 +1,13 @@
-"""Shared test fixtures: ``scripted_server`` (a byte-level scriptable HTTP server on 127.0.0.1)
-and ``server`` (a ``LocalPiecesOS`` shared by a module, reset before each test)."""
+"""Shared test fixtures: ``scripted_server`` (a byte-level scriptable HTTP server on 127.0.0.1),
+``server`` (a ``LocalPiecesOS`` shared by a module, reset before each test) and ``client`` (the
+sync or the async runtime: a test using it runs against both, see ``_both.py``)."""
 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Iterator
 
 # jupyter_core before 6 (the last releases for Python 3.9) warns, when first imported, that
@@ -26,9 +29,20 @@ os.environ["PIECES_OS_DISCOVERY_HOST"] = "127.{}.{}.{}".format(
 )
 
 import pytest
+from _both import Runtime
 from _scripted_server import ScriptedServer
 
 from pieces_os_client.testing import LocalPiecesOS
+
+# The folders mirror the package (core, runtime, local_server, cli, display, docs, install);
+# test modules import helpers from one another by name (``from test_cli import ...``) and from
+# the shared ``_*.py`` modules here, so every folder is on sys.path (module names are unique).
+_HERE = Path(__file__).resolve().parent
+for _folder in sorted(_HERE.iterdir()):
+    if _folder.is_dir() and any(_folder.glob("test_*.py")) and str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+if str(_HERE) not in sys.path:
+    sys.path.insert(0, str(_HERE))
 
 
 def _ports_of_this_worker() -> tuple[int, ...]:
@@ -68,6 +82,17 @@ def _no_remembered_search() -> Iterator[None]:
     LOCATOR._forget()
     yield
     LOCATOR._forget()
+
+
+@pytest.fixture(params=["sync", "async"])
+def client(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """The runtime under test: the sync ``ApiClient`` or the async ``AsyncApiClient``, behind
+    one synchronous face (``_both.Runtime``); a test using it runs once with each."""
+    runtime = Runtime(request.param)
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 @pytest.fixture
