@@ -53,12 +53,16 @@ def default_host(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @contextlib.contextmanager
 def holding(*ports: int) -> Iterator[None]:
-    """Take ``ports`` on the run's address without listening: a connection there is refused."""
+    """Take ``ports`` on the run's address with a listener that never answers: a server cannot
+    take them, and a search passes them over (no answer within its probe's timeout)."""
     sockets = []
     try:
         for port in ports:
             held = socket.socket()
+            # An earlier test's connections may linger there (TIME_WAIT): take the port anyway.
+            held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             held.bind((ADDRESS, port))
+            held.listen(8)
             sockets.append(held)
         yield
     finally:
