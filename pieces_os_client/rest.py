@@ -37,6 +37,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util.url import parse_url
 
+from pieces_os_client._backends.tls import server_hostname, tls_context
 from pieces_os_client._client_base import fork_generation, too_large
 from pieces_os_client._core.body import (
     CHUNK_SIZE,
@@ -59,10 +60,10 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
-from pieces_os_client._core.runner import Machine, run
+from pieces_os_client._core.runner import Machine
 from pieces_os_client._core.timeouts import CallLimits, Timeouts
 from pieces_os_client._core.timeouts import make_timeout as _timeouts
-from pieces_os_client._core.tls import server_hostname, tls_context
+from pieces_os_client._sync.runner import run
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     ApiConnectionError,

@@ -11,6 +11,11 @@ From ``pieces_os_client/_core/operations.py`` (the one place an operation is des
   typed ``RequestOptions`` and a single call into the shared request path;
 - the ``paths`` of ``docs/openapi.yaml``.
 
+From the async runtime (``pieces_os_client/_async/``, written by hand):
+
+- ``pieces_os_client/_sync/<module>.py``: its sync twin, by the substitutions of
+  ``tools/unasync.py``.
+
 From the modules themselves (the one place a public name is declared):
 
 - the name lists of ``pieces_os_client/__init__.py`` (``__init__.pyi`` for type checkers),
@@ -34,6 +39,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "pieces_os_client"
 if __name__ == "__main__":  # run as a script: import the package from this checkout
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/unasync.py
+
+import unasync  # noqa: E402
 
 from pieces_os_client._core.operations import APIS, OPERATIONS, ApiClass, Operation  # noqa: E402
 
@@ -248,16 +256,18 @@ def render_api(api: ApiClass, is_async: bool) -> str:
     lines = [HEADER, module_doc, "\nfrom __future__ import annotations\n\n"]
     lines.append(f"from typing import {', '.join(typing_names)}\n\n")
     lines.append("import aiohttp\n" if is_async else "import urllib3\n")
+    # The base class comes from the runtime: _async sorts before _core, _sync after it.
+    base = f"from pieces_os_client._{'async' if is_async else 'sync'}.api_base import {extras}\n"
     lines.append(
         "\n# Models and ApiResponse are named through the lazily loaded packages: importing this\n"
         "# module loads none of them, and typing.get_type_hints still resolves them.\n"
         "import pieces_os_client\n"
         + ("from pieces_os_client import models\n" if names_models else "")
+        + (base if is_async else "")
         + "from pieces_os_client._core.endpoint import RequestOptions\n"
         + "from pieces_os_client._core.operations import Operation, by_name\n"
+        + ("" if is_async else base)
     )
-    base_module = "pieces_os_client.aio._extras" if is_async else "pieces_os_client.api._extras"
-    lines.append(f"from {base_module} import {extras}\n")
     lines.append("from pieces_os_client.configuration import TimeoutSpec\n")
     if has_streams:
         if is_async:
@@ -531,6 +541,7 @@ def outputs() -> Dict[Path, str]:
     files[PACKAGE / "models" / "__init__.pyi"] = render_models_stub()
     spec = ROOT / "docs" / "openapi.yaml"
     files[spec] = replace_openapi_paths(spec.read_text(encoding="utf-8"))
+    files.update(unasync.outputs())
     return files
 
 

@@ -1,20 +1,16 @@
-"""The one runner of the sans-I/O machines (:class:`~pieces_os_client._core.downloads.Download`,
-:class:`~pieces_os_client._core.watch.Watch`), for both clients.
+"""A sans-I/O machine as the runner sees it (:class:`Machine`) and how a run ends.
 
-A machine is a generator of steps; the runner hands each step to the client's ``perform``
-(which does the I/O: a call, opening a stream, a receive, a sleep) and sends back what it got,
-or throws in what it raised. It stops at an event the machine emits, when the machine is done,
-or when ``stopped()`` says so. :func:`run` and :func:`run_async` are the same loop, one
-calling ``perform`` and one awaiting it: nothing else differs, so nothing else can drift.
+The runner itself is :func:`pieces_os_client._async.runner.run` (written once) and its
+generated sync twin :func:`pieces_os_client._sync.runner.run`.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Generator, Generic, Optional, Tuple, Type, TypeVar
+from typing import Any, Generator, Generic, Optional, TypeVar
 
 R = TypeVar("R")
 
-__all__ = ["DONE", "EMITTED", "STOPPED", "Machine", "run", "run_async"]
+__all__ = ["DONE", "EMITTED", "STOPPED", "Machine"]
 
 #: How a run ended: the machine returned (the value is its result), it emitted an event (the
 #: value), or ``stopped()`` turned true (no value).
@@ -31,6 +27,7 @@ class Machine(Generic[R]):
         >>> def steps():
         ...     answer = yield "ask"
         ...     return answer * 2
+        >>> from pieces_os_client._sync.runner import run
         >>> machine = Machine(steps())
         >>> run(machine, lambda step: 21, lambda: False)
         ('done', 42)
@@ -49,52 +46,3 @@ class Machine(Generic[R]):
             self.started = True
             return next(self.steps)
         return self.steps.send(reply)
-
-
-def run(
-    machine: Machine[Any],
-    perform: Callable[[Any], Any],
-    stopped: Callable[[], bool],
-    catch: Type[BaseException] = BaseException,
-    error: Optional[BaseException] = None,
-) -> Tuple[str, Any]:
-    """Perform ``machine``'s steps until it emits, is done or is stopped; an error ``perform``
-    raises (of ``catch``) is thrown into the machine, which decides what it means."""
-    reply: Any = None
-    while not stopped():
-        try:
-            step = machine.next_step(reply, error)
-        except StopIteration as done:
-            return DONE, done.value
-        reply, error = None, None
-        if getattr(step, "event", None) is not None:
-            return EMITTED, step.event
-        try:
-            reply = perform(step)
-        except catch as failure:
-            error = failure
-    return STOPPED, None
-
-
-async def run_async(
-    machine: Machine[Any],
-    perform: Callable[[Any], Awaitable[Any]],
-    stopped: Callable[[], bool],
-    catch: Type[BaseException] = BaseException,
-    error: Optional[BaseException] = None,
-) -> Tuple[str, Any]:
-    """:func:`run`, awaiting ``perform``."""
-    reply: Any = None
-    while not stopped():
-        try:
-            step = machine.next_step(reply, error)
-        except StopIteration as done:
-            return DONE, done.value
-        reply, error = None, None
-        if getattr(step, "event", None) is not None:
-            return EMITTED, step.event
-        try:
-            reply = await perform(step)
-        except catch as failure:
-            error = failure
-    return STOPPED, None

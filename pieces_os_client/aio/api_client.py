@@ -39,6 +39,8 @@ from typing import (
 import aiohttp
 from yarl import URL
 
+from pieces_os_client._async.runner import run
+from pieces_os_client._backends.tls import server_hostname, tls_context
 from pieces_os_client._client_base import (
     ClientBase,
     _log_answer,
@@ -75,9 +77,8 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import RetryDecision, make_retry
-from pieces_os_client._core.runner import Machine, run_async
+from pieces_os_client._core.runner import Machine
 from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
-from pieces_os_client._core.tls import server_hostname, tls_context
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 
@@ -252,7 +253,7 @@ class AsyncApiClient(ClientBase):
 
         searches = self.configuration._searches_for_pieces_os
         machine = Machine(call(decision, url, sort, _status, searches))
-        _, answer = await run_async(machine, perform, _never)
+        _, answer = await run(machine, perform, _never)
         done: Tuple[aiohttp.ClientResponse, bytes] = answer
         return done
 

@@ -27,9 +27,9 @@ import aiohttp
 # Models and ApiResponse are named through the lazily loaded packages: importing this
 # module loads none of them, and typing.get_type_hints still resolves them.
 import pieces_os_client
+from pieces_os_client._async.api_base import AsyncApi
 from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
-from pieces_os_client.aio._extras import AsyncApi
 from pieces_os_client.configuration import TimeoutSpec
 
 if TYPE_CHECKING:

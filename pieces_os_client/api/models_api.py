@@ -31,7 +31,7 @@ import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
-from pieces_os_client.api._extras import ModelsApiExtras
+from pieces_os_client._sync.api_base import ModelsApiExtras
 from pieces_os_client.configuration import TimeoutSpec
 
 if TYPE_CHECKING:

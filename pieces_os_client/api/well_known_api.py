@@ -30,7 +30,7 @@ import urllib3
 import pieces_os_client
 from pieces_os_client._core.endpoint import RequestOptions
 from pieces_os_client._core.operations import Operation, by_name
-from pieces_os_client.api._extras import SyncApi
+from pieces_os_client._sync.api_base import SyncApi
 from pieces_os_client.configuration import TimeoutSpec
 
 if TYPE_CHECKING:

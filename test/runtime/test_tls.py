@@ -1,7 +1,7 @@
 """Every TLS setting on every transport, against one real TLS server on 127.0.0.1.
 
 The four transports (the urllib3 pool, aiohttp, the sync WebSocket client over websockets and
-the async one over aiohttp) all take their TLS from ``pieces_os_client._core.tls``; each test
+the async one over aiohttp) all take their TLS from ``pieces_os_client._backends.tls``; each test
 runs once per transport. The server is aiohttp's, with the self-signed certificate of
 ``test/runtime/tls/`` (for ``127.0.0.1`` and ``localhost``): it answers ``GET /models`` and greets each
 ``/models/stream/identifiers`` subscriber with one message, and records whether the client
@@ -23,7 +23,7 @@ from _scripted_server import MODEL_JSON
 from aiohttp import web
 
 from pieces_os_client import ApiClient, Configuration, ModelsApi
-from pieces_os_client._core.tls import tls_context
+from pieces_os_client._backends.tls import tls_context
 from pieces_os_client.aio import AsyncApiClient, AsyncModelsApi
 from pieces_os_client.exceptions import ApiConnectionError, ApiValueError
 

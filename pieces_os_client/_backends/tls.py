@@ -43,7 +43,7 @@ def tls_context(configuration: Configuration) -> Optional[ssl.SSLContext]:
 
         >>> import ssl
         >>> from pieces_os_client import Configuration
-        >>> from pieces_os_client._core.tls import tls_context
+        >>> from pieces_os_client._backends.tls import tls_context
         >>> tls_context(Configuration(host="http://localhost:1000")) is None
         True
         >>> insecure = Configuration(host="HTTPS://localhost:1000")
@@ -95,7 +95,7 @@ def server_hostname(configuration: Configuration) -> Optional[str]:
     Example::
 
         >>> from pieces_os_client import Configuration
-        >>> from pieces_os_client._core.tls import server_hostname
+        >>> from pieces_os_client._backends.tls import server_hostname
         >>> config = Configuration(host="https://127.0.0.1:1000")
         >>> config.tls_server_name = "localhost"
         >>> server_hostname(config)
