@@ -18,7 +18,6 @@ import http.client
 import io
 import logging
 import socket
-import time
 from contextvars import ContextVar
 from typing import Any, Dict, Optional, Tuple, Union
 
@@ -46,7 +45,6 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
 from pieces_os_client._core.failures import (
     BROKEN,
     CONNECT_FAILED,
@@ -60,10 +58,9 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.host import parse_host
 from pieces_os_client._core.retry import RetryDecision, RetryPolicy, make_retry
-from pieces_os_client._core.runner import Machine
 from pieces_os_client._core.timeouts import CallLimits, Timeouts
 from pieces_os_client._core.timeouts import make_timeout as _timeouts
-from pieces_os_client._sync.runner import run
+from pieces_os_client._sync.calls import send
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 from pieces_os_client.exceptions import (
     ApiConnectionError,
@@ -336,18 +333,8 @@ class RESTClientObject:
             timeout = _DeadlineTimeout(timeout, limits)
         decision = RetryDecision(self.retries, method, url, limits)
 
-        def perform(step: CallStep) -> Any:
-            if step.kind == SEND:
-                return self._send_once(method, step.url, headers, body, timeout, preload_content)
-            if step.kind == RELOCATE:
-                from pieces_os_client.discovery import relocated_url
-
-                return relocated_url(self._configuration, step.url, step.failure)
-            if step.answer is not None:
-                step.answer.drain_conn()
-                step.answer.release_conn()
-            time.sleep(step.seconds)
-            return None
+        def attempt(target: str) -> urllib3.BaseHTTPResponse:
+            return self._send_once(method, target, headers, body, timeout, preload_content)
 
         def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
             if isinstance(error, BodyTooLarge):
@@ -356,12 +343,11 @@ class RESTClientObject:
                 return _failure_kind(error), _retry_rule(error)
             return None
 
-        searches = self._configuration._searches_for_pieces_os
-        machine = Machine(call(decision, url, sort, _status, searches))
         token = _CALL.set(limits)
         try:
-            _, answer = run(machine, perform, _never)
-            raw: urllib3.BaseHTTPResponse = answer
+            raw: urllib3.BaseHTTPResponse = send(
+                self._configuration, decision, url, attempt, _release, sort, _status
+            )
         finally:
             _CALL.reset(token)
         return RESTResponse(raw, self.max_size, method, decision.url)
@@ -477,8 +463,10 @@ def _status(answer: urllib3.BaseHTTPResponse) -> Tuple[int, Any]:
     return answer.status, answer.headers
 
 
-def _never() -> bool:
-    return False
+def _release(answer: urllib3.BaseHTTPResponse) -> None:
+    """Free an answer that is retried, keeping its connection for the next attempt."""
+    answer.drain_conn()
+    answer.release_conn()
 
 
 def _failure_kind(error: Exception) -> str:

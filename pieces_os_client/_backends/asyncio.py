@@ -12,7 +12,10 @@ import inspect
 import threading
 from typing import Any, Callable, List, Optional, Tuple
 
-__all__ = ["Lock", "Signal", "call_back"]
+__all__ = ["Lock", "Signal", "call_back", "sleep"]
+
+#: The pause between attempts of a call.
+sleep = asyncio.sleep
 
 #: Guards a few assignments, as on the sync side; never held across an ``await``.
 Lock = threading.Lock

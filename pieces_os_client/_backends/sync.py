@@ -7,9 +7,13 @@ The async twin is :mod:`pieces_os_client._backends.asyncio`; the runtime in
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable, Optional
 
-__all__ = ["Lock", "Signal", "call_back"]
+__all__ = ["Lock", "Signal", "call_back", "sleep"]
+
+#: The pause between attempts of a call.
+sleep = time.sleep
 
 #: Guards a few assignments shared with a thread calling ``close()``; never held across I/O.
 Lock = threading.Lock

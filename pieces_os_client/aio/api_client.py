@@ -39,7 +39,7 @@ from typing import (
 import aiohttp
 from yarl import URL
 
-from pieces_os_client._async.runner import run
+from pieces_os_client._async.calls import send
 from pieces_os_client._backends.tls import server_hostname, tls_context
 from pieces_os_client._client_base import (
     ClientBase,
@@ -57,7 +57,6 @@ from pieces_os_client._core.body import (
     UndecodableBody,
     check_limit,
 )
-from pieces_os_client._core.calls import RELOCATE, SEND, CallStep, call
 from pieces_os_client._core.endpoint import (
     NO_OPTIONS,
     PreparedRequest,
@@ -77,7 +76,6 @@ from pieces_os_client._core.failures import (
 )
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import RetryDecision, make_retry
-from pieces_os_client._core.runner import Machine
 from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import Configuration, TimeoutSpec
@@ -226,21 +224,10 @@ class AsyncApiClient(ClientBase):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         decision = RetryDecision(self._retry_policy, method, url, limits)
 
-        async def perform(step: CallStep) -> Any:
-            if step.kind == SEND:
-                attempt = timeout if limits.deadline is None else _within_deadline(spec, limits)
-                read = limits if preload else None
-                return await self._attempt(
-                    session, step.url, request, headers, attempt, options, read
-                )
-            if step.kind == RELOCATE:
-                from pieces_os_client.discovery import relocated_url_async
-
-                return await relocated_url_async(self.configuration, step.url, step.failure)
-            if step.answer is not None:
-                step.answer[0].close()
-            await asyncio.sleep(step.seconds)
-            return None
+        async def attempt(target: str) -> Tuple[aiohttp.ClientResponse, bytes]:
+            bound = timeout if limits.deadline is None else _within_deadline(spec, limits)
+            read = limits if preload else None
+            return await self._attempt(session, target, request, headers, bound, options, read)
 
         def sort(error: BaseException, url: str) -> Optional[Tuple[str, str]]:
             if isinstance(error, BodyTooLarge):
@@ -251,11 +238,10 @@ class AsyncApiClient(ClientBase):
                 return _failure_kind(error), ""
             return None
 
-        searches = self.configuration._searches_for_pieces_os
-        machine = Machine(call(decision, url, sort, _status, searches))
-        _, answer = await run(machine, perform, _never)
-        done: Tuple[aiohttp.ClientResponse, bytes] = answer
-        return done
+        answer: Tuple[aiohttp.ClientResponse, bytes] = await send(
+            self.configuration, decision, url, attempt, _release, sort, _status
+        )
+        return answer
 
     async def _attempt(
         self,
@@ -400,8 +386,9 @@ def _status(answer: Tuple[aiohttp.ClientResponse, bytes]) -> Tuple[int, Any]:
     return answer[0].status, answer[0].headers
 
 
-def _never() -> bool:
-    return False
+def _release(answer: Tuple[aiohttp.ClientResponse, bytes]) -> None:
+    """Free an answer that is retried."""
+    answer[0].close()
 
 
 def _seconds(value: Any) -> Optional[float]:
