@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import decimal
 import json
-import re
 from enum import Enum
 from typing import (
     TYPE_CHECKING,
     Any,
-    Callable,
     ClassVar,
     Dict,
     Iterable,
@@ -26,7 +24,6 @@ from typing import (
     TypeVar,
     Union,
 )
-from urllib.parse import quote
 
 import urllib3
 
@@ -51,13 +48,21 @@ from pieces_os_client._core.endpoint import (
     prepare,
 )
 from pieces_os_client._core.operations import Operation
+from pieces_os_client._core.type_names import (
+    NATIVE_TYPES,
+    collection_pairs,
+    is_model_name,
+    model_class,
+    parse_text,
+    query_quote,
+    query_text,
+    unchanged,
+)
 from pieces_os_client.configuration import Configuration, TimeoutSpec
 
 if TYPE_CHECKING:
     from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.exceptions import (
-    ApiException,
-    ApiResponseValidationError,
     ApiTypeError,
     ApiValueError,
 )
@@ -83,17 +88,7 @@ class ApiClient(ClientBase):
     #: Values sent as they are (the published SDK's names).
     PRIMITIVE_TYPES: ClassVar[Tuple[type, ...]] = (float, bool, bytes, str, int)
     #: Type names :meth:`deserialize` understands besides the model names.
-    NATIVE_TYPES_MAPPING: ClassVar[Dict[str, type]] = {
-        "int": int,
-        "long": int,
-        "float": float,
-        "str": str,
-        "bool": bool,
-        "date": _dt.date,
-        "datetime": _dt.datetime,
-        "decimal": decimal.Decimal,
-        "object": object,
-    }
+    NATIVE_TYPES_MAPPING: ClassVar[Dict[str, type]] = NATIVE_TYPES
 
     def __init__(
         self,
@@ -200,14 +195,14 @@ class ApiClient(ClientBase):
         types = response_types_map or {}
         type_name = types.get(str(status)) or types.get(f"{str(status)[:1]}XX")
         headers = response_data.getheaders()
-        if 200 <= status <= 299 and type_name and not _is_model_name(type_name):
+        if 200 <= status <= 299 and type_name and not is_model_name(type_name):
             body = response_data.data
             if type_name == "bytearray":
                 return _response_class()._received(status, headers, body, body)
             text = body.decode("utf-8", errors="replace")
             data = self.deserialize(text, type_name, response_data.getheader("Content-Type"))
             return _response_class()._received(status, headers, data, body)
-        returns = _model_class(type_name) if type_name and _is_model_name(type_name) else None
+        returns = model_class(type_name) if type_name and is_model_name(type_name) else None
         return interpret(returns, status, response_data.reason, headers, response_data.data)
 
     def sanitize_for_serialization(self, obj: Any) -> Any:
@@ -258,18 +253,7 @@ class ApiClient(ClientBase):
             >>> ApiClient().deserialize('{"id": "m1"}', "ReferencedModel", "application/json").id
             'm1'
         """
-        if content_type is None:
-            try:
-                data: Any = json.loads(response_text)
-            except (ValueError, RecursionError, MemoryError):
-                data = response_text
-        elif _JSON_MEDIA_TYPE.match(content_type):
-            data = _parse_json(response_text, response_type) if response_text else ""
-        elif _TEXT_MEDIA_TYPE.match(content_type):
-            data = response_text
-        else:
-            raise ApiException(status=0, reason=f"Unsupported content type: {content_type}")
-        return _convert(data, response_type)
+        return parse_text(response_text, response_type, content_type)
 
     def parameters_to_tuples(
         self,
@@ -285,7 +269,7 @@ class ApiClient(ClientBase):
             >>> ApiClient().parameters_to_tuples({"ids": ["a", "b"], "n": 1}, {"ids": "csv"})
             [('ids', 'a,b'), ('n', 1)]
         """
-        return _collection_pairs(params, collection_formats, _unchanged, str)
+        return collection_pairs(params, collection_formats, unchanged, str)
 
     def parameters_to_url_query(
         self,
@@ -301,7 +285,7 @@ class ApiClient(ClientBase):
             >>> ApiClient().parameters_to_url_query({"q": "a b", "exact": True}, None)
             'q=a%20b&exact=true'
         """
-        pairs = _collection_pairs(params, collection_formats, _query_text, _query_quote)
+        pairs = collection_pairs(params, collection_formats, query_text, query_quote)
         return "&".join(f"{name}={value}" for name, value in pairs)
 
     def files_parameters(self, files: Any) -> List[Tuple[str, Any]]:
@@ -421,116 +405,3 @@ class ApiClient(ClientBase):
         if started is not None:
             _log_answer(debug_logger, method, url, response.status, started)
         return response
-
-
-def _is_model_name(type_name: str) -> bool:
-    from pieces_os_client import models
-    from pieces_os_client.models._base import WireModel
-
-    found = getattr(models, type_name, None) if type_name in models.__all__ else None
-    return isinstance(found, type) and issubclass(found, WireModel)
-
-
-def _model_class(type_name: str) -> Any:
-    from pieces_os_client import models
-
-    model_class = getattr(models, type_name, None)
-    if model_class is None:
-        raise ApiValueError(f"unknown response type {type_name!r}")
-    return model_class
-
-
-_JSON_MEDIA_TYPE = re.compile(r"^application/(json|[\w!#$&.+\-^_]+\+json)\s*(;|$)", re.IGNORECASE)
-_TEXT_MEDIA_TYPE = re.compile(r"^text/[a-z.+\-]+\s*(;|$)", re.IGNORECASE)
-_LIST_TYPE = re.compile(r"List\[(.*)\]$")
-_DICT_TYPE = re.compile(r"Dict\[([^,]*), (.*)\]$")
-#: How each collection format joins a list value (``multi`` repeats the pair instead).
-_DELIMITERS = {"csv": ",", "ssv": " ", "tsv": "\t", "pipes": "|"}
-
-
-def _parse_json(text: str, expected: str) -> Any:
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError, MemoryError) as error:  # nesting or size past limits
-        raise ApiResponseValidationError(
-            body=text, expected=expected, problem=f"not JSON: {error}"
-        ) from error
-
-
-def _convert(data: Any, type_name: str) -> Any:
-    """``data`` (parsed JSON or text) as the published SDK's type name says."""
-    if data is None:
-        return None
-    match = _LIST_TYPE.match(type_name)
-    if match:
-        return [_convert(item, match.group(1)) for item in data]
-    match = _DICT_TYPE.match(type_name)
-    if match:
-        return {key: _convert(value, match.group(2)) for key, value in data.items()}
-    native = ApiClient.NATIVE_TYPES_MAPPING.get(type_name)
-    if native is object:
-        return data
-    if native in (_dt.datetime, _dt.date):
-        from dateutil.parser import parse
-
-        try:
-            parsed = parse(data)
-        except (ValueError, OverflowError, TypeError) as error:
-            raise ApiResponseValidationError(
-                body=str(data), expected=type_name, problem=str(error)
-            ) from error
-        return parsed if native is _dt.datetime else parsed.date()
-    if native is not None:
-        try:
-            return native(data)
-        except (TypeError, ValueError, decimal.InvalidOperation):
-            return data  # as the published SDK: a value that does not convert is kept
-    model_class = _model_class(type_name)
-    if isinstance(model_class, type) and issubclass(model_class, Enum):
-        return model_class(data)
-    from pydantic import ValidationError
-
-    try:
-        return model_class.model_validate(data)
-    except ValidationError as error:
-        raise ApiResponseValidationError(
-            body=json.dumps(data, default=str), expected=type_name, problem=str(error)
-        ) from error
-
-
-def _collection_pairs(
-    params: Union[Mapping[str, Any], Iterable[Tuple[str, Any]]],
-    collection_formats: Optional[Mapping[str, str]],
-    single: Callable[[Any], Any],
-    item: Callable[[Any], str],
-) -> List[Tuple[str, Any]]:
-    """The pairs of ``params``: ``single`` renders a plain value (and each item of a
-    ``multi`` one), ``item`` each item of a value joined by its collection format."""
-    formats = collection_formats or {}
-    pairs: List[Tuple[str, Any]] = []
-    for name, value in params.items() if isinstance(params, Mapping) else params:
-        collection_format = formats.get(name)
-        if collection_format is None:
-            pairs.append((name, single(value)))
-        elif collection_format == "multi":
-            pairs.extend((name, single(each)) for each in value)
-        else:
-            delimiter = _DELIMITERS.get(collection_format, ",")
-            pairs.append((name, delimiter.join(item(each) for each in value)))
-    return pairs
-
-
-def _unchanged(value: Any) -> Any:
-    return value
-
-
-def _query_text(value: Any) -> str:
-    if isinstance(value, bool):
-        value = "true" if value else "false"
-    elif isinstance(value, dict):
-        value = json.dumps(value)
-    return _query_quote(value)
-
-
-def _query_quote(value: Any) -> str:
-    return quote(str(value))

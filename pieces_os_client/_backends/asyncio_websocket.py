@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Callable, Dict, Generic, Mapping, NoReturn, Optional, TypeVar, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Generic,
+    Mapping,
+    NoReturn,
+    Optional,
+    TypeVar,
+    Union,
+)
 
 import aiohttp
 from yarl import URL
 
+from pieces_os_client._backends.aiohttp_http import failure_kind
 from pieces_os_client._backends.tls import server_hostname, tls_context
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._core.endpoint import RequestOptions
@@ -28,9 +40,11 @@ from pieces_os_client._core.streaming import (
     stream_request,
 )
 from pieces_os_client._core.watch import TIMED_OUT
-from pieces_os_client.aio.api_client import AsyncApiClient, _failure_kind
 from pieces_os_client.api_response import ApiResponse
 from pieces_os_client.configuration import DEFAULT_STREAM_CLOSE_TIMEOUT
+
+if TYPE_CHECKING:
+    from pieces_os_client.aio.api_client import AsyncApiClient
 
 T = TypeVar("T")
 
@@ -257,7 +271,7 @@ async def open_once(
                 request.url, error.status, answer.reason, answer.headers, answer.body
             ) from error
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-            raise describe_failure(_failure_kind(error), "GET", request.url, error) from error
+            raise describe_failure(failure_kind(error), "GET", request.url, error) from error
     except BaseException as error:
         await session.close()
         if started is not None and isinstance(error, Exception):

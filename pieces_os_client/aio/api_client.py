@@ -21,8 +21,6 @@ same :class:`~pieces_os_client._core.body.BoundedBody` the sync client uses.
 from __future__ import annotations
 
 import asyncio
-import inspect
-import ssl
 from typing import (
     Any,
     AsyncGenerator,
@@ -33,14 +31,23 @@ from typing import (
     Optional,
     Tuple,
     TypeVar,
-    Union,
 )
 
 import aiohttp
 from yarl import URL
 
 from pieces_os_client._async.calls import send
-from pieces_os_client._backends.tls import server_hostname, tls_context
+from pieces_os_client._backends.aiohttp_http import (
+    PER_REQUEST_DECOMPRESS,
+    client_timeout,
+    failure_kind,
+    read_body,
+    release,
+    ssl_setting,
+    status,
+    within_deadline,
+)
+from pieces_os_client._backends.tls import server_hostname
 from pieces_os_client._client_base import (
     ClientBase,
     _log_answer,
@@ -51,9 +58,7 @@ from pieces_os_client._client_base import (
 )
 from pieces_os_client._core.body import (
     ACCEPT_ENCODING,
-    CHUNK_SIZE,
     BodyTooLarge,
-    BoundedBody,
     UndecodableBody,
     check_limit,
 )
@@ -65,33 +70,18 @@ from pieces_os_client._core.endpoint import (
     prepare,
 )
 from pieces_os_client._core.failures import (
-    BROKEN,
-    CONNECT_FAILED,
-    CONNECT_TIMEOUT,
     DECODE,
-    OTHER,
-    READ_TIMEOUT,
-    TLS,
     describe_failure,
 )
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.retry import RetryDecision, make_retry
-from pieces_os_client._core.timeouts import CallLimits, Timeouts, make_timeout, timeout_seconds
+from pieces_os_client._core.timeouts import CallLimits, make_timeout, timeout_seconds
 from pieces_os_client.api_response import ApiResponse
-from pieces_os_client.configuration import Configuration, TimeoutSpec
+from pieces_os_client.configuration import Configuration
 
 T = TypeVar("T")
 
 __all__ = ["AsyncApiClient"]
-
-#: aiohttp >= 3.10 names a connect timeout apart from a read timeout; older ones say it in text.
-_CONNECT_TIMEOUT_ERROR: Any = getattr(aiohttp, "ConnectionTimeoutError", None)
-
-#: aiohttp >= 3.11 can turn decompression off per request (the SDK inflates preloaded bodies
-#: itself, a bounded step at a time); older ones inflate, and the size limit counts the result.
-_PER_REQUEST_DECOMPRESS = (
-    "auto_decompress" in inspect.signature(aiohttp.ClientSession._request).parameters
-)
 
 #: Sessions a parent process opened, kept (never used, never closed) by a forked child:
 #: closing them there could disturb the parent's connections.
@@ -139,7 +129,7 @@ class AsyncApiClient(ClientBase):
         super().__init__(configuration, header_name, header_value, cookie)
         # Checked now, as the sync client does, so a bad setting fails before any call.
         self._timeout_spec = make_timeout(self.configuration.timeout)
-        self._timeout = _client_timeout(self._timeout_spec)
+        self._timeout = client_timeout(self._timeout_spec)
         self._retry_policy = make_retry(self.configuration.retries)
         self._max_size = check_limit(self.configuration.max_response_size)
         self._sessions: _Sessions = {}
@@ -215,17 +205,17 @@ class AsyncApiClient(ClientBase):
         session = await self._session()
         spec = self._timeout_spec if request.timeout is None else make_timeout(request.timeout)
         limits = CallLimits(timeout_seconds(spec), self._max_size)
-        timeout = self._timeout if request.timeout is None else _client_timeout(spec)
+        timeout = self._timeout if request.timeout is None else client_timeout(spec)
         options = self._request_options()
         headers = request.headers
-        if preload and _PER_REQUEST_DECOMPRESS:
+        if preload and PER_REQUEST_DECOMPRESS:
             options["auto_decompress"] = False
             if not any(name.lower() == "accept-encoding" for name in headers):
                 headers = {**headers, "Accept-Encoding": ACCEPT_ENCODING}
         decision = RetryDecision(self._retry_policy, method, url, limits)
 
         async def attempt(target: str) -> Tuple[aiohttp.ClientResponse, bytes]:
-            bound = timeout if limits.deadline is None else _within_deadline(spec, limits)
+            bound = timeout if limits.deadline is None else within_deadline(spec, limits)
             read = limits if preload else None
             return await self._attempt(session, target, request, headers, bound, options, read)
 
@@ -235,11 +225,11 @@ class AsyncApiClient(ClientBase):
             if isinstance(error, UndecodableBody):
                 raise describe_failure(DECODE, method, url, error) from error
             if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError)):
-                return _failure_kind(error), ""
+                return failure_kind(error), ""
             return None
 
         answer: Tuple[aiohttp.ClientResponse, bytes] = await send(
-            self.configuration, decision, url, attempt, _release, sort, _status
+            self.configuration, decision, url, attempt, release, sort, status
         )
         return answer
 
@@ -266,7 +256,7 @@ class AsyncApiClient(ClientBase):
                 allow_redirects=False,
                 **options,
             )
-            body = b"" if limits is None else await _read_body(response, limits)
+            body = b"" if limits is None else await read_body(response, limits)
         except BodyTooLarge as error:
             assert response is not None
             error.status, error.reason, error.headers = (
@@ -312,7 +302,7 @@ class AsyncApiClient(ClientBase):
 
     def _new_session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
-            limit=self.configuration.connection_pool_maxsize, ssl=_ssl_setting(self.configuration)
+            limit=self.configuration.connection_pool_maxsize, ssl=ssl_setting(self.configuration)
         )
         # No cookie jar: like the sync client, nothing is remembered between calls.
         session = aiohttp.ClientSession(
@@ -356,81 +346,3 @@ async def _keep_until_shutdown(
             # Older aiohttp releases return before the sockets are closed; one more loop
             # turn lets them close, so none is left for the garbage collector to warn about.
             await asyncio.sleep(0)
-
-
-def _failure_kind(error: BaseException) -> str:
-    """Which of :mod:`~pieces_os_client._core.failures`' kinds an aiohttp error is."""
-    if isinstance(error, aiohttp.ClientSSLError):
-        return TLS
-    if _CONNECT_TIMEOUT_ERROR is not None and isinstance(error, _CONNECT_TIMEOUT_ERROR):
-        return CONNECT_TIMEOUT
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return CONNECT_FAILED
-    if isinstance(error, aiohttp.ServerTimeoutError):
-        older_connect_timeout = _CONNECT_TIMEOUT_ERROR is None and str(error).startswith(
-            "Connection timeout"
-        )
-        return CONNECT_TIMEOUT if older_connect_timeout else READ_TIMEOUT
-    if isinstance(error, asyncio.TimeoutError):
-        return READ_TIMEOUT  # the whole-attempt timeout ran out
-    if isinstance(
-        error,
-        (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, aiohttp.ClientResponseError),
-    ):
-        # Disconnected, reset, or an answer cut short or garbled after the request went out.
-        return BROKEN
-    return OTHER
-
-
-def _status(answer: Tuple[aiohttp.ClientResponse, bytes]) -> Tuple[int, Any]:
-    return answer[0].status, answer[0].headers
-
-
-def _release(answer: Tuple[aiohttp.ClientResponse, bytes]) -> None:
-    """Free an answer that is retried."""
-    answer[0].close()
-
-
-def _seconds(value: Any) -> Optional[float]:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    return None
-
-
-def _client_timeout(spec: Union[TimeoutSpec, Timeouts, None]) -> aiohttp.ClientTimeout:
-    """``5`` -> 5 s in all (each attempt then gets what is left: :func:`_within_deadline`);
-    ``(2, 30)`` -> connect 2 s, then 30 s per read."""
-    timeout = make_timeout(spec)
-    return aiohttp.ClientTimeout(
-        total=_seconds(timeout.total),
-        sock_connect=_seconds(timeout.connect_timeout),
-        sock_read=timeout.read,
-    )
-
-
-def _within_deadline(spec: Timeouts, limits: CallLimits) -> aiohttp.ClientTimeout:
-    """This attempt's timeout: what is left of the call's deadline, per phase too."""
-    left = max(limits.left(), 0.001)
-    connect, read = spec.connect_timeout, spec.read
-    return aiohttp.ClientTimeout(
-        total=left,
-        sock_connect=left if connect is None else min(connect, left),
-        sock_read=None if read is None else min(read, left),
-    )
-
-
-async def _read_body(response: aiohttp.ClientResponse, limits: CallLimits) -> bytes:
-    """The body, inflated here a bounded step at a time when aiohttp was told not to."""
-    inflate = _PER_REQUEST_DECOMPRESS
-    body = BoundedBody(limits.max_size, response.headers if inflate else {})
-    while True:
-        chunk = await response.content.read(CHUNK_SIZE)
-        if not chunk:
-            return body.finish()
-        body.feed(chunk)
-
-
-def _ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
-    """What aiohttp's ``ssl=`` takes: True (its default, unused by an http host) or ours."""
-    context = tls_context(config)
-    return True if context is None else context
