@@ -101,7 +101,7 @@ class AsyncStream(Generic[T]):
         kind = message.type
         if kind is _TEXT or kind is _BINARY:
             return self._decode(message.data, self.headers)
-        return await self._ended(kind)
+        return await self._ended(message)
 
     async def __aenter__(self) -> AsyncStream[T]:
         return self
@@ -143,17 +143,23 @@ class AsyncStream(Generic[T]):
         kind = message.type
         if kind is _TEXT or kind is _BINARY:
             return self._decode(message.data, self.headers)
-        return await self._ended(kind)
+        return await self._ended(message)
 
-    async def _ended(self, kind: aiohttp.WSMsgType) -> NoReturn:
+    async def _ended(self, message: Any) -> NoReturn:
         """Raise ``StopAsyncIteration`` for a stream closed cleanly or by :meth:`close`,
         else the error that it was cut off."""
-        if self._closing or kind == aiohttp.WSMsgType.CLOSE:
+        if self._closing or message.type == aiohttp.WSMsgType.CLOSE:
             await self.close()
             raise StopAsyncIteration
-        cause = self._websocket.exception()
+        # An ERROR message carries its exception (a message past max_msg_size among them).
+        cause = message.data if isinstance(message.data, BaseException) else None
+        cause = cause or self._websocket.exception()
         await self.close()
-        raise dropped(self.url, "the connection ended without a closing handshake") from cause
+        reason = "the connection ended without a closing handshake"
+        if getattr(cause, "code", None) == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            # Said as the sync stream says it: the limit is Configuration.max_response_size.
+            reason = f"message too big: {cause}"
+        raise dropped(self.url, reason) from cause
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else "open"
