@@ -474,7 +474,9 @@ def test_machine_overall_timeout_bounds_the_waits() -> None:
 
 
 def test_the_core_module_and_the_exceptions_doctests() -> None:
-    for module in (downloads, pieces_os_client.exceptions):
+    from pieces_os_client import _error_text
+
+    for module in (downloads, pieces_os_client.exceptions, _error_text):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
