@@ -43,187 +43,39 @@ and at most :data:`SHOWN_BODY_CHARS` characters of the body.
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
-from typing import Any, Mapping, NoReturn, Optional, Sequence, Union
+from typing import Any, Mapping, NoReturn, Optional, Union
 from urllib.parse import urlsplit
 
-#: The most characters of a body an exception's text shows (``e.body`` keeps all of it).
-SHOWN_BODY_CHARS = 2048
-
-#: What to try when Pieces OS cannot be reached (while ``PIECES_OS_URL`` is not set: see
-#: :func:`connection_hint`).
-CONNECTION_HINT = (
-    "is Pieces OS running? set PIECES_OS_URL or Configuration(host=...) to where it listens"
+from pieces_os_client._argument_errors import (
+    ApiAttributeError,
+    ApiKeyError,
+    ApiTypeError,
+    ApiValueError,
+    OpenApiException,
+)
+from pieces_os_client._argument_errors import _ItemError as _ItemError
+from pieces_os_client._error_text import CONNECTION_HINT as CONNECTION_HINT
+from pieces_os_client._error_text import SERVER_TEXT_CHARS as SERVER_TEXT_CHARS
+from pieces_os_client._error_text import SHOWN_BODY_CHARS as SHOWN_BODY_CHARS
+from pieces_os_client._error_text import body_data, shown_body
+from pieces_os_client._error_text import connection_hint as connection_hint
+from pieces_os_client._error_text import render_path as render_path
+from pieces_os_client._error_text import server_text as server_text
+from pieces_os_client._model_errors import (
+    AmbiguousModelError,
+    ModelDownloadCanceled,
+    ModelDownloadDenied,
+    ModelDownloadError,
+    ModelDownloadFailed,
+    ModelDownloadStalled,
+    ModelLookupError,
+    ModelNotFoundError,
 )
 
-
-def connection_hint(url: str = "", env_url: Optional[str] = None) -> str:
-    """What to try when ``url`` cannot be reached, never suggesting what is already done:
-    :data:`CONNECTION_HINT` while ``PIECES_OS_URL`` (``env_url``: its value, read from the
-    environment by default) is unset; once it is set, whether ``url`` is the address it
-    names or the client was given another host.
-
-    Example::
-
-        >>> connection_hint("http://localhost:39300/models", env_url="http://localhost:39300")
-        'is Pieces OS running at that address? it is the one PIECES_OS_URL names: start Pieces OS there, or change PIECES_OS_URL to where it listens'
-    """
-    if env_url is None:
-        import os
-
-        env_url = os.environ.get("PIECES_OS_URL", "")
-    named = env_url.strip().rstrip("/")
-    if not named:
-        return CONNECTION_HINT
-    if url.startswith(named) and url[len(named) : len(named) + 1] in ("", "/"):
-        return (
-            "is Pieces OS running at that address? it is the one PIECES_OS_URL names: start "
-            "Pieces OS there, or change PIECES_OS_URL to where it listens"
-        )
-    return (
-        "is Pieces OS running at that address? it is the host this client was given (not "
-        "PIECES_OS_URL's): pass Configuration(host=...) where Pieces OS listens"
-    )
-
-
-class OpenApiException(Exception):
-    """Root of every exception this SDK raises."""
-
-
-def render_path(path_to_item: Optional[Sequence[Union[str, int]]]) -> str:
-    """Where an item sits, as the published SDK writes it: ``['iterable'][0]['id']``."""
-    return "".join(f"[{p}]" if isinstance(p, int) else f"['{p}']" for p in path_to_item or ())
-
-
-class ApiTypeError(OpenApiException, TypeError, ValueError):
-    """An argument has the wrong type. Raised before anything is sent.
-
-    Also a ``ValueError``: the published SDK checked arguments with pydantic, whose
-    ``ValidationError`` is a ``ValueError``, so ``except ValueError`` written for it still
-    catches every bad argument.
-
-    Example::
-
-        >>> from pieces_os_client.exceptions import ApiTypeError
-        >>> str(ApiTypeError("model must be a str, not int"))
-        'model must be a str, not int'
-    """
-
-    def __init__(
-        self,
-        msg: str,
-        path_to_item: Optional[Sequence[Union[str, int]]] = None,
-        valid_classes: Optional[Sequence[type]] = None,
-        key_type: Optional[bool] = None,
-    ) -> None:
-        self.path_to_item = path_to_item
-        self.valid_classes = valid_classes
-        self.key_type = key_type
-        if path_to_item:
-            msg = f"{msg} at {render_path(path_to_item)}"
-        super().__init__(msg)
-
-
-class _ItemError(OpenApiException):
-    """An error about one argument, optionally located by ``path_to_item``."""
-
-    def __init__(self, msg: str, path_to_item: Optional[Sequence[Union[str, int]]] = None) -> None:
-        self.path_to_item = path_to_item
-        if path_to_item:
-            msg = f"{msg} at {render_path(path_to_item)}"
-        super().__init__(msg)
-
-
-class ApiValueError(_ItemError, ValueError):
-    """An argument has a bad value (empty id, CR/LF in a header, ...). Raised before sending."""
-
-
-class ModelLookupError(ApiValueError, LookupError):
-    """The text given for a model names no model, or several (see :func:`resolve_model
-    <pieces_os_client.resolve_model>`). Raised before anything but the snapshot was sent.
-
-    ``query`` is the text as given; ``models`` the models it was looked up in.
-    """
-
-    def __init__(self, msg: str, *, query: str = "", models: Sequence[Any] = ()) -> None:
-        self.query = query
-        self.models = list(models)
-        super().__init__(msg)
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_lookup_error, (type(self), str(self), self.__dict__))
-
-
-def _rebuild_lookup_error(cls: type, message: str, state: Any) -> ModelLookupError:
-    error: ModelLookupError = cls(message)
-    error.__dict__.update(state)
-    return error
-
-
-class ModelNotFoundError(ModelLookupError):
-    """No model has this id, ``unique`` slug or name, and no id starts with it.
-
-    ``suggestions`` holds the models whose names or slugs come closest (maybe none).
-
-    Example::
-
-        >>> from pieces_os_client import resolve_model
-        >>> from pieces_os_client.testing import builtin_catalogue
-        >>> try:
-        ...     resolve_model(builtin_catalogue(), "mistral")
-        ... except ModelNotFoundError as error:
-        ...     print([model.name for model in error.suggestions])
-        ['Mistral 7B Instruct']
-    """
-
-    def __init__(
-        self,
-        msg: str,
-        *,
-        query: str = "",
-        models: Sequence[Any] = (),
-        suggestions: Sequence[Any] = (),
-    ) -> None:
-        self.suggestions = list(suggestions)
-        super().__init__(msg, query=query, models=models)
-
-
-class AmbiguousModelError(ModelLookupError):
-    """Several models answer to this text (one name, or one id prefix); ``candidates`` holds
-    them. Pass one of their ids instead.
-
-    Example::
-
-        >>> from pieces_os_client import resolve_model
-        >>> from pieces_os_client.testing import builtin_catalogue
-        >>> phi = builtin_catalogue()[10]
-        >>> newer = phi.model_copy(update={"id": "phi-3-1", "version": "3.1"})
-        >>> try:
-        ...     resolve_model([phi, newer], "phi-3 mini 4k instruct")  # one name, two models
-        ... except AmbiguousModelError as error:
-        ...     print([model.version for model in error.candidates])
-        ['3.0', '3.1']
-    """
-
-    def __init__(
-        self,
-        msg: str,
-        *,
-        query: str = "",
-        models: Sequence[Any] = (),
-        candidates: Sequence[Any] = (),
-    ) -> None:
-        self.candidates = list(candidates)
-        super().__init__(msg, query=query, models=models)
-
-
-class ApiAttributeError(_ItemError, AttributeError):
-    """An attribute that does not exist was asked for."""
-
-
-class ApiKeyError(_ItemError, KeyError):
-    """A key that does not exist was asked for."""
+# Pickled lookup and download errors name these rebuilders here, as they always did.
+from pieces_os_client._model_errors import _rebuild_download_error as _rebuild_download_error
+from pieces_os_client._model_errors import _rebuild_lookup_error as _rebuild_lookup_error
 
 
 class ApiConnectionError(OpenApiException, ConnectionError):
@@ -288,7 +140,7 @@ class ApiException(OpenApiException):
         if isinstance(body, (bytes, bytearray)):
             body = bytes(body).decode("utf-8", errors="replace")
         if data is None and body:
-            data = _body_data(body, headers)
+            data = body_data(body, headers)
         self.status = status
         self.reason = reason
         self.body = body
@@ -325,7 +177,7 @@ class ApiException(OpenApiException):
         if self.headers:
             text += f"HTTP response headers: {dict(self.headers)}\n"
         if self.body:
-            text += f"HTTP response body: {_shown(self.body)}\n"
+            text += f"HTTP response body: {shown_body(self.body)}\n"
         return text
 
     @classmethod
@@ -346,70 +198,6 @@ class ApiException(OpenApiException):
         if exc_class is None:
             exc_class = ServiceException if 500 <= status <= 599 else ApiException
         raise exc_class(http_resp=http_resp, body=body, data=data)
-
-
-#: The most characters of the server's text the first line of an error shows.
-SERVER_TEXT_CHARS = 300
-
-
-def server_text(data: Any, body: Optional[str]) -> str:
-    """What the server said, on one line: a JSON body's usual keys (``message``,
-    ``error``...), else the text of the body; at most :data:`SERVER_TEXT_CHARS` characters.
-
-    Example::
-
-        >>> server_text({"error": "model  not\\nfound"}, None)
-        'model not found'
-    """
-    if isinstance(data, dict):
-        for key in ("message", "error", "detail", "description", "reason"):
-            value = data.get(key)
-            if isinstance(value, str) and value.strip():
-                return _one_line(value)
-    if isinstance(data, str) and data.strip():
-        return _one_line(data)
-    return _one_line(body or "") if not isinstance(data, (dict, list)) else ""
-
-
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    if len(line) <= SERVER_TEXT_CHARS:
-        return line
-    return line[: SERVER_TEXT_CHARS - 3] + "..."
-
-
-def _body_data(body: str, headers: Optional[Mapping[str, str]]) -> Any:
-    """``data`` for an error body: what its ``Content-Type`` says it is (as the published SDK
-    read it): JSON parsed (None when it does not parse), any other type as its text."""
-    content_type = _content_type(headers)
-    if content_type is None or _is_json(content_type):
-        try:
-            return json.loads(body)
-        except (ValueError, RecursionError, MemoryError):
-            # Declared JSON but broken, nested past the interpreter's limit or too big to
-            # hold twice: no data (``body`` keeps it). Undeclared: it is text.
-            return None if content_type is not None else body
-    return body
-
-
-def _content_type(headers: Optional[Mapping[str, str]]) -> Optional[str]:
-    if not headers:
-        return None
-    value = headers.get("Content-Type")
-    if value is None:
-        # Plain dicts are case-sensitive; HTTP header names are not.
-        value = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
-    return value.split(";", 1)[0].strip().lower() if value else None
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
-def _shown(body: str) -> str:
-    if len(body) <= SHOWN_BODY_CHARS:
-        return body
-    return f"{body[:SHOWN_BODY_CHARS]}... ({len(body) - SHOWN_BODY_CHARS} more characters)"
 
 
 class BadRequestException(ApiException):
@@ -513,64 +301,6 @@ class ApiResponseTooLargeError(ApiException):
             f"max_response_size ({self.limit} bytes); raise Configuration(max_response_size=...) "
             f"if answers this large are expected"
         )
-
-
-class ModelDownloadError(OpenApiException):
-    """A download that ``ModelApi.download()`` (or ``download_events()``) followed did not
-    complete.
-
-    ``model_id`` names the model; ``progress`` is the last
-    :class:`~pieces_os_client.DownloadEvent` seen (its ``percentage``, ``status`` and the
-    message itself as ``progress.progress``), or None when none came.
-
-    Example::
-
-        >>> from pieces_os_client.exceptions import ModelDownloadFailed
-        >>> e = ModelDownloadFailed("the download failed", model_id="m1")
-        >>> e.model_id, e.progress, str(e)
-        ('m1', None, 'the download failed')
-    """
-
-    def __init__(self, message: str, *, model_id: str, progress: Any = None) -> None:
-        self.model_id = model_id
-        #: The last ``DownloadEvent`` (typed ``Any`` here: the event lives in ``_core``,
-        #: which imports this module).
-        self.progress = progress
-        super().__init__(message)
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-    def __reduce__(self) -> Any:
-        return (_rebuild_download_error, (type(self), str(self), self.model_id, self.progress))
-
-
-def _rebuild_download_error(
-    cls: type, message: str, model_id: str, progress: Any
-) -> ModelDownloadError:
-    error: ModelDownloadError = cls(message, model_id=model_id, progress=progress)
-    return error
-
-
-class ModelDownloadFailed(ModelDownloadError):
-    """Pieces OS reported the download ``FAILED``; ``progress`` says how far it got."""
-
-
-class ModelDownloadCanceled(ModelDownloadError):
-    """Pieces OS reported the download ``CANCELED`` (by this or another client)."""
-
-
-class ModelDownloadDenied(ModelDownloadError):
-    """The model is ``denied`` (the organization of this Pieces OS account may not use it):
-    ``download()`` refused it before anything but the model's lookup was sent."""
-
-
-class ModelDownloadStalled(ModelDownloadError, TimeoutError):
-    """No progress message and no change of the model's flags within ``stall_timeout``, or
-    the download not complete within ``timeout``. Also a ``TimeoutError``.
-
-    The SDK asked Pieces OS to cancel the download before raising this.
-    """
 
 
 _STATUS_EXCEPTIONS = {

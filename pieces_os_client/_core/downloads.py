@@ -23,13 +23,25 @@ The front ends only perform the steps; every decision is here:
 from __future__ import annotations
 
 import contextlib
-import inspect
 import math
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Generator, Optional, Tuple
 
-from pieces_os_client._core.endpoint import encode_path_segment
+from pieces_os_client._core.download_arguments import check_download_arguments
+from pieces_os_client._core.download_rate import RateEstimate
+from pieces_os_client._core.download_steps import (
+    CALLS,
+    CANCEL,
+    EMIT,
+    ENDINGS,
+    GET,
+    LOAD,
+    PROGRESS,
+    RESOLVE,
+    START,
+    DownloadEvent,
+    DownloadStep,
+)
 from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
@@ -42,8 +54,6 @@ from pieces_os_client._core.watch import (
 from pieces_os_client.exceptions import (
     ApiConnectionError,
     ApiException,
-    ApiTypeError,
-    ApiValueError,
     ModelDownloadCanceled,
     ModelDownloadDenied,
     ModelDownloadError,
@@ -57,6 +67,11 @@ from pieces_os_client.models.model_download_progress_status_enum import (
 )
 
 __all__ = [
+    # What the front ends import from here (written in download_steps, with the step names).
+    "CALLS",
+    "GET",
+    "PROGRESS",
+    "START",
     "Download",
     "DownloadEvent",
     "DownloadStep",
@@ -65,211 +80,10 @@ __all__ = [
 ]
 
 _Status = ModelDownloadProgressStatusEnum
-_ENDINGS = frozenset({_Status.COMPLETED, _Status.FAILED, _Status.CANCELED})
 
 #: Seconds without a message after which the model's flags are read (a download that ends
 #: without a message is seen this soon); never longer than ``stall_timeout``.
 FLAG_CHECK = 1.0
-#: Seconds over which the download rate is smoothed (the time constant of the average).
-RATE_SMOOTHING = 3.0
-#: Messages closer together than this (seconds) are measured together: a burst would
-#: otherwise read as an enormous rate.
-RATE_MIN_SPAN = 0.02
-
-# The steps beyond the watcher's (CONNECT, RECEIVE, DISCONNECT, SLEEP).
-GET, START, CANCEL, LOAD, EMIT = "get", "start", "cancel", "load", "emit"
-#: Read the snapshot the model's name is looked up in (``Download(resolve=True)``).
-RESOLVE = "resolve"
-
-#: The operation (of :mod:`~pieces_os_client._core.operations`) each HTTP step performs ...
-CALLS = {
-    GET: "models_specific_model_snapshot",
-    START: "model_specific_model_download",
-    CANCEL: "model_specific_model_download_cancel",
-    LOAD: "model_specific_model_load",
-    RESOLVE: "models_snapshot",
-}
-#: ... and the stream ``CONNECT`` opens.
-PROGRESS = "model_specific_model_download_progress"
-
-
-@dataclass(frozen=True)
-class DownloadEvent:
-    """Where a followed download stands: what ``on_progress`` gets, and what
-    ``download_events()`` yields.
-
-    ``status`` is the latest message's (``COMPLETED`` once done, also when the completion
-    was seen in the model's flags); ``percentage`` (0 to 100) never goes backwards; ``eta``
-    is the seconds left at the observed rate (None until the rate is known); ``elapsed`` the
-    seconds since ``download()`` started; ``progress`` the message itself (None for an event
-    the client made, such as a completion seen in the model's flags).
-
-    Where Pieces OS gives the model's size (``Model.bytes``): ``total_bytes`` is that size,
-    ``done_bytes`` the part the percentage stands for, and ``speed`` the smoothed rate in
-    bytes per second (None until the rate is known, like ``eta``). All three are None for a
-    model of unknown size. ``model_name`` is the model's name once it was read (None before,
-    or when Pieces OS gives none).
-
-    Example::
-
-        >>> from pieces_os_client import DownloadEvent, ModelDownloadProgressStatusEnum
-        >>> event = DownloadEvent("m1", ModelDownloadProgressStatusEnum.COMPLETED, 100.0,
-        ...                       0.0, 12.5, None)
-        >>> event.done, f"{event.percentage:.0f}%"
-        (True, '100%')
-        >>> running = DownloadEvent("m1", ModelDownloadProgressStatusEnum("IN-PROGRESS"), 25.0,
-        ...                         6.0, 2.0, None, done_bytes=1_100_000_000,
-        ...                         total_bytes=4_400_000_000, speed=45_000_000.0)
-        >>> str(running)
-        'm1: IN-PROGRESS 25.0%, 1.1 GB / 4.4 GB, 45 MB/s, 6 s left'
-    """
-
-    model_id: str
-    status: ModelDownloadProgressStatusEnum
-    percentage: float
-    eta: Optional[float]
-    elapsed: float
-    progress: Optional[ModelDownloadProgress]
-    done_bytes: Optional[int] = None
-    total_bytes: Optional[int] = None
-    speed: Optional[float] = None
-    model_name: Optional[str] = None
-
-    @property
-    def done(self) -> bool:
-        """True for the last event of a download: ``COMPLETED``, ``FAILED`` or ``CANCELED``."""
-        return self.status in _ENDINGS
-
-    def __str__(self) -> str:
-        from pieces_os_client._display.progress_text import size_text, speed_text
-
-        parts = [f"{self.model_id}: {self.status.value} {self.percentage:.1f}%"]
-        if self.done_bytes is not None and self.total_bytes is not None:
-            parts.append(f"{size_text(self.done_bytes)} / {size_text(self.total_bytes)}")
-        if self.speed is not None and not self.done:
-            parts.append(speed_text(self.speed))
-        if self.eta is not None:
-            parts.append(f"{self.eta:.0f} s left")
-        return ", ".join(parts)
-
-
-@dataclass(frozen=True)
-class DownloadStep:
-    """One piece of I/O :class:`Download` asks its front end for.
-
-    ``CONNECT``: open the progress stream. ``RECEIVE``: its next ``ModelDownloadProgress``
-    within ``timeout`` seconds, or ``TIMED_OUT``; an ended stream raises
-    ``ApiConnectionError``. ``GET`` / ``START`` / ``CANCEL`` / ``LOAD``: the model's
-    ``models_specific_model_snapshot`` / ``model_specific_model_download`` /
-    ``..._download_cancel`` / ``model_specific_model_load``, answering with the ``Model``.
-    ``RESOLVE``: ``models_snapshot``, answering with the ``Models`` the model is looked up in.
-    ``DISCONNECT``: close the stream (never raises). ``SLEEP``: wait ``timeout`` seconds.
-    ``EMIT``: hand ``event`` to the caller (``on_progress``, or the iterator's next item).
-    """
-
-    kind: str
-    timeout: Optional[float] = None
-    event: Optional[DownloadEvent] = None
-
-
-class RateEstimate:
-    """Percent per second, an exponential moving average over time.
-
-    Each reading is weighed by how long it spans (``1 - exp(-span / smoothing)``), so the
-    estimate follows a changing rate within a few ``smoothing`` seconds whatever the message
-    cadence. Readings closer than ``min_span`` to the last one wait to be measured together.
-
-    Example::
-
-        >>> rate = RateEstimate()
-        >>> for now, percentage in [(0.0, 10.0), (1.0, 20.0), (2.0, 30.0)]:
-        ...     rate.observe(now, percentage)
-        >>> rate.rate, rate.eta(30.0)
-        (10.0, 7.0)
-    """
-
-    def __init__(self, smoothing: float = RATE_SMOOTHING, min_span: float = RATE_MIN_SPAN) -> None:
-        self.smoothing = smoothing
-        self.min_span = min_span
-        #: Percent per second, None before two readings far enough apart.
-        self.rate: Optional[float] = None
-        self._mark: Optional[Tuple[float, float]] = None
-
-    def observe(self, now: float, percentage: float) -> None:
-        """Take the percentage seen at ``now`` (seconds, any monotonic clock)."""
-        if self._mark is None:
-            self._mark = (now, percentage)
-            return
-        then, before = self._mark
-        span = now - then
-        if span < self.min_span:
-            return
-        rate = max(0.0, percentage - before) / span
-        if self.rate is None:
-            self.rate = rate
-        else:
-            self.rate += (1.0 - math.exp(-span / self.smoothing)) * (rate - self.rate)
-        self._mark = (now, percentage)
-
-    def eta(self, percentage: float) -> Optional[float]:
-        """Seconds until 100 % at the current rate; None while it is unknown or zero."""
-        if not self.rate:
-            return None
-        return max(0.0, 100.0 - percentage) / self.rate
-
-
-def check_download_arguments(
-    model: Any,
-    on_progress: Any = None,
-    stall_timeout: Any = 60.0,
-    timeout: Any = None,
-    load: Any = False,
-    awaits: bool = False,
-) -> None:
-    """Refuse bad arguments of ``download()`` / ``download_events()`` before anything is sent.
-
-    ``awaits``: the caller awaits what ``on_progress`` returns (the async ``download()``);
-    elsewhere a coroutine function is refused, as its coroutines would never run.
-
-    Raises ``ApiTypeError`` (a ``TypeError``) or ``ApiValueError`` (a ``ValueError``) saying
-    what to pass instead.
-
-    Example::
-
-        >>> check_download_arguments("m1", stall_timeout=0)
-        Traceback (most recent call last):
-        ...
-        pieces_os_client.exceptions.ApiValueError: stall_timeout must be a number of seconds > 0 (e.g. stall_timeout=60), not 0
-    """
-    encode_path_segment(model, "model")
-    if on_progress is not None and not callable(on_progress):
-        raise ApiTypeError(
-            "on_progress must be a function taking a DownloadEvent "
-            "(e.g. on_progress=lambda event: print(event.percentage)) or None, "
-            f"not {type(on_progress).__name__}"
-        )
-    if not awaits and inspect.iscoroutinefunction(on_progress):
-        raise ApiTypeError(
-            "on_progress is an async function, which the sync download() cannot await; "
-            "pass a plain function, or use AsyncModelApi.download()"
-        )
-    _check_seconds("stall_timeout", stall_timeout, 60)
-    if timeout is not None:
-        _check_seconds("timeout", timeout, 3600)
-    if not isinstance(load, bool):
-        raise ApiTypeError(f"load must be True or False, not {type(load).__name__}")
-
-
-def _check_seconds(name: str, value: Any, example: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ApiTypeError(
-            f"{name} must be a number of seconds (e.g. {name}={example}), "
-            f"not {type(value).__name__}"
-        )
-    if math.isnan(value) or value <= 0:
-        raise ApiValueError(
-            f"{name} must be a number of seconds > 0 (e.g. {name}={example}), not {value!r}"
-        )
 
 
 class Download:
@@ -560,7 +374,7 @@ class Download:
         now = self._clock()
         if status == _Status.COMPLETED:
             eta: Optional[float] = 0.0
-        elif status in _ENDINGS:
+        elif status in ENDINGS:
             eta = None
         else:
             eta = self.rate.eta(self.percentage)
@@ -569,7 +383,7 @@ class Download:
         if total is not None:
             # The percentage stands for the bytes: Pieces OS sends no byte counts of its own.
             done = round(total * self.percentage / 100.0)
-            if self.rate.rate is not None and status not in _ENDINGS:
+            if self.rate.rate is not None and status not in ENDINGS:
                 speed = total * self.rate.rate / 100.0
         self.event = DownloadEvent(
             self.model_id,

@@ -3,29 +3,27 @@
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import threading
-from typing import Any, Iterable, List, Mapping, Optional, Union, cast
+from typing import Any, Iterable, List, Mapping, Optional, Union
 
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import Configuration
 from pieces_os_client.models.model import Model
 from pieces_os_client.testing._catalogue import builtin_catalogue
-from pieces_os_client.testing._http import (
-    STOP_JOIN_TIMEOUT,
-    TEXT,
-    HTTPServer,
-    HTTPServer6,
-    reason_phrase,
+from pieces_os_client.testing._http import STOP_JOIN_TIMEOUT, HTTPServer, HTTPServer6
+from pieces_os_client.testing._server_checks import (
+    check_close_code,
+    check_model_id,
+    checked_pace,
+    delay_fault,
+    download_script,
+    drop_fault,
+    fail_fault,
+    validate_catalogue,
 )
 from pieces_os_client.testing._state import State
-from pieces_os_client.testing._state_values import (
-    DownloadScript,
-    Fault,
-    RecordedRequest,
-    check_text,
-)
+from pieces_os_client.testing._state_values import RecordedRequest, check_text
 from pieces_os_client.testing._stream import CLOSE_TIMEOUT as STREAM_CLOSE_TIMEOUT
 from pieces_os_client.testing._stream import STREAM_PATH
 
@@ -37,8 +35,6 @@ PIECES_OS_PORTS = tuple(range(39300, 39334))
 _TAKEN = frozenset({errno.EADDRINUSE, errno.EACCES, errno.EPERM})
 
 logger = logging.getLogger("LocalPiecesOS")
-
-_JSON = "application/json"
 
 
 class LocalPiecesOS:
@@ -82,7 +78,7 @@ class LocalPiecesOS:
         version: Optional[str] = None,
         installation_path: Optional[str] = None,
     ) -> None:
-        models = builtin_catalogue() if catalogue is None else _validate_catalogue(catalogue)
+        models = builtin_catalogue() if catalogue is None else validate_catalogue(catalogue)
         self._state = State(models)
         if version is not None:
             self.version = version
@@ -285,59 +281,17 @@ class LocalPiecesOS:
             ...         print(e.status)
             500
         """
-        _check_count(n)
-        _check_path(path)
-        if isinstance(status, bool) or not isinstance(status, int) or not 200 <= status <= 599:
-            raise ValueError(f"status must be an int from 200 to 599, not {status!r}")
-        if retry_after is not None and not (
-            (
-                isinstance(retry_after, int)
-                and not isinstance(retry_after, bool)
-                and retry_after >= 0
-            )
-            or (isinstance(retry_after, str) and retry_after.strip())
-        ):
-            raise ValueError(
-                f"retry_after must be whole seconds (int >= 0) or an HTTP date, not {retry_after!r}"
-            )
-        content_type = _JSON
-        if body is None:
-            phrase = reason_phrase(status)
-            payload = f"injected failure: {status} {phrase} (LocalPiecesOS.fail_next)".encode()
-            content_type = TEXT
-        elif isinstance(body, (dict, list)):
-            payload = json.dumps(body).encode()
-        else:
-            payload = body.encode() if isinstance(body, str) else bytes(cast(bytes, body))
-            if not _is_json(payload):
-                content_type = TEXT
-        self._state.add_fault(
-            Fault(
-                "fail",
-                n,
-                path,
-                status=status,
-                retry_after=None if retry_after is None else str(retry_after),
-                body=payload,
-                content_type=content_type,
-            )
-        )
+        self._state.add_fault(fail_fault(n, status, retry_after, path, body))
 
     def delay_next(self, n: int, seconds: float, path: Optional[str] = None) -> None:
         """Make the next ``n`` requests (to ``path`` only, if given) wait ``seconds`` before
         they are answered (combines with :meth:`fail_next` / :meth:`drop_next`)."""
-        _check_count(n)
-        _check_path(path)
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise ValueError(f"seconds must be a number >= 0, not {seconds!r}")
-        self._state.add_fault(Fault("delay", n, path, seconds=float(seconds)))
+        self._state.add_fault(delay_fault(n, seconds, path))
 
     def drop_next(self, n: int = 1, path: Optional[str] = None) -> None:
         """Close the connection of the next ``n`` requests (to ``path`` only, if given)
         without answering; the state is not touched."""
-        _check_count(n)
-        _check_path(path)
-        self._state.add_fault(Fault("drop", n, path))
+        self._state.add_fault(drop_fault(n, path))
 
     # --- downloads -----------------------------------------------------------------------------
     def set_download_pace(self, interval: float = 0.1, step: float = 5.0) -> None:
@@ -350,12 +304,7 @@ class LocalPiecesOS:
             >>> with LocalPiecesOS() as server:
             ...     server.set_download_pace(interval=0.01, step=50.0)  # done in 20 ms
         """
-        for name, value in (("interval", interval), ("step", step)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise ValueError(f"{name} must be a number > 0, not {value!r}")
-        if step > 100:
-            raise ValueError(f"step is a percentage of the download (at most 100), not {step!r}")
-        self._state.set_pace(float(interval), float(step))
+        self._state.set_pace(*checked_pace(interval, step))
 
     def script_download(
         self,
@@ -379,21 +328,8 @@ class LocalPiecesOS:
             >>> with LocalPiecesOS() as server:
             ...     server.script_download(builtin_id("llama-3-8b-instruct-q4f32_1-cpu"), fail_at=40)
         """
-        if not isinstance(model_id, str) or not model_id:
-            raise ValueError(f"model_id must be a model's id (a non-empty str), not {model_id!r}")
-        for name, value in (("fail_at", fail_at), ("stall_at", stall_at), ("drop_at", drop_at)):
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"{name} must be a percentage (0 to 100), not {value!r}")
-            if not 0 <= value <= 100:
-                raise ValueError(f"{name} must be a percentage (0 to 100), not {value!r}")
-        self._state.script(
-            model_id,
-            DownloadScript(
-                fail_at=fail_at, stall_at=stall_at, drop_at=drop_at, instant=bool(instant)
-            ),
-        )
+        script = download_script(model_id, fail_at, stall_at, drop_at, instant)
+        self._state.script(model_id, script)
 
     def deny(self, model_id: str, denied: bool = True) -> None:
         """Mark ``model_id`` ``denied: true`` (``denied=False``: false), as Pieces OS does for
@@ -406,8 +342,7 @@ class LocalPiecesOS:
             >>> with LocalPiecesOS() as server:
             ...     server.deny(builtin_id("mistral-7b-instruct-v0.3"))
         """
-        if not isinstance(model_id, str) or not model_id:
-            raise ValueError(f"model_id must be a model's id (a non-empty str), not {model_id!r}")
+        check_model_id(model_id)
         if not isinstance(denied, bool):
             raise TypeError(f"denied must be True or False, not {type(denied).__name__}")
         if not self._state.deny(model_id, denied):
@@ -435,51 +370,12 @@ class LocalPiecesOS:
             ...     server.drop_streams()
             1
         """
-        if code is not None and (
-            isinstance(code, bool) or not isinstance(code, int) or not 1000 <= code <= 4999
-        ):
-            raise ValueError(f"code must be a WebSocket close code (1000 to 4999), not {code!r}")
-        if code is not None and code in _RESERVED_CLOSE_CODES:
-            raise ValueError(f"code {code} may not be sent in a close frame (RFC 6455 7.4.1)")
+        check_close_code(code)
         return 0 if self._httpd is None else self._httpd.streams.drop(code, reason)
 
     def __repr__(self) -> str:
         where = self.url if self._started else "not started"
         return f"<LocalPiecesOS {where}>"
-
-
-# Close codes RFC 6455 reserves for what an endpoint observed, never to be sent.
-_RESERVED_CLOSE_CODES = frozenset({1004, 1005, 1006, 1015})
-
-
-def _check_count(n: int) -> None:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be an int >= 1 (how many requests), not {n!r}")
-
-
-def _check_path(path: Optional[str]) -> None:
-    if path is not None and (not isinstance(path, str) or not path.startswith("/")):
-        raise ValueError(f"path must start with '/', e.g. '/models/create', not {path!r}")
-
-
-def _is_json(payload: bytes) -> bool:
-    try:
-        json.loads(payload)
-    except ValueError:
-        return False
-    return True
-
-
-def _validate_catalogue(catalogue: Iterable[Union[Model, Mapping[str, Any]]]) -> List[Model]:
-    models: List[Model] = []
-    seen = set()
-    for entry in catalogue:
-        model = entry if isinstance(entry, Model) else Model.model_validate(dict(entry))
-        if model.id in seen:
-            raise ValueError(f"the catalogue has two models with id {model.id!r}")
-        seen.add(model.id)
-        models.append(model)
-    return models
 
 
 def url_of(host: str, port: int) -> str:

@@ -1,8 +1,9 @@
 """The in-memory state of a ``LocalPiecesOS``: models, queued faults, request log.
 
 Everything sits behind one lock, so concurrent requests always see (and leave) a
-consistent catalogue. The rules of the Models API live here; HTTP lives in ``_http``, the values the state keeps
-and sends in ``_state_values``.
+consistent catalogue. The rules of the Models and Model APIs live here; the models and their
+watchers in ``_model_store``, downloads over time in ``_download_sim``, HTTP in ``_http``, the
+values the state keeps and sends in ``_state_values``.
 """
 
 from __future__ import annotations
@@ -10,31 +11,17 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import threading
 import uuid
 from collections import deque
-from typing import (
-    TYPE_CHECKING,
-    Any,
-    Callable,
-    Deque,
-    Dict,
-    Iterator,
-    List,
-    Optional,
-    Sequence,
-    Tuple,
-    Union,
-)
+from typing import TYPE_CHECKING, Callable, Deque, List, Optional, Sequence, Tuple, Union
 
 from pieces_os_client.models.grouped_timestamp import GroupedTimestamp
 from pieces_os_client.models.model import Model
-from pieces_os_client.models.models import Models
 from pieces_os_client.models.score import Score
 from pieces_os_client.models.seeded_model import SeededModel
 from pieces_os_client.testing._catalogue import LLM_USAGES
+from pieces_os_client.testing._download_sim import DownloadSimulation
 from pieces_os_client.testing._state_values import (
-    DEFAULT_PACE,
     DEFAULT_VERSION,
     REQUEST_LOG_BYTES,
     REQUEST_LOG_LIMIT,
@@ -42,11 +29,8 @@ from pieces_os_client.testing._state_values import (
     Fault,
     Follower,
     RecordedRequest,
-    RunningDownload,
-    Watcher,
     default_installation_path,
     identifiers_message,
-    progress_message,
 )
 
 if TYPE_CHECKING:
@@ -65,29 +49,19 @@ __all__ = [
 ]
 
 
-class State:
-    """The catalogue, the faults and the request log, all behind one lock.
+class State(DownloadSimulation):
+    """The catalogue, the downloads, the faults and the request log, all behind one lock.
 
-    Watchers (the stream's subscribers) get every model id when they start watching, then
-    one message per change, computed and queued under the same lock as the change itself:
-    every watcher sees the changes in the order they happened, and none is missed or seen
-    twice around the moment it starts watching.
+    The models, their watchers and the lock come from
+    :class:`~pieces_os_client.testing._model_store.ModelStore`, the downloads over time from
+    :class:`~pieces_os_client.testing._download_sim.DownloadSimulation`.
     """
 
     def __init__(self, catalogue: Sequence[Model]) -> None:
-        self._lock = threading.Lock()
-        self._seed = [model.model_copy(deep=True) for model in catalogue]
-        self._models: Dict[str, Model] = {}
+        super().__init__(catalogue)
         self._faults: List[Fault] = []
         self._log: Deque[RecordedRequest] = deque()
         self._log_bytes = 0
-        self._watchers: List[Watcher] = []
-        self._downloads: Dict[str, RunningDownload] = {}
-        self._scripts: Dict[str, DownloadScript] = {}
-        self._followers: Dict[str, List[Follower]] = {}
-        self._pace = DEFAULT_PACE
-        self._ticker: Optional[threading.Thread] = None
-        self._closed = threading.Event()
         #: What the well-known endpoints answer (``LocalPiecesOS.version`` and so on).
         self.version = DEFAULT_VERSION
         self.installation_path = default_installation_path()
@@ -99,11 +73,8 @@ class State:
         with self._changing():
             # Running downloads end first: ending one marks its model not downloaded, which
             # must not outlast the reset to the seeded catalogue.
-            for model_id in list(self._downloads):
-                self._end_download(model_id, "RESET", None)
+            self._reset_downloads()
             self._models = {m.id: m.model_copy(deep=True) for m in self._seed}
-            self._scripts.clear()
-            self._pace = DEFAULT_PACE
             self._faults.clear()
             self._log.clear()
             self._log_bytes = 0
@@ -111,19 +82,6 @@ class State:
                 self._health = "ok"
                 for follower in self._health_followers:
                     follower.send(b"ok")
-
-    # --- stream subscribers ------------------------------------------------------------------
-    def watch(self, watcher: Watcher) -> Callable[[], None]:
-        """Send ``watcher`` every model id now, then each change; returns the undo."""
-        with self._lock:
-            watcher(identifiers_message(self._models))
-            self._watchers.append(watcher)
-
-        def unwatch() -> None:
-            with self._lock, contextlib.suppress(ValueError):
-                self._watchers.remove(watcher)
-
-        return unwatch
 
     def follow_health(self, follower: Follower) -> Callable[[], None]:
         """Send ``follower`` the health status now, then each one :meth:`set_health` sends."""
@@ -150,22 +108,6 @@ class State:
             for follower in self._health_followers:
                 follower.send(status.encode())
             return len(self._health_followers)
-
-    @contextlib.contextmanager
-    def _changing(self) -> Iterator[None]:
-        """Hold the lock while the body changes models, then tell watchers what changed:
-        the models added or changed, and the ones removed (``deleted: true``)."""
-        with self._lock:
-            before = dict(self._models)
-            yield
-            if not self._watchers:
-                return
-            changed = [i for i, model in self._models.items() if before.get(i) != model]
-            deleted = [i for i in before if i not in self._models]
-            if changed or deleted:
-                message = identifiers_message(changed, deleted)
-                for watcher in self._watchers:
-                    watcher(message)
 
     # --- log and faults --------------------------------------------------------------------
     def record(self, request: RecordedRequest) -> None:
@@ -205,14 +147,6 @@ class State:
         return delay, outcome
 
     # --- the Models API ----------------------------------------------------------------------
-    def models(self) -> List[Model]:
-        with self._lock:
-            return [m.model_copy(deep=True) for m in self._models.values()]
-
-    def snapshot_json(self) -> bytes:
-        with self._lock:
-            return Models(iterable=list(self._models.values())).to_json().encode()
-
     def create(self, seed: SeededModel) -> Model:
         with self._changing():
             existing = self._find_duplicate(seed)
@@ -278,16 +212,7 @@ class State:
                 if model.loaded:
                     self._models[model_id] = model.model_copy(update={"loaded": False})
 
-    # --- the Model API -----------------------------------------------------------------------
-    def model_json(self, model_id: str) -> Optional[bytes]:
-        with self._lock:
-            model = self._models.get(model_id)
-            return None if model is None else model.to_json().encode()
-
-    def set_pace(self, interval: float, step: float) -> None:
-        with self._lock:
-            self._pace = (interval, step)
-
+    # --- the Model API (downloads: DownloadSimulation) ----------------------------------------
     def deny(self, model_id: str, denied: bool) -> bool:
         """Mark a model ``denied`` (or not); False for an unknown id."""
         with self._changing():
@@ -295,53 +220,6 @@ class State:
                 return False
             self._set(model_id, denied=denied)
             return True
-
-    def script(self, model_id: str, script: DownloadScript) -> None:
-        with self._lock:
-            self._scripts[model_id] = script
-
-    def download(self, model_id: str) -> Union[Model, str, None]:
-        """Start downloading a model (or follow the one running); None for an unknown id,
-        the reason when it was refused."""
-        with self._changing():
-            model = self._models.get(model_id)
-            if model is None:
-                return None
-            if model.cloud:
-                return f"model {model_id!r} ({model.name}) runs in the cloud; there is nothing to download"
-            if model.denied:
-                return f"model {model_id!r} ({model.name}) is denied by your organization"
-            if model.downloaded or model_id in self._downloads:
-                return model.model_copy(deep=True)
-            script = self._scripts.pop(model_id, DownloadScript())
-            if script.instant:  # done before any progress message could be sent
-                return self._set(model_id, downloaded=True, downloading=False)
-            self._downloads[model_id] = RunningDownload(0.0, script)
-            self._tell(model_id, progress_message("INITIALIZED", 0.0))
-            self._start_ticker()
-            return self._set(model_id, downloading=True)
-
-    def cancel_download(self, model_id: str) -> Optional[Model]:
-        with self._changing():
-            if model_id not in self._models:
-                return None
-            if model_id in self._downloads:
-                self._end_download(model_id, "CANCELED", None)
-            return self._models[model_id].model_copy(deep=True)
-
-    def follow_download(self, model_id: str, follower: Follower) -> Callable[[], None]:
-        """Send ``follower`` where a running download stands now, then each step of it."""
-        with self._lock:
-            running = self._downloads.get(model_id)
-            if running is not None:
-                follower.send(progress_message("IN-PROGRESS", running.percentage))
-            self._followers.setdefault(model_id, []).append(follower)
-
-        def unfollow() -> None:
-            with self._lock, contextlib.suppress(ValueError, KeyError):
-                self._followers[model_id].remove(follower)
-
-        return unfollow
 
     def load(self, model_id: str) -> Union[Model, str, None]:
         with self._changing():
@@ -402,63 +280,3 @@ class State:
                 counts["automatic"] = score.automatic + 1
                 self._set(model_id, score=score.model_copy(update=counts))
             return None
-
-    # --- downloads over time (the ticker thread) ---------------------------------------------
-    def close(self) -> None:
-        """Stop the ticker (the server stops)."""
-        self._closed.set()
-        ticker = self._ticker
-        if ticker is not None:
-            ticker.join(5.0)
-
-    def _set(self, model_id: str, **changes: Any) -> Model:
-        updated = self._models[model_id].model_copy(update=changes)
-        self._models[model_id] = updated
-        return updated.model_copy(deep=True)
-
-    def _tell(self, model_id: str, message: bytes) -> None:
-        for follower in self._followers.get(model_id, ()):
-            follower.send(message)
-
-    def _end_download(self, model_id: str, status: str, percentage: Optional[float]) -> None:
-        self._downloads.pop(model_id, None)
-        self._tell(model_id, progress_message(status, percentage))
-        if model_id in self._models:
-            self._set(model_id, downloading=False, downloaded=status == "COMPLETED")
-
-    def _start_ticker(self) -> None:
-        if self._ticker is None or not self._ticker.is_alive():
-            self._ticker = threading.Thread(
-                target=self._tick_until_idle, name="LocalPiecesOS downloads", daemon=True
-            )
-            self._ticker.start()
-
-    def _tick_until_idle(self) -> None:
-        while not self._closed.wait(self._pace[0]):
-            with self._changing():
-                for model_id in list(self._downloads):
-                    self._step(model_id, self._downloads[model_id])
-                if not self._downloads:
-                    self._ticker = None
-                    return
-
-    def _step(self, model_id: str, running: RunningDownload) -> None:
-        script = running.script
-        before = running.percentage
-        after = min(100.0, before + self._pace[1])
-        if script.stall_at is not None and after >= script.stall_at:
-            running.percentage = script.stall_at  # stuck: no more messages
-            return
-        if script.fail_at is not None and after >= script.fail_at:
-            self._end_download(model_id, "FAILED", script.fail_at)
-            return
-        running.percentage = after
-        if after >= 100.0:
-            self._end_download(model_id, "COMPLETED", 100.0)
-            return
-        if script.drop_at is not None and after >= script.drop_at and not running.dropped:
-            running.dropped = True
-            for follower in self._followers.get(model_id, ()):
-                follower.cut()
-            return
-        self._tell(model_id, progress_message("IN-PROGRESS", after))

@@ -13,7 +13,9 @@ import datetime as dt
 import decimal
 import inspect
 import json
+import pickle
 import pydoc
+import traceback
 import typing
 from typing import Any, Callable, Dict, List, Tuple
 
@@ -173,6 +175,26 @@ def test_exceptions_module_has_every_published_name_and_from_response_raises() -
     with pytest.raises(exceptions.NotFoundException) as caught:
         exceptions.ApiException.from_response(http_resp=Answer(), body=None, data=None)
     assert (caught.value.status, caught.value.data) == (404, "no such model")
+
+
+def test_every_exception_names_the_exceptions_module_in_tracebacks_and_pickles() -> None:
+    # Some are written in private modules; what users see names the module they import from.
+    from pieces_os_client import exceptions
+
+    public = "pieces_os_client.exceptions"
+    assert [n for n in exceptions.__all__ if getattr(exceptions, n).__module__ != public] == []
+    errors = [
+        exceptions.ModelNotFoundError("no model by that name", query="x"),
+        exceptions.ModelDownloadFailed("the download failed", model_id="m1"),
+        exceptions.ApiValueError("model must not be empty", ["model"]),
+    ]
+    for error in errors:
+        data = pickle.dumps(error)
+        assert public.encode() in data and b"pieces_os_client._" not in data, data
+        twin = pickle.loads(data)
+        assert (type(twin), str(twin)) == (type(error), str(error))
+    line = traceback.format_exception_only(type(errors[0]), errors[0])[-1]
+    assert line == "pieces_os_client.exceptions.ModelNotFoundError: no model by that name\n"
 
 
 def test_configuration_takes_the_published_keywords_in_order() -> None:

@@ -32,7 +32,6 @@ from pieces_os_client import (
     ModelDownloadProgressStatusEnum,
     ModelDownloadStalled,
 )
-from pieces_os_client._core import downloads
 from pieces_os_client._core.downloads import (
     CANCEL,
     EMIT,
@@ -473,8 +472,13 @@ def test_machine_overall_timeout_bounds_the_waits() -> None:
         driver.expect(CANCEL, model())
 
 
-def test_the_core_module_and_the_exceptions_doctests() -> None:
-    for module in (downloads, pieces_os_client.exceptions):
+def test_the_download_modules_and_the_exceptions_doctests() -> None:
+    from pieces_os_client import _error_text
+    from pieces_os_client._core import download_arguments, download_rate, download_steps
+
+    # The machine's own module (downloads) has no examples: the types it uses do.
+    modules = (download_steps, download_rate, download_arguments)
+    for module in (*modules, pieces_os_client.exceptions, _error_text):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 
