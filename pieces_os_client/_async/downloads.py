@@ -127,7 +127,7 @@ class _AsyncFollower:
         self.machine = machine
         self._machine = Machine(machine.run())
         # Looked up once: a step is performed per message.
-        from pieces_os_client._core.downloads import CALLS, GET, PROGRESS, START
+        from pieces_os_client._core.download_steps import CALLS, GET, PROGRESS, START
         from pieces_os_client._core.operations import by_name
 
         self._calls = {kind: by_name(name) for kind, name in CALLS.items()}

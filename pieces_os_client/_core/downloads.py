@@ -30,13 +30,11 @@ from typing import Any, Callable, Generator, Optional, Tuple
 from pieces_os_client._core.download_arguments import check_download_arguments
 from pieces_os_client._core.download_rate import RateEstimate
 from pieces_os_client._core.download_steps import (
-    CALLS,
     CANCEL,
     EMIT,
     ENDINGS,
     GET,
     LOAD,
-    PROGRESS,
     RESOLVE,
     START,
     DownloadEvent,
@@ -67,11 +65,6 @@ from pieces_os_client.models.model_download_progress_status_enum import (
 )
 
 __all__ = [
-    # What the front ends import from here (written in download_steps, with the step names).
-    "CALLS",
-    "GET",
-    "PROGRESS",
-    "START",
     "Download",
     "DownloadEvent",
     "DownloadStep",

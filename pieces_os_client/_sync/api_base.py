@@ -162,7 +162,7 @@ class ModelApiExtras(SyncApi):
                 )
                 print(model.downloaded)  # True
         """
-        from pieces_os_client._core.downloads import check_download_arguments
+        from pieces_os_client._core.download_arguments import check_download_arguments
 
         check_download_arguments(model, on_progress, stall_timeout, timeout, load, awaits=_IS_ASYNC)
         notebook = _notebook_progress(model) if on_progress is None else None
@@ -214,7 +214,7 @@ class ModelApiExtras(SyncApi):
                     print(f"{event.status.value} {event.percentage:5.1f}% eta {event.eta}")
             print(events.model.downloaded)  # True
         """
-        from pieces_os_client._core.downloads import check_download_arguments
+        from pieces_os_client._core.download_arguments import check_download_arguments
 
         check_download_arguments(model, None, stall_timeout, timeout)
         machine = download_machine(self.api_client, model, stall_timeout, timeout, False)
