@@ -35,3 +35,48 @@ def test_a_changed_table_makes_the_check_fail(tmp_path: Path) -> None:
     api_file = ROOT / "pieces_os_client" / "api" / "models_api.py"
     files[api_file] = files[api_file].replace("def models_snapshot(", "def models_snapshot_(")
     assert generate.stale(files) == [api_file]
+
+
+def test_a_changed_async_runtime_module_makes_the_check_fail() -> None:
+    generate = _generator()
+    files = generate.outputs()
+    runner = ROOT / "pieces_os_client" / "_sync" / "runner.py"
+    files[runner] = files[runner].replace("reply = perform(step)", "reply = perform(step) or 0")
+    assert generate.stale(files) == [runner]
+
+
+def test_the_sync_runtime_has_no_async_left() -> None:
+    import ast
+
+    generate = _generator()
+    sync_files = {p: t for p, t in generate.outputs().items() if p.parent.name == "_sync"}
+    assert len(sync_files) >= 7
+    async_nodes = (ast.AsyncFunctionDef, ast.Await, ast.AsyncWith, ast.AsyncFor)
+    for path, text in sync_files.items():
+        tree = ast.parse(text)
+        assert not [n for n in ast.walk(tree) if isinstance(n, async_nodes)], path.name
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                module = getattr(node, "module", None) or ""
+                assert "asyncio" not in module and "._async" not in module, (path.name, module)
+
+
+def test_unasync_substitutions() -> None:
+    generate = _generator()
+    unasync = generate.unasync.unasync_text
+    assert unasync("    snapshot = (await api._invoke(by_name(x), {})).data\n") == (
+        "    snapshot = api._invoke(by_name(x), {}).data\n"
+    )
+    assert unasync("async def __anext__(self) -> AsyncStream[T]:\n") == (
+        "def __next__(self) -> Stream[T]:\n"
+    )
+    assert unasync("from pieces_os_client._backends.asyncio_websocket import AsyncStream\n") == (
+        "from pieces_os_client._backends.sync_websocket import Stream\n"
+    )
+    assert unasync("an async context manager, an async iterator; async with x:\n") == (
+        "a context manager, an iterator; with x:\n"
+    )
+    assert unasync("is_async=_IS_ASYNC, relocated_url_async(c)\n") == (
+        "is_async=_IS_ASYNC, relocated_url(c)\n"
+    )
+    assert unasync("class _AsyncFollower(AsyncApi):\n") == "class _Follower(SyncApi):\n"

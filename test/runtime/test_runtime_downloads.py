@@ -220,6 +220,60 @@ def test_the_callback_failing_cancels_the_download(client: Runtime, server: Loca
     assert model.downloading is False
 
 
+def _interrupt_at_20_percent(event: DownloadEvent) -> None:
+    if event.percentage >= 20:
+        raise KeyboardInterrupt
+
+
+def _one_interrupted_line(caplog: pytest.LogCaptureFixture) -> str:
+    said = [r.getMessage() for r in caplog.records if r.name == "pieces_os_client"]
+    assert len(said) == 1
+    return said[0]
+
+
+@pytest.mark.parametrize("client", ["sync"], indirect=True)
+def test_ctrl_c_in_a_callback_cancels_logs_one_line_and_raises_a_fresh_interrupt(
+    client: Runtime, server: LocalPiecesOS, caplog: pytest.LogCaptureFixture
+) -> None:
+    server.set_download_pace(interval=0.01, step=5.0)
+    with (
+        caplog.at_level("WARNING", logger="pieces_os_client"),
+        pytest.raises(KeyboardInterrupt) as caught,
+    ):
+        fast_api(client, server).download(LLAMA_CPU, on_progress=_interrupt_at_20_percent)
+    assert calls(server)[-1] == "POST /download/cancel"
+    line = _one_interrupted_line(caplog)
+    assert line.startswith(f"interrupted: the download of model {LLAMA_CPU}")
+    assert "was canceled on Pieces OS at 20%" in line
+    assert caught.value.__suppress_context__  # raised afresh: the traceback ends in download()
+
+
+def test_ctrl_c_in_an_async_callback_says_the_same(
+    server: LocalPiecesOS, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One runtime for both clients: the async download() says it as the sync one does. A
+    # KeyboardInterrupt leaves asyncio.run() at once, as it does any program's.
+    import asyncio
+
+    from pieces_os_client.aio import AsyncApiClient, AsyncModelApi
+
+    server.set_download_pace(interval=0.01, step=5.0)
+    retries = Retry(total=3, backoff_factor=0.01, backoff_jitter=0)
+
+    async def main() -> None:
+        async with AsyncApiClient(server.configuration(retries=retries)) as api_client:
+            await AsyncModelApi(api_client).download(
+                LLAMA_CPU, on_progress=_interrupt_at_20_percent
+            )
+
+    with caplog.at_level("WARNING", logger="pieces_os_client"), pytest.raises(KeyboardInterrupt):
+        asyncio.run(main())
+    assert calls(server)[-1] == "POST /download/cancel"
+    line = _one_interrupted_line(caplog)
+    assert line.startswith(f"interrupted: the download of model {LLAMA_CPU}")
+    assert "was canceled on Pieces OS at 20%" in line
+
+
 def test_refusals_raise_as_usual_and_cancel_nothing(client: Runtime, server: LocalPiecesOS) -> None:
     api = fast_api(client, server)
     # An unknown model is refused after the snapshot alone (see test_resolve.py).
