@@ -66,12 +66,12 @@ def _ports_of_this_worker() -> tuple[int, ...]:
 
 @pytest.fixture(autouse=True, scope="session")
 def _worker_ports() -> Iterator[None]:
-    from pieces_os_client.testing import _serve, _server
+    from pieces_os_client.testing import _server
 
-    saved = _server.PIECES_OS_PORTS, _serve.PIECES_OS_PORTS
-    _server.PIECES_OS_PORTS = _serve.PIECES_OS_PORTS = _ports_of_this_worker()
+    saved = _server.PIECES_OS_PORTS
+    _server.PIECES_OS_PORTS = _ports_of_this_worker()
     yield
-    _server.PIECES_OS_PORTS, _serve.PIECES_OS_PORTS = saved
+    _server.PIECES_OS_PORTS = saved
 
 
 @pytest.fixture(autouse=True)

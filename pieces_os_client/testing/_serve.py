@@ -11,13 +11,10 @@ from typing import Any, Iterable, List, Mapping, Optional, TextIO, Tuple, Union
 
 from pieces_os_client.models.model import Model
 from pieces_os_client.testing._guard import is_loopback
-from pieces_os_client.testing._server import PIECES_OS_PORTS, LocalPiecesOS, url_of
+from pieces_os_client.testing._server import LocalPiecesOS, url_of
 from pieces_os_client.testing._stream import STREAM_PATH
 
 __all__ = ["DEFAULT_DOWNLOAD_SECONDS", "download_pace", "serve"]
-
-#: Why a port may be passed over for the next one when none was asked for.
-_TRY_NEXT = frozenset({errno.EACCES, errno.EPERM, errno.EADDRINUSE})
 
 
 def serve(
@@ -82,24 +79,15 @@ def _start(
     port: Optional[int],
 ) -> Tuple[LocalPiecesOS, List[str]]:
     """A started server, and what to tell the user about the port it got."""
-    if catalogue is not None:
-        catalogue = list(catalogue)  # it may be an iterator, and we may need it twice
-    if port is not None:
-        return LocalPiecesOS(catalogue, host=host, port=port).start(), []
-    passed_over: List[Tuple[int, OSError]] = []
-    for candidate in PIECES_OS_PORTS:
-        try:
-            server = LocalPiecesOS(catalogue, host=host, port=candidate).start()
-        except OSError as error:
-            if error.errno not in _TRY_NEXT:
-                raise
-            passed_over.append((candidate, error))
-            continue
-        if not passed_over:
-            return server, []
+    server = LocalPiecesOS(catalogue, host=host, port=port)
+    server._warn_outside_range = False  # said here, in the start-up lines
+    server.start()
+    passed_over = server._passed_over
+    if not passed_over:
+        return server, []
+    if not server._outside_range:
         return server, [f"{_why_not(*passed_over[0])}; listening on {server.port}"]
     # Every port a client would look on is taken: any free one, and say how to reach it.
-    server = LocalPiecesOS(catalogue, host=host, port=0).start()
     return server, [
         f"{_why_not(*passed_over[0])}, and so is the rest of 39300-39333; "
         f"listening on {server.port}: point clients at it with PIECES_OS_URL={server.url}"

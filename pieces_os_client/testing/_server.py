@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-from typing import Any, Iterable, List, Mapping, Optional, Union
+from typing import Any, Iterable, List, Mapping, Optional, Tuple, Union
 
 from pieces_os_client.api_client import ApiClient
 from pieces_os_client.configuration import Configuration
@@ -92,6 +92,11 @@ class LocalPiecesOS:
         self._httpd: Optional[HTTPServer] = None
         self._serve_thread: Optional[threading.Thread] = None
         self._started = False
+        # The ports of 39300-39333 start() found taken, and why (serve says so); whether
+        # taking a port outside the range is logged (serve prints it instead).
+        self._passed_over: List[Tuple[int, OSError]] = []
+        self._outside_range = False
+        self._warn_outside_range = True
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> LocalPiecesOS:
@@ -119,6 +124,7 @@ class LocalPiecesOS:
                 return server_class((self._host, port), self._state, self._allowed_origins)
             except OSError as error:
                 if self._port is None and error.errno in _TAKEN:
+                    self._passed_over.append((port, error))
                     continue
                 raise OSError(
                     error.errno,
@@ -126,6 +132,9 @@ class LocalPiecesOS:
                     "pick another port (ports below 1024 may need admin rights)",
                 ) from error
         httpd = server_class((self._host, 0), self._state, self._allowed_origins)
+        self._outside_range = True
+        if not self._warn_outside_range:
+            return httpd
         logger.warning(
             "LocalPiecesOS: every port of 39300-39333 on %s is taken; listening on %s, where a "
             "search for Pieces OS will not look: pass its URL (PIECES_OS_URL=%s)",

@@ -285,6 +285,33 @@ def test_param_serialize_call_api_response_deserialize_round_trip(server: LocalP
     assert server.requests[-1].headers["X-Application-ID"] == "my-app"
 
 
+def test_a_subclass_update_params_for_auth_is_what_param_serialize_applies(
+    server: LocalPiecesOS,
+) -> None:
+    # 5.0.1 code adds its own credentials by overriding this method; param_serialize calls it
+    # with what 5.0.1 passes, and the default credentials are then its business.
+    seen = []
+
+    class SignedClient(ApiClient):
+        def update_params_for_auth(
+            self, headers, queries, auth_settings, resource_path, method, body, request_auth=None
+        ):  # type: ignore[no-untyped-def]
+            seen.append((auth_settings, resource_path, method, request_auth))
+            headers["X-Signature"] = f"signed {method} {resource_path}"
+            queries.append(("token", "t 1"))
+
+    with SignedClient(server.configuration(api_key={"application": "my-app"})) as client:
+        method, url, headers, _body, _post = client.param_serialize(
+            "GET", "/model/{model}", path_params={"model": "m 1"}, auth_settings=["application"]
+        )
+        assert headers["X-Signature"] == "signed GET /model/m%201"
+        assert "X-Application-ID" not in headers
+        assert url.endswith("/model/m%201?token=t%201")
+        client.call_api(method, url, header_params=headers).read()
+    assert seen == [(["application"], "/model/m%201", "GET", None)]
+    assert server.requests[-1].headers["X-Signature"] == "signed GET /model/m%201"
+
+
 @pytest.mark.parametrize(
     ("reply", "types", "data"),
     [

@@ -17,7 +17,7 @@ from typing import Any, Iterator, List
 import pytest
 
 from pieces_os_client import ApiClient, Configuration, ModelsApi
-from pieces_os_client.testing import LocalPiecesOS, _serve, serve
+from pieces_os_client.testing import LocalPiecesOS, _serve, _server, serve
 
 TIMEOUT = 10.0
 
@@ -92,7 +92,7 @@ def test_without_a_port_it_falls_back_to_a_port_clients_look_on(
     busy_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fallback = free_port()
-    monkeypatch.setattr(_serve, "PIECES_OS_PORTS", (busy_port, fallback))
+    monkeypatch.setattr(_server, "PIECES_OS_PORTS", (busy_port, fallback))
     with serving() as out:
         assert listening_port(out) == fallback
         assert snapshot_size(fallback) == 20
@@ -106,7 +106,7 @@ def test_without_a_port_it_falls_back_to_a_port_clients_look_on(
 def test_when_every_such_port_is_taken_it_says_how_to_reach_it(
     busy_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(_serve, "PIECES_OS_PORTS", (busy_port,))
+    monkeypatch.setattr(_server, "PIECES_OS_PORTS", (busy_port,))
     with serving() as out:
         port = listening_port(out)
         assert port != busy_port and snapshot_size(port) == 20
