@@ -41,7 +41,7 @@ PYTHONS = [
 INSTALL_TARGET = ".[{}]".format(",".join(PROJECT["optional-dependencies"]))
 #: pytest's arguments when none are given after ``--``: four workers, because most of the
 #: suite's time is spent waiting on sockets and backoffs, not computing.
-PYTEST_DEFAULTS = ["-q", "-n", "4"]
+PYTEST_DEFAULTS = ["-q", "-n", "4", "--dist", "worksteal"]
 #: The docs examples' mypy run costs half a minute of CPU and its verdict does not depend on
 #: the interpreter running it (pyproject.toml fixes mypy's python_version), only on the
 #: versions of mypy and the libraries: the README's test command (latest versions) and the

@@ -406,8 +406,9 @@ EXEMPT = {
     "python3 -m venv .venv && .venv/bin/pip install -e '.[dev,async]'": Exempt(
         "the README's set-up: .ci/run's first stage", ("python3 -m venv .venv", "-e '.[dev,async]'")
     ),
-    ".venv/bin/python -m pytest -q -n 4": Exempt(
-        "the test suite itself: .ci/run's last stage", (".venv/bin/python -m pytest -q -n 4",)
+    ".venv/bin/python -m pytest -q -n 4 --dist worksteal": Exempt(
+        "the test suite itself: .ci/run's last stage",
+        (".venv/bin/python -m pytest -q -n 4 --dist worksteal",),
     ),
     "python benchmarks/run.py": Exempt("minutes of CPU", ("benchmarks/run.py --quick",)),
     "python benchmarks/run.py --quick": Exempt(
