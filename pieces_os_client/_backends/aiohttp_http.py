@@ -1,13 +1,13 @@
 """The async side's HTTP edge below :class:`~pieces_os_client.aio.AsyncApiClient`: what
-aiohttp's errors mean, its timeouts for an attempt, and reading a body within the call's
-limits."""
+aiohttp's errors mean, its timeouts for an attempt, reading a body within the call's limits,
+and keeping what a refused WebSocket upgrade answered (status, headers, bounded body)."""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
 import ssl
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Dict, Optional, Tuple, Union
 
 import aiohttp
 
@@ -26,6 +26,8 @@ from pieces_os_client.configuration import Configuration, TimeoutSpec
 
 __all__ = [
     "PER_REQUEST_DECOMPRESS",
+    "HandshakeAnswer",
+    "Redirected",
     "client_timeout",
     "failure_kind",
     "read_body",
@@ -121,3 +123,62 @@ def ssl_setting(config: Configuration) -> Union[bool, ssl.SSLContext]:
     """What aiohttp's ``ssl=`` takes: True (its default, unused by an http host) or ours."""
     context = tls_context(config)
     return True if context is None else context
+
+
+class HandshakeAnswer:
+    """The upgrade answer's headers and, when it is a plain HTTP status, its reason and body.
+
+    aiohttp raises ``WSServerHandshakeError`` with the status and headers but never reads the
+    body; a trace hook reads it (bounded) before aiohttp releases the answer.
+    """
+
+    def __init__(self) -> None:
+        self.headers: Dict[str, str] = {}
+        self.body = b""
+        self.reason: Optional[str] = None
+
+    async def on_request_end(
+        self,
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        await self._keep(params.response)
+
+    async def on_request_redirect(
+        self,
+        session: aiohttp.ClientSession,
+        context: Any,
+        params: aiohttp.TraceRequestRedirectParams,
+    ) -> None:
+        # Redirects are not followed (as by the HTTP client): X-Application-ID stays here.
+        await self._keep(params.response)
+        raise Redirected(params.response.status)
+
+    async def _keep(self, response: aiohttp.ClientResponse) -> None:
+        self.headers = dict(response.headers)
+        if response.status == 101:
+            return
+        self.reason = response.reason
+        from pieces_os_client._core.streaming import RAW_TEXT_LIMIT
+
+        chunks = []
+        size = 0
+        try:
+            while size <= RAW_TEXT_LIMIT:
+                chunk = await response.content.read(RAW_TEXT_LIMIT + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            pass  # keep what arrived
+        self.body = b"".join(chunks)
+
+
+class Redirected(Exception):
+    """Stops aiohttp from following a redirect of the upgrade request."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status

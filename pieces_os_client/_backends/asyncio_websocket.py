@@ -25,7 +25,7 @@ from typing import (
 import aiohttp
 from yarl import URL
 
-from pieces_os_client._backends.aiohttp_http import failure_kind
+from pieces_os_client._backends.aiohttp_http import HandshakeAnswer, Redirected, failure_kind
 from pieces_os_client._backends.tls import server_hostname, tls_context
 from pieces_os_client._client_base import _log_answer, _log_failure, _timing
 from pieces_os_client._core.endpoint import RequestOptions
@@ -33,7 +33,6 @@ from pieces_os_client._core.failures import BROKEN, describe_failure
 from pieces_os_client._core.operations import Operation
 from pieces_os_client._core.streaming import (
     KEEPALIVE_INTERVAL,
-    RAW_TEXT_LIMIT,
     Message,
     dropped,
     refused,
@@ -166,63 +165,6 @@ class AsyncStream(Generic[T]):
         return f"<AsyncStream {self.url} ({state})>"
 
 
-class _HandshakeAnswer:
-    """The upgrade answer's headers and, when it is a plain HTTP status, its reason and body.
-
-    aiohttp raises ``WSServerHandshakeError`` with the status and headers but never reads the
-    body; a trace hook reads it (bounded) before aiohttp releases the answer.
-    """
-
-    def __init__(self) -> None:
-        self.headers: Dict[str, str] = {}
-        self.body = b""
-        self.reason: Optional[str] = None
-
-    async def on_request_end(
-        self,
-        session: aiohttp.ClientSession,
-        context: Any,
-        params: aiohttp.TraceRequestEndParams,
-    ) -> None:
-        await self._keep(params.response)
-
-    async def on_request_redirect(
-        self,
-        session: aiohttp.ClientSession,
-        context: Any,
-        params: aiohttp.TraceRequestRedirectParams,
-    ) -> None:
-        # Redirects are not followed (as by the HTTP client): X-Application-ID stays here.
-        await self._keep(params.response)
-        raise _Redirected(params.response.status)
-
-    async def _keep(self, response: aiohttp.ClientResponse) -> None:
-        self.headers = dict(response.headers)
-        if response.status == 101:
-            return
-        self.reason = response.reason
-        chunks = []
-        size = 0
-        try:
-            while size <= RAW_TEXT_LIMIT:
-                chunk = await response.content.read(RAW_TEXT_LIMIT + 1 - size)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            pass  # keep what arrived
-        self.body = b"".join(chunks)
-
-
-class _Redirected(Exception):
-    """Stops aiohttp from following a redirect of the upgrade request."""
-
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
-        self.status = status
-
-
 async def open_once(
     api_client: AsyncApiClient,
     operation: Operation[Any],
@@ -236,7 +178,7 @@ async def open_once(
     request = stream_request(
         configuration, api_client.default_headers, operation, arguments, options
     )
-    answer = _HandshakeAnswer()
+    answer = HandshakeAnswer()
     trace = aiohttp.TraceConfig()
     trace.on_request_end.append(answer.on_request_end)
     trace.on_request_redirect.append(answer.on_request_redirect)
@@ -270,7 +212,7 @@ async def open_once(
                 timeout=aiohttp.ClientWSTimeout(ws_close=close_timeout),
                 **extra,
             )
-        except (aiohttp.WSServerHandshakeError, _Redirected) as error:
+        except (aiohttp.WSServerHandshakeError, Redirected) as error:
             if error.status == 101:  # upgraded, but not to a valid WebSocket
                 raise describe_failure(BROKEN, "GET", request.url, error) from error
             raise refused(

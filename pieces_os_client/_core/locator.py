@@ -142,10 +142,12 @@ class Locator:
         return found
 
     def _forget(self) -> None:
-        """In a forked child: the parent's answer and its search are not this process's."""
+        """In a forked child: the parent's answer, its search and what it said are not this
+        process's (the child says where it finds Pieces OS once more)."""
         self._lock = threading.Lock()
         self.found = None
         self._search = None
+        self._announced = set()
 
 
 #: The process's one locator.
