@@ -65,11 +65,15 @@ _COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in SUBS
 
 
 def _unwrap_awaited(line: str) -> str:
-    """``(await f(x)).data`` -> ``f(x).data``: the parentheses only held the ``await``."""
+    """``(await f(x)).data`` -> ``f(x).data``: the parentheses only held the ``await``. A
+    call's parentheses (``keep(await f(x))``) are left alone."""
+    start = -1
     while True:
-        start = line.find("(await ")
+        start = line.find("(await ", start + 1)
         if start < 0:
             return line
+        if start and (line[start - 1].isalnum() or line[start - 1] in "_)]"):
+            continue  # a call or subscript: its parentheses stay
         depth = 0
         for end in range(start, len(line)):
             if line[end] == "(":
@@ -80,7 +84,10 @@ def _unwrap_awaited(line: str) -> str:
                     break
         else:
             return line  # spans lines: left to the plain substitutions
+        if not line.startswith((".", "["), end + 1):
+            continue  # not (await x).attr: the parentheses may group more than the await
         line = line[:start] + line[start + 1 : end] + line[end + 1 :]
+        start -= 1
 
 
 def unasync_text(text: str) -> str:

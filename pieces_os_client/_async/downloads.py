@@ -11,16 +11,15 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Dict, Optional
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._async.runner import run
-from pieces_os_client._backends.asyncio import Lock, Signal
+from pieces_os_client._async.stream_slot import StreamSlot
+from pieces_os_client._backends.asyncio import Signal
 from pieces_os_client._core.runner import DONE, EMITTED, Machine
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.aio.api_client import AsyncApiClient
-from pieces_os_client.exceptions import ApiConnectionError
 
 # The stream side (a WebSocket library, pydantic) loads with the first download, not with
 # the API classes.
 if TYPE_CHECKING:
-    from pieces_os_client._backends.asyncio_websocket import AsyncStream
     from pieces_os_client._core.downloads import Download
     from pieces_os_client._core.inflight import Ticket
 
@@ -136,9 +135,10 @@ class _AsyncFollower:
         self._start_call_kind = START
         self._start_call = self._calls.pop(START)
         self._get_call = self._calls[GET]
-        self._stream: Optional[AsyncStream[models.ModelDownloadProgress]] = None
-        self._lock = Lock()
         self._closed = Signal()
+        self._stream: StreamSlot[models.ModelDownloadProgress] = StreamSlot(
+            self._closed, "the download's progress stream was closed"
+        )
         self.model: Optional[models.Model] = None
         # This call's place among the process's downloads of the model (joined once the
         # model is known) and what wakes it while another call's POST is answered.
@@ -185,22 +185,14 @@ class _AsyncFollower:
             wake.set()
         with contextlib.suppress(ValueError):  # running in the driving thread: it stops
             self._machine.steps.close()
-        await self._forget()
+        await self._stream.forget()
         if self._ticket is not None:
             self._ticket.leave()
 
     async def _perform(self, step: Any) -> Any:
         kind = step.kind
         if kind == RECEIVE:
-            stream = self._stream
-            if stream is None:  # closed meanwhile
-                raise ApiConnectionError("the download's progress stream was closed")
-            try:
-                return await stream._receive(step.timeout)
-            except StopAsyncIteration:
-                from pieces_os_client._core.streaming import dropped
-
-                raise dropped(stream.url, "Pieces OS closed the stream") from None
+            return await self._stream.receive(step.timeout)
         call = self._calls.get(kind)
         if call is not None:
             if call is self._get_call:
@@ -209,15 +201,9 @@ class _AsyncFollower:
         if kind == CONNECT:
             from pieces_os_client._async.streams import open_stream
 
-            stream = await open_stream(self._api_client, self._progress, self._args)
-            with self._lock:
-                keep = not self._closed.is_set()
-                if keep:
-                    self._stream = stream
-            if not keep:
-                await stream.close()
+            await self._stream.keep(await open_stream(self._api_client, self._progress, self._args))
         elif kind == DISCONNECT:
-            await self._forget()
+            await self._stream.forget()
         elif kind == self._start_call_kind:
             return await self._start()
         else:  # SLEEP: cut short by close()
@@ -254,9 +240,3 @@ class _AsyncFollower:
             await wake.wait()  # raised by the answer (from any thread), or by close()
             wake.clear()
         return None
-
-    async def _forget(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.close()

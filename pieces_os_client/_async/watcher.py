@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from pieces_os_client._async.runner import run
+from pieces_os_client._async.stream_slot import StreamSlot
 from pieces_os_client._async.streams import open_stream
-from pieces_os_client._backends.asyncio import Lock, Signal
-from pieces_os_client._backends.asyncio_websocket import AsyncStream
+from pieces_os_client._backends.asyncio import Signal
 from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
 from pieces_os_client._core.operations import by_name
 from pieces_os_client._core.runner import DONE, Machine
-from pieces_os_client._core.streaming import dropped, stream_request
+from pieces_os_client._core.streaming import stream_request
 from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
@@ -23,7 +23,6 @@ from pieces_os_client._core.watch import (
     Watch,
 )
 from pieces_os_client.aio.api_client import AsyncApiClient
-from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client.models.models import Models
@@ -76,9 +75,10 @@ class AsyncModelsWatcher:
         self._api_client = api_client
         self._options = options
         self._watch = Watch(api_client.configuration.retries)
-        self._stream: Optional[AsyncStream[StreamedIdentifiers]] = None
-        self._lock = Lock()
         self._closed = Signal()
+        self._stream: StreamSlot[StreamedIdentifiers] = StreamSlot(
+            self._closed, "the watcher was closed"
+        )
 
     @property
     def models(self) -> Optional[Models]:
@@ -98,7 +98,7 @@ class AsyncModelsWatcher:
         """Stop watching: close the stream; a loop over the watcher ends. Safe more than
         once (and, with the sync client, from another thread)."""
         self._closed.set()
-        await self._forget()
+        await self._stream.forget()
 
     async def __anext__(self) -> ModelsChange:
         machine = Machine(self._watch.next_change())
@@ -115,31 +115,13 @@ class AsyncModelsWatcher:
 
     async def _perform(self, step: Step) -> Any:
         if step.kind == RECEIVE:
-            stream = self._stream
-            if stream is None:  # closed meanwhile
-                raise ApiConnectionError("the watcher was closed")
-            try:
-                return await stream._receive(step.timeout)
-            except StopAsyncIteration:
-                raise dropped(stream.url, "Pieces OS closed the stream") from None
+            return await self._stream.receive(step.timeout)
         if step.kind == SNAPSHOT:
             return (await self._api_client._invoke(_SNAPSHOT, {}, self._options)).data
         if step.kind == CONNECT:
-            stream = await open_stream(self._api_client, _STREAM, {}, self._options)
-            with self._lock:
-                keep = not self._closed.is_set()
-                if keep:
-                    self._stream = stream
-            if not keep:
-                await stream.close()
+            await self._stream.keep(await open_stream(self._api_client, _STREAM, {}, self._options))
         elif step.kind == DISCONNECT:
-            await self._forget()
+            await self._stream.forget()
         else:  # SLEEP: cut short by close()
             await self._closed.wait(step.timeout)
         return None
-
-    async def _forget(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        if stream is not None:
-            await stream.close()

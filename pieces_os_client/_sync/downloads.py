@@ -13,16 +13,15 @@ from typing import TYPE_CHECKING, Any, Iterator, Callable, Dict, Optional
 import pieces_os_client
 from pieces_os_client import models
 from pieces_os_client._sync.runner import run
-from pieces_os_client._backends.sync import Lock, Signal
+from pieces_os_client._sync.stream_slot import StreamSlot
+from pieces_os_client._backends.sync import Signal
 from pieces_os_client._core.runner import DONE, EMITTED, Machine
 from pieces_os_client._core.watch import CONNECT, DISCONNECT, RECEIVE
 from pieces_os_client.api_client import ApiClient
-from pieces_os_client.exceptions import ApiConnectionError
 
 # The stream side (a WebSocket library, pydantic) loads with the first download, not with
 # the API classes.
 if TYPE_CHECKING:
-    from pieces_os_client._backends.sync_websocket import Stream
     from pieces_os_client._core.downloads import Download
     from pieces_os_client._core.inflight import Ticket
 
@@ -138,9 +137,10 @@ class _Follower:
         self._start_call_kind = START
         self._start_call = self._calls.pop(START)
         self._get_call = self._calls[GET]
-        self._stream: Optional[Stream[models.ModelDownloadProgress]] = None
-        self._lock = Lock()
         self._closed = Signal()
+        self._stream: StreamSlot[models.ModelDownloadProgress] = StreamSlot(
+            self._closed, "the download's progress stream was closed"
+        )
         self.model: Optional[models.Model] = None
         # This call's place among the process's downloads of the model (joined once the
         # model is known) and what wakes it while another call's POST is answered.
@@ -187,22 +187,14 @@ class _Follower:
             wake.set()
         with contextlib.suppress(ValueError):  # running in the driving thread: it stops
             self._machine.steps.close()
-        self._forget()
+        self._stream.forget()
         if self._ticket is not None:
             self._ticket.leave()
 
     def _perform(self, step: Any) -> Any:
         kind = step.kind
         if kind == RECEIVE:
-            stream = self._stream
-            if stream is None:  # closed meanwhile
-                raise ApiConnectionError("the download's progress stream was closed")
-            try:
-                return stream._receive(step.timeout)
-            except StopIteration:
-                from pieces_os_client._core.streaming import dropped
-
-                raise dropped(stream.url, "Pieces OS closed the stream") from None
+            return self._stream.receive(step.timeout)
         call = self._calls.get(kind)
         if call is not None:
             if call is self._get_call:
@@ -211,15 +203,9 @@ class _Follower:
         if kind == CONNECT:
             from pieces_os_client._sync.streams import open_stream
 
-            stream = open_stream(self._api_client, self._progress, self._args)
-            with self._lock:
-                keep = not self._closed.is_set()
-                if keep:
-                    self._stream = stream
-            if not keep:
-                stream.close()
+            self._stream.keep(open_stream(self._api_client, self._progress, self._args))
         elif kind == DISCONNECT:
-            self._forget()
+            self._stream.forget()
         elif kind == self._start_call_kind:
             return self._start()
         else:  # SLEEP: cut short by close()
@@ -256,9 +242,3 @@ class _Follower:
             wake.wait()  # raised by the answer (from any thread), or by close()
             wake.clear()
         return None
-
-    def _forget(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.close()

@@ -8,13 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from pieces_os_client._sync.runner import run
+from pieces_os_client._sync.stream_slot import StreamSlot
 from pieces_os_client._sync.streams import open_stream
-from pieces_os_client._backends.sync import Lock, Signal
-from pieces_os_client._backends.sync_websocket import Stream
+from pieces_os_client._backends.sync import Signal
 from pieces_os_client._core.endpoint import NO_OPTIONS, RequestOptions, options_in
 from pieces_os_client._core.operations import by_name
 from pieces_os_client._core.runner import DONE, Machine
-from pieces_os_client._core.streaming import dropped, stream_request
+from pieces_os_client._core.streaming import stream_request
 from pieces_os_client._core.watch import (
     CONNECT,
     DISCONNECT,
@@ -25,7 +25,6 @@ from pieces_os_client._core.watch import (
     Watch,
 )
 from pieces_os_client.api_client import ApiClient
-from pieces_os_client.exceptions import ApiConnectionError
 
 if TYPE_CHECKING:
     from pieces_os_client.models.models import Models
@@ -78,9 +77,10 @@ class ModelsWatcher:
         self._api_client = api_client
         self._options = options
         self._watch = Watch(api_client.configuration.retries)
-        self._stream: Optional[Stream[StreamedIdentifiers]] = None
-        self._lock = Lock()
         self._closed = Signal()
+        self._stream: StreamSlot[StreamedIdentifiers] = StreamSlot(
+            self._closed, "the watcher was closed"
+        )
 
     @property
     def models(self) -> Optional[Models]:
@@ -100,7 +100,7 @@ class ModelsWatcher:
         """Stop watching: close the stream; a loop over the watcher ends. Safe more than
         once (and, with the sync client, from another thread)."""
         self._closed.set()
-        self._forget()
+        self._stream.forget()
 
     def __next__(self) -> ModelsChange:
         machine = Machine(self._watch.next_change())
@@ -117,31 +117,13 @@ class ModelsWatcher:
 
     def _perform(self, step: Step) -> Any:
         if step.kind == RECEIVE:
-            stream = self._stream
-            if stream is None:  # closed meanwhile
-                raise ApiConnectionError("the watcher was closed")
-            try:
-                return stream._receive(step.timeout)
-            except StopIteration:
-                raise dropped(stream.url, "Pieces OS closed the stream") from None
+            return self._stream.receive(step.timeout)
         if step.kind == SNAPSHOT:
             return self._api_client._invoke(_SNAPSHOT, {}, self._options).data
         if step.kind == CONNECT:
-            stream = open_stream(self._api_client, _STREAM, {}, self._options)
-            with self._lock:
-                keep = not self._closed.is_set()
-                if keep:
-                    self._stream = stream
-            if not keep:
-                stream.close()
+            self._stream.keep(open_stream(self._api_client, _STREAM, {}, self._options))
         elif step.kind == DISCONNECT:
-            self._forget()
+            self._stream.forget()
         else:  # SLEEP: cut short by close()
             self._closed.wait(step.timeout)
         return None
-
-    def _forget(self) -> None:
-        with self._lock:
-            stream, self._stream = self._stream, None
-        if stream is not None:
-            stream.close()

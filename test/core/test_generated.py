@@ -80,3 +80,9 @@ def test_unasync_substitutions() -> None:
         "is_async=_IS_ASYNC, relocated_url(c)\n"
     )
     assert unasync("class _AsyncFollower(AsyncApi):\n") == "class _Follower(SyncApi):\n"
+    # A call's parentheses stay; only those that held an await go.
+    assert unasync("    await slot.keep(await open_stream(api, op, {}))\n") == (
+        "    slot.keep(open_stream(api, op, {}))\n"
+    )
+    assert unasync("    x = [(await a()).b, f((await c()).d)]\n") == "    x = [a().b, f(c().d)]\n"
+    assert unasync("    y = (await a(), b)\n") == "    y = (a(), b)\n"

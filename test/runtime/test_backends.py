@@ -78,14 +78,14 @@ def test_async_signal_wakes_waiters_on_two_loops_and_forgets_timed_out_ones() ->
     assert signal._waiters == []  # nothing kept for a loop that is gone
 
 
-def test_a_signal_raised_after_its_waiting_loop_closed_is_harmless() -> None:
+def test_a_signal_raised_after_its_waiter_gave_up_and_its_loop_closed_touches_no_loop() -> None:
     signal = async_backend.Signal()
 
     async def give_up() -> bool:
         return await signal.wait(0)
 
     assert asyncio.run(give_up()) is False
-    signal.set()  # no waiter left, no closed loop touched
+    signal.set()  # the waiter left on timing out: nothing is scheduled on the closed loop
     assert signal.is_set()
 
 
