@@ -134,22 +134,19 @@ class ApiClient(ClientBase):
         for name, value in (path_params or {}).items():
             path = path.replace("{" + name + "}", encode_path_segment(value, name))
         queries = list(query_params or ())
-        # As in the published SDK: only the schemes named in auth_settings are applied, by
-        # update_params_for_auth when a subclass overrides it (5.0.1 code does that).
-        custom_auth = type(self).update_params_for_auth is not ApiClient.update_params_for_auth
         request = build_request(
             method,
             _host or self.configuration.host,
             path,
             self.default_headers,
             headers=header_params,
-            auth=() if custom_auth else self._auth_for(auth_settings, _request_auth),
             queries=queries,
         )
-        if custom_auth:
-            self.update_params_for_auth(
-                request.headers, queries, auth_settings, path, method, body, _request_auth
-            )
+        # As in the published SDK: only the schemes named in auth_settings are applied, by
+        # update_params_for_auth (which 5.0.1 code may override).
+        self.update_params_for_auth(
+            request.headers, queries, auth_settings, path, method, body, _request_auth
+        )
         if queries:
             request.url += "?" + self.parameters_to_url_query(
                 self.sanitize_for_serialization(queries), collection_formats
