@@ -23,8 +23,9 @@ Lock = threading.Lock
 _SLICE = 0.25
 
 
-class Signal:
-    """A flag any thread may raise; a caller waits for it.
+class Signal(threading.Event):
+    """A flag any thread may raise; a caller waits for it: a ``threading.Event`` whose
+    untimed wait can be interrupted by Ctrl-C everywhere.
 
     Example::
 
@@ -36,24 +37,11 @@ class Signal:
         True
     """
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
-
-    def set(self) -> None:
-        """Raise the flag and wake every waiter; safe from any thread."""
-        self._event.set()
-
-    def clear(self) -> None:
-        self._event.clear()
-
-    def is_set(self) -> bool:
-        return self._event.is_set()
-
     def wait(self, timeout: Optional[float] = None) -> bool:
         """True once raised; False when ``timeout`` seconds passed first (None: no limit)."""
         if timeout is not None:
-            return self._event.wait(timeout)
-        while not self._event.wait(_SLICE):
+            return super().wait(timeout)
+        while not super().wait(_SLICE):
             pass
         return True
 
